@@ -1,0 +1,50 @@
+// swift-tools-version:6.1
+// The root package: what users depend on by URL. It declares every layer's
+// targets by path (no local package dependencies, see Docs/Architecture.md),
+// one product per layer plus the umbrella `WebSockets`.
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "WebSockets",
+    products: [
+        .library(name: "WebSockets", targets: ["WebSockets"]),
+        .library(name: "WSFraming", targets: ["WSFraming"]),
+        .executable(name: "framing-demo", targets: ["FramingDemo"]),
+    ],
+    targets: [
+        // WSFraming: the sans-I/O protocol core.
+        .target(
+            name: "WSFraming",
+            path: "Packages/WSFraming/Sources/WSFraming",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WSFramingTests",
+            dependencies: ["WSFraming"],
+            path: "Packages/WSFraming/Tests/WSFramingTests",
+            swiftSettings: swiftSettings
+        ),
+
+        // The umbrella: re-exports every layer.
+        .target(
+            name: "WebSockets",
+            dependencies: ["WSFraming"],
+            path: "Sources/WebSockets",
+            swiftSettings: swiftSettings
+        ),
+        // Until the `websockets` command exists: encode and decode a message, print the bytes.
+        .executableTarget(
+            name: "FramingDemo",
+            dependencies: ["WSFraming"],
+            path: "Sources/FramingDemo",
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

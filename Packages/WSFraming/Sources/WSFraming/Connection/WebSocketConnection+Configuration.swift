@@ -1,0 +1,63 @@
+extension WebSocketConnection {
+    /// The limits and policies of one connection, with documented defaults.
+    public struct Configuration: Sendable, Hashable {
+        /// How received data messages are handed out.
+        public enum Delivery: Sendable, Hashable {
+            /// Each message whole, as ``Event/text(_:)`` or ``Event/binary(_:)``, once its last
+            /// frame has arrived.
+            case whole
+            /// Each message in pieces, as ``Event/fragment(_:)``, as its bytes arrive: for large
+            /// messages that should not be held in memory at once.
+            case streaming
+        }
+
+        /// What happens when a Ping arrives.
+        public enum PongPolicy: Sendable, Hashable {
+            /// The connection writes the Pong itself, before it reports the Ping (RFC 6455 §5.5.2).
+            case automatic
+            /// The connection only reports the Ping; the caller must send the Pong.
+            case manual
+        }
+
+        /// How outbound messages are cut into frames.
+        public enum Fragmentation: Sendable, Hashable {
+            /// Each message in one frame.
+            case never
+            /// Messages longer than the given number of bytes go in several frames of at most
+            /// that many payload bytes each (RFC 6455 §5.4).
+            case framesOfAtMost(Int)
+        }
+
+        /// The largest payload of a single received frame; a larger one fails the connection
+        /// with 1009 as soon as its header arrives. Default 1 MiB.
+        public var maxFrameSize: Int
+        /// The largest received message, after any extension decoded it; a larger one fails the
+        /// connection with 1009 as soon as its size is known. Default 1 MiB. It applies in
+        /// streaming mode too: raise it for large streamed messages.
+        public var maxMessageSize: Int
+        /// Whole messages (the default) or pieces as they arrive.
+        public var delivery: Delivery
+        /// Automatic pongs (the default) or manual ones.
+        public var pongPolicy: PongPolicy
+        /// Outbound fragmentation; default ``Fragmentation/never``.
+        public var fragmentation: Fragmentation
+
+        /// Creates a configuration; every parameter has the default described on its property.
+        public init(
+            maxFrameSize: Int = 1 << 20,
+            maxMessageSize: Int = 1 << 20,
+            delivery: Delivery = .whole,
+            pongPolicy: PongPolicy = .automatic,
+            fragmentation: Fragmentation = .never
+        ) {
+            self.maxFrameSize = maxFrameSize
+            self.maxMessageSize = maxMessageSize
+            self.delivery = delivery
+            self.pongPolicy = pongPolicy
+            self.fragmentation = fragmentation
+        }
+
+        /// The defaults: 1 MiB frames and messages, whole messages, automatic pongs, no fragmentation.
+        public static let `default` = Configuration()
+    }
+}

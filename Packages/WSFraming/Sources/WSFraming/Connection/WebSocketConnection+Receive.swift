@@ -1,0 +1,345 @@
+extension WebSocketConnection {
+    /// Consumes bytes from the front of `input` until one event is complete.
+    ///
+    /// Call it in a loop while it returns events; `nil` means every byte of `input` was
+    /// consumed (a partial frame is held inside). Stopping between calls leaves the rest of
+    /// `input` unread, for backpressure. After the connection is closed, input is ignored.
+    ///
+    /// - Parameters:
+    ///   - input: received bytes; advanced past what was consumed.
+    ///   - replies: where automatic Pongs, the Close reply and a failing Close frame go.
+    /// - Returns: the next event, or `nil` when `input` is used up.
+    /// - Throws: ``FramingError`` when the peer broke the protocol: the Close frame with its
+    ///   code is already in `replies` and ``state`` is ``State/closed``.
+    public mutating func nextEvent(
+        from input: inout UnsafeRawBufferPointer, replies: inout some ByteSink
+    ) throws(FramingError) -> Event? {
+        do throws(FramingError) {
+            return try readEvent(&input, &replies)
+        } catch {
+            fail(error, replies: &replies)
+            input = UnsafeRawBufferPointer(rebasing: input[input.endIndex...])
+            throw error
+        }
+    }
+
+    /// Consumes all of `bytes` and returns the events they complete.
+    ///
+    /// - Throws: ``FramingError`` as ``nextEvent(from:replies:)`` does; events before the
+    ///   violation are lost, so use ``nextEvent(from:replies:)`` where they matter.
+    public mutating func receive(_ bytes: [UInt8], replies: inout some ByteSink) throws(FramingError) -> [Event] {
+        var events: [Event] = []
+        try withTypedThrows(bytes) { (buffer) throws(FramingError) in
+            var input = buffer
+            while let event = try nextEvent(from: &input, replies: &replies) { events.append(event) }
+        }
+        return events
+    }
+
+    /// Reports that the peer closed the TCP connection (or it broke).
+    ///
+    /// - Returns: how the connection ended: the close handshake's outcome if it completed
+    ///   (clean), the failure's if the connection was failed, otherwise 1006, not clean
+    ///   (RFC 6455 §7.1.5).
+    public mutating func receiveEndOfInput() -> CloseOutcome {
+        if state == .closed, let outcome { return outcome }
+        let outcome = CloseOutcome(code: .abnormalClosure, wasClean: false)
+        close(with: outcome)
+        return outcome
+    }
+
+    // MARK: - Frames
+
+    private mutating func readEvent(
+        _ input: inout UnsafeRawBufferPointer, _ replies: inout some ByteSink
+    ) throws(FramingError) -> Event? {
+        while state != .closed {
+            if frame == nil {
+                guard let header = try takeHeader(&input) else { return nil }
+                if let event = try begin(header, &input) { return event }
+            }
+            if let event = try readPayload(&input, &replies) { return event }
+            if frame != nil { return nil }
+        }
+        input = UnsafeRawBufferPointer(rebasing: input[input.endIndex...])
+        return nil
+    }
+
+    /// Takes a whole header from `input`, gathering one that is split across calls.
+    private mutating func takeHeader(_ input: inout UnsafeRawBufferPointer) throws(FramingError) -> FrameHeader? {
+        if pendingHeader.isEmpty {
+            if let (header, size) = try FrameHeader.parse(input) {
+                input = UnsafeRawBufferPointer(rebasing: input[size...])
+                return header
+            }
+            // Fewer bytes than the header needs (at most 13): keep them.
+            pendingHeader.append(contentsOf: input)
+            input = UnsafeRawBufferPointer(rebasing: input[input.endIndex...])
+            return nil
+        }
+        while true {
+            if let (header, _) = try FrameHeader.parse(pendingHeader) {
+                pendingHeader.removeAll(keepingCapacity: true)
+                return header
+            }
+            guard let byte = input.first else { return nil }
+            pendingHeader.append(byte)
+            input = UnsafeRawBufferPointer(rebasing: input[(input.startIndex + 1)...])
+        }
+    }
+
+    /// Checks a header against the connection's rules and starts reading its payload; for a
+    /// small whole message already in `input`, returns it at once.
+    private mutating func begin(_ header: FrameHeader, _ input: inout UnsafeRawBufferPointer) throws(FramingError) -> Event? {
+        switch role {
+        case .server where header.maskingKey == nil:
+            throw .protocolError(.maskRequired, "client sent an unmasked frame (RFC 6455 §5.1)")
+        case .client where header.maskingKey != nil:
+            throw .protocolError(.maskForbidden, "server sent a masked frame (RFC 6455 §5.1)")
+        case .server, .client:
+            break
+        }
+        let length = header.payloadLength
+        let kind: MessageKind
+        switch header.opcode {
+        case .close, .ping, .pong:
+            guard header.reservedBits.isEmpty else { throw Self.reservedBitsError(header) }
+            controlPayload.removeAll(keepingCapacity: true)
+            frame = InboundFrame(opcode: header.opcode, isFinal: true, maskingKey: header.maskingKey, remaining: length)
+            return nil
+        case .continuation:
+            guard message.kind != nil else {
+                throw .protocolError(.unexpectedContinuation, "continuation frame with no message in progress (RFC 6455 §5.4)")
+            }
+            guard header.reservedBits.isEmpty else { throw Self.reservedBitsError(header) }
+            try checkFrameSize(length, transformed: message.isTransformed)
+            frame = InboundFrame(opcode: .continuation, isFinal: header.isFinal, maskingKey: header.maskingKey, remaining: length)
+            return nil
+        case .text:
+            kind = .text
+        case .binary:
+            kind = .binary
+        }
+        guard message.kind == nil else {
+            throw .protocolError(.expectedContinuation, "new \(kind) message while a fragmented message is in progress (RFC 6455 §5.4)")
+        }
+        guard header.reservedBits.isSubset(of: transformBits) else { throw Self.reservedBitsError(header) }
+        let transformed = !header.reservedBits.isEmpty
+        try checkFrameSize(length, transformed: transformed)
+
+        // The fast path: a whole, plain message already in the input, decoded in one pass.
+        if header.isFinal, !transformed, state == .open, configuration.delivery == .whole, input.count >= length {
+            let payload = UnsafeRawBufferPointer(rebasing: input[..<(input.startIndex + length)])
+            input = UnsafeRawBufferPointer(rebasing: input[(input.startIndex + length)...])
+            return try Self.wholeMessage(kind, payload, key: header.maskingKey)
+        }
+        message.kind = kind
+        message.isTransformed = transformed
+        message.isDiscarded = state != .open
+        frame = InboundFrame(opcode: header.opcode, isFinal: header.isFinal, maskingKey: header.maskingKey, remaining: length)
+        return nil
+    }
+
+    private static func reservedBitsError(_ header: FrameHeader) -> FramingError {
+        .protocolError(.reservedBitsSet, "\(header.opcode) frame sets reserved bits 0x\(String(header.reservedBits.rawValue, radix: 16)) that no negotiated extension claims (RFC 6455 §5.2)")
+    }
+
+    private func checkFrameSize(_ length: Int, transformed: Bool) throws(FramingError) {
+        guard length <= configuration.maxFrameSize else {
+            throw .remote(.frameTooLarge, .messageTooBig, "frame of \(length) bytes exceeds the limit of \(configuration.maxFrameSize)")
+        }
+        // A transformed message's size is known only once decoded; see `accept`.
+        guard transformed || message.size + length <= configuration.maxMessageSize else {
+            throw Self.messageTooLarge(message.size + length, configuration.maxMessageSize)
+        }
+    }
+
+    private static func messageTooLarge(_ size: Int, _ limit: Int) -> FramingError {
+        .remote(.messageTooLarge, .messageTooBig, "message of at least \(size) bytes exceeds the limit of \(limit)")
+    }
+
+    private static func invalidUTF8() -> FramingError {
+        .remote(.invalidUTF8, .invalidPayloadData, "text message is not valid UTF-8 (RFC 6455 §8.1)")
+    }
+
+    /// Unmasks a whole single-frame message straight into its storage and validates it.
+    private static func wholeMessage(_ kind: MessageKind, _ payload: UnsafeRawBufferPointer, key: MaskingKey?) throws(FramingError) -> Event {
+        let length = payload.count
+        switch kind {
+        case .text:
+            guard length > 0 else { return .text("") }
+            var valid = false
+            let text = String(unsafeUninitializedCapacity: length) { buffer in
+                let out = UnsafeMutableRawBufferPointer(buffer)
+                if let key { key.mask(from: payload, to: out) } else { out.copyMemory(from: payload) }
+                var validator = UTF8Validator()
+                valid = validator.validate(UnsafeRawBufferPointer(out)) && validator.isComplete
+                return valid ? length : 0
+            }
+            guard valid else { throw invalidUTF8() }
+            return .text(text)
+        case .binary:
+            let bytes = [UInt8](unsafeUninitializedCapacity: length) { buffer, count in
+                let out = UnsafeMutableRawBufferPointer(buffer)
+                if let key { key.mask(from: payload, to: out) } else { out.copyMemory(from: payload) }
+                count = length
+            }
+            return .binary(bytes)
+        }
+    }
+
+    // MARK: - Payloads
+
+    /// Reads what `input` holds of the current frame's payload; returns an event when that
+    /// completes one.
+    private mutating func readPayload(
+        _ input: inout UnsafeRawBufferPointer, _ replies: inout some ByteSink
+    ) throws(FramingError) -> Event? {
+        guard var current = frame else { return nil }
+        let count = min(current.remaining, input.count)
+        let chunk = UnsafeRawBufferPointer(rebasing: input[..<(input.startIndex + count)])
+        input = UnsafeRawBufferPointer(rebasing: input[(input.startIndex + count)...])
+        let position = current.position
+        current.position += count
+        current.remaining -= count
+        frame = current.remaining == 0 ? nil : current
+
+        if current.opcode.isControl {
+            Self.appendUnmasked(chunk, key: current.maskingKey, offset: position, to: &controlPayload)
+            guard current.remaining == 0 else { return nil }
+            return try control(current.opcode, &replies)
+        }
+        let endsMessage = current.remaining == 0 && current.isFinal
+        if !message.isDiscarded {
+            if message.isTransformed, let transform {
+                scratch.removeAll(keepingCapacity: true)
+                Self.appendUnmasked(chunk, key: current.maskingKey, offset: position, to: &scratch)
+                let encoded = scratch
+                try withTypedThrows(encoded) { (bytes) throws(FramingError) in
+                    try transform.decode(bytes, isFinal: endsMessage) { (decoded) throws(FramingError) in
+                        try accept(decoded)
+                    }
+                }
+            } else {
+                let start = message.bytes.count
+                Self.appendUnmasked(chunk, key: current.maskingKey, offset: position, to: &message.bytes)
+                message.size += count
+                if message.kind == .text {
+                    let valid = message.bytes.withUnsafeBytes { message.utf8.validate(UnsafeRawBufferPointer(rebasing: $0[start...])) }
+                    guard valid else { throw Self.invalidUTF8() }
+                }
+            }
+        }
+        return try finishPiece(endsMessage: endsMessage)
+    }
+
+    /// Takes decoded bytes of the current message, checking its size and UTF-8.
+    private mutating func accept(_ decoded: UnsafeRawBufferPointer) throws(FramingError) {
+        guard message.size + decoded.count <= configuration.maxMessageSize else {
+            throw Self.messageTooLarge(message.size + decoded.count, configuration.maxMessageSize)
+        }
+        message.size += decoded.count
+        if message.kind == .text, !message.utf8.validate(decoded) { throw Self.invalidUTF8() }
+        message.bytes.append(contentsOf: decoded)
+    }
+
+    /// Hands out what the message has gathered, if the delivery mode says so now.
+    private mutating func finishPiece(endsMessage: Bool) throws(FramingError) -> Event? {
+        guard let kind = message.kind else { return nil }
+        if endsMessage, kind == .text, !message.isDiscarded, !message.utf8.isComplete { throw Self.invalidUTF8() }
+        if message.isDiscarded {
+            if endsMessage { message = InboundMessage() }
+            return nil
+        }
+        switch configuration.delivery {
+        case .whole:
+            guard endsMessage else { return nil }
+            let bytes = message.bytes
+            message = InboundMessage()
+            return kind == .text ? .text(String(decoding: bytes, as: UTF8.self)) : .binary(bytes)
+        case .streaming:
+            guard endsMessage || !message.bytes.isEmpty else { return nil }
+            let piece = MessageFragment(kind: kind, bytes: message.bytes, isFirst: !message.deliveredFirst, isFinal: endsMessage)
+            if endsMessage {
+                message = InboundMessage()
+            } else {
+                message.bytes = []
+                message.deliveredFirst = true
+            }
+            return .fragment(piece)
+        }
+    }
+
+    private static func appendUnmasked(_ chunk: UnsafeRawBufferPointer, key: MaskingKey?, offset: Int, to bytes: inout [UInt8]) {
+        guard !chunk.isEmpty else { return }
+        bytes.append(count: chunk.count) { out in
+            if let key { key.mask(from: chunk, to: out, offset: offset) } else { out.copyMemory(from: chunk) }
+        }
+    }
+
+    // MARK: - Control frames
+
+    private mutating func control(_ opcode: Opcode, _ replies: inout some ByteSink) throws(FramingError) -> Event? {
+        let payload = controlPayload
+        switch opcode {
+        case .ping:
+            if configuration.pongPolicy == .automatic {
+                writeFrame(.pong, payload: payload, into: &replies)
+            }
+            return .ping(payload)
+        case .pong:
+            return .pong(payload)
+        case .close:
+            let frame = try CloseFrame(decoding: payload)
+            receivedClose = frame
+            if state == .open {
+                // Echo the peer's code (RFC 6455 §5.5.1), with no reason.
+                let reply = CloseFrame(code: frame.code)
+                writeFrame(.close, payload: reply.encoded, into: &replies)
+                sentClose = reply
+            }
+            close(with: CloseOutcome(code: frame.code ?? .noStatusReceived, reason: frame.reason, wasClean: true))
+            return .close(frame)
+        case .continuation, .text, .binary:
+            return nil
+        }
+    }
+
+    // MARK: - Failing and closing
+
+    /// Fails the connection (RFC 6455 §7.1.7): sends a Close frame with the error's code
+    /// unless one was sent already, and moves to `closed`.
+    private mutating func fail(_ error: FramingError, replies: inout some ByteSink) {
+        let code = error.closeCode ?? .protocolError
+        let reason = Self.truncatedReason(error.message)
+        if sentClose == nil, state != .closed {
+            let frame = CloseFrame(code: code, reason: reason)
+            writeFrame(.close, payload: frame.encoded, into: &replies)
+            sentClose = frame
+        }
+        close(with: CloseOutcome(code: code, reason: reason, wasClean: false))
+    }
+
+    /// Moves to `closed` with `outcome` and drops what was being received.
+    mutating func close(with outcome: CloseOutcome) {
+        state = .closed
+        self.outcome = outcome
+        frame = nil
+        message = InboundMessage()
+        pendingHeader = []
+        controlPayload = []
+        scratch = []
+    }
+
+    /// `message` cut to fit a Close frame's reason, on a character boundary.
+    static func truncatedReason(_ message: String) -> String {
+        var reason = ""
+        var length = 0
+        for character in message {
+            length += character.utf8.count
+            if length > CloseFrame.maxReasonLength { break }
+            reason.append(character)
+        }
+        return reason
+    }
+}

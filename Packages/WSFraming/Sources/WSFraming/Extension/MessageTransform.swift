@@ -1,0 +1,30 @@
+/// A negotiated extension that transforms whole messages, such as permessage-deflate
+/// (RFC 7692): the extension point of ``WebSocketConnection``.
+///
+/// The connection gives the transform every message whose first frame carries one of
+/// ``reservedBits`` and lets those bits pass its checks on first frames only (RFC 7692 §6:
+/// never on continuation or control frames). A transform is stateful (a compression
+/// context) and belongs to one connection.
+public protocol MessageTransform: AnyObject {
+    /// The reserved bits the extension claims (RSV1 for permessage-deflate).
+    var reservedBits: ReservedBits { get }
+
+    /// Decodes the next piece of an inbound message's payload.
+    ///
+    /// - Parameters:
+    ///   - input: payload bytes, already unmasked; may be empty.
+    ///   - isFinal: whether this is the last piece of the message.
+    ///   - output: receives the decoded bytes, in as many calls as the transform likes. It
+    ///     throws (1009) when the message grows past its limit: stop at once and rethrow.
+    /// - Throws: ``FramingError``; a corrupt input is a remote fault (1007 or 1002).
+    func decode(
+        _ input: UnsafeRawBufferPointer, isFinal: Bool,
+        output: (UnsafeRawBufferPointer) throws(FramingError) -> Void
+    ) throws(FramingError)
+
+    /// Encodes an outbound message's whole payload.
+    ///
+    /// - Returns: the bytes to send and the reserved bits to set on the first frame, or
+    ///   `nil` to send this message untransformed (for example, below a size threshold).
+    func encode(_ payload: UnsafeRawBufferPointer, kind: MessageKind) throws(FramingError) -> (bytes: [UInt8], reservedBits: ReservedBits)?
+}

@@ -1,0 +1,2 @@
+// The umbrella module: one import for every layer of WebSockets for Swift.
+@_exported public import WSFraming
