@@ -215,11 +215,19 @@ extension WebSocketConnection {
                 scratch.removeAll(keepingCapacity: true)
                 Self.appendUnmasked(chunk, key: current.maskingKey, offset: position, to: &scratch)
                 let encoded = scratch
+                var overflow: FramingError?
                 try withTypedThrows(encoded) { (bytes) throws(FramingError) in
-                    try transform.decode(bytes, isFinal: endsMessage) { (decoded) throws(FramingError) in
-                        try accept(decoded)
+                    try transform.decode(bytes, isFinal: endsMessage) { decoded in
+                        do throws(FramingError) {
+                            try accept(decoded)
+                            return true
+                        } catch {
+                            overflow = error
+                            return false
+                        }
                     }
                 }
+                if let overflow { throw overflow }
             } else {
                 let start = message.bytes.count
                 Self.appendUnmasked(chunk, key: current.maskingKey, offset: position, to: &message.bytes)

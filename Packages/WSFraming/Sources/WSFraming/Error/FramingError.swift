@@ -104,6 +104,17 @@ public struct FramingError: Error, Hashable, Sendable, CustomStringConvertible {
         FramingError(code, fault: .remote, closeCode: .protocolError, message)
     }
 
+    /// A remote fault found by a negotiated extension (such as corrupt compressed data), for
+    /// a ``MessageTransform`` to throw.
+    ///
+    /// - Parameters:
+    ///   - message: what was wrong, for a person.
+    ///   - closeCode: the code that fails the connection; default 1007 (RFC 6455 §7.4.1:
+    ///     data inconsistent with the message's type).
+    public static func extensionFailure(_ message: String, closeCode: CloseCode = .invalidPayloadData) -> FramingError {
+        FramingError(.extensionFailure, fault: .remote, closeCode: closeCode, message)
+    }
+
     /// A misuse of the API by the caller.
     static func local(_ code: Code, _ message: String) -> FramingError {
         FramingError(code, fault: .local, closeCode: nil, message)

@@ -15,11 +15,13 @@ public protocol MessageTransform: AnyObject {
     ///   - input: payload bytes, already unmasked; may be empty.
     ///   - isFinal: whether this is the last piece of the message.
     ///   - output: receives the decoded bytes, in as many calls as the transform likes. It
-    ///     throws (1009) when the message grows past its limit: stop at once and rethrow.
-    /// - Throws: ``FramingError``; a corrupt input is a remote fault (1007 or 1002).
+    ///     returns `false` when the message has grown past its limit: then return at once,
+    ///     decoding nothing more (a decompression bomb costs nothing), and the connection
+    ///     fails with 1009.
+    /// - Throws: ``FramingError/extensionFailure(_:closeCode:)`` for corrupt input.
     func decode(
         _ input: UnsafeRawBufferPointer, isFinal: Bool,
-        output: (UnsafeRawBufferPointer) throws(FramingError) -> Void
+        output: (UnsafeRawBufferPointer) -> Bool
     ) throws(FramingError)
 
     /// Encodes an outbound message's whole payload.

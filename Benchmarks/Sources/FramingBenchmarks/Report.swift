@@ -1,0 +1,48 @@
+/// The table the benchmarks print, one row at a time as each measurement finishes.
+struct Report {
+    /// A target a result must meet, and whether it did.
+    struct Goal {
+        /// The target as printed, such as "≥ 0.50× memcpy".
+        var text: String
+        /// Whether the result met it.
+        var passed: Bool
+    }
+
+    /// Column widths: benchmark, result, ratio to memcpy, goal; then the status.
+    private static let widths = [50, 18, 10, 18]
+
+    /// Prints the column titles.
+    func printHeader() {
+        printRow(["benchmark", "result", "× memcpy", "goal", "status"])
+        print(String(repeating: "-", count: Self.widths.reduce(0, +) + 6))
+    }
+
+    /// Prints a row: `result` already formatted with its unit, `ratio` to memcpy if it has one.
+    func printRow(_ name: String, _ result: String, ratio: Double? = nil, goal: Goal? = nil) {
+        printRow([
+            name, result, ratio.map { fixed($0, 2) + "×" } ?? "", goal?.text ?? "-",
+            goal.map { $0.passed ? "pass" : "FAIL" } ?? "",
+        ])
+    }
+
+    private func printRow(_ cells: [String]) {
+        var line = ""
+        for (cell, width) in zip(cells, Self.widths) {
+            line += cell + String(repeating: " ", count: max(1, width - cell.count))
+        }
+        print(line + (cells.last ?? ""))
+    }
+}
+
+/// `value` with `digits` digits after the point (no Foundation, so no `String(format:)`).
+func fixed(_ value: Double, _ digits: Int) -> String {
+    guard value.isFinite else { return "\(value)" }
+    var scale = 1.0
+    for _ in 0..<digits { scale *= 10 }
+    let scaled = Int((abs(value) * scale).rounded())
+    let whole = scaled / Int(scale)
+    let fraction = String(scaled % Int(scale))
+    let sign = value < 0 && scaled != 0 ? "-" : ""
+    guard digits > 0 else { return sign + String(whole) }
+    return sign + String(whole) + "." + String(repeating: "0", count: digits - fraction.count) + fraction
+}
