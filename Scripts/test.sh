@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Runs every test of WebSockets for Swift, on a fresh Debian machine with the Swift toolchain.
+#
+#   Scripts/test.sh
+#
+# 1. Installs what the tests need, if missing (idempotent; needs root or sudo for apt-get).
+# 2. Runs the root package's tests: every layer's tests in one build.
+# 3. Builds and tests each package under Packages/ standalone, which catches a layer that
+#    reaches into another's internals, and builds the leaf packages (Benchmarks/).
+# Each step is bounded in time. Exits non-zero on the first failure.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+root=$(pwd)
+export PATH="$PATH:/opt/swift/usr/bin"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+# Runs a command with a time limit in seconds, killing it (and its children) when it runs over.
+bounded() {
+    local seconds=$1; shift
+    timeout --kill-after=30 "$seconds" "$@"
+}
+
+# Installs Debian packages that are missing. Nothing is installed when all are present.
+ensure_apt() {
+    local missing=()
+    for package in "$@"; do
+        dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    step "installing ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+}
+
+command -v swift >/dev/null || { echo "Swift is not on PATH: install the Swift toolchain (https://swift.org/install)" >&2; exit 1; }
+# coreutils' timeout, and the C toolchain the benchmarks' allocation counter needs.
+ensure_apt coreutils gcc libc6-dev
+
+step "root package: every layer's tests in one build"
+bounded 1500 swift build --build-tests
+bounded 900 swift test
+
+step "the README's run command"
+bounded 300 swift run framing-demo "Scripts/test.sh smoke test" | tee /dev/stderr | grep -q 'server receives: text("Scripts/test.sh smoke test")'
+
+for package in Packages/*/; do
+    name=$(basename "$package")
+    step "$name standalone"
+    bounded 900 swift build --package-path "$package" --build-tests
+    bounded 900 swift test --package-path "$package"
+done
+
+if [ -f Benchmarks/Package.swift ]; then
+    step "Benchmarks build (run them with: swift run -c release --package-path Benchmarks FramingBenchmarks)"
+    bounded 900 swift build --package-path Benchmarks
+fi
+
+step "all tests passed"
