@@ -59,4 +59,8 @@ if [ -f Benchmarks/Package.swift ]; then
     bounded 900 swift build --package-path Benchmarks
 fi
 
+step "Autobahn testsuite against WSFraming, server and client roles (Scripts/autobahn-framing.sh)"
+ensure_apt python3 python3-venv
+bounded 1500 Scripts/autobahn-framing.sh
+
 step "all tests passed"
