@@ -34,7 +34,7 @@ struct ReadmeExampleTests {
         func handle(_ event: WebSocketConnection.Event) {}
 
         // --- README: I/O loop ---
-        try readBuffer.withUnsafeBytes { bytes in
+        readBuffer.withUnsafeBytes { bytes in
             var input = bytes
             do {
                 while let event = try connection.nextEvent(from: &input, replies: &outbound) {
