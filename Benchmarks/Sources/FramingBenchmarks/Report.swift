@@ -9,18 +9,24 @@ struct Report {
     }
 
     /// Column widths: benchmark, result, ratio to memcpy, goal; then the status.
-    private static let widths = [50, 18, 10, 18]
+    private static let widths = [48, 18, 20, 18]
 
     /// Prints the column titles.
     func printHeader() {
-        printRow(["benchmark", "result", "× memcpy", "goal", "status"])
+        printRow(["benchmark", "result", "vs memcpy (GB/s)", "goal", "status"])
         print(String(repeating: "-", count: Self.widths.reduce(0, +) + 6))
     }
 
-    /// Prints a row: `result` already formatted with its unit, `ratio` to memcpy if it has one.
-    func printRow(_ name: String, _ result: String, ratio: Double? = nil, goal: Goal? = nil) {
+    /// Prints a row: `result` already formatted with its unit and, for a byte rate, its
+    /// ratio to memcpy's rate measured alongside it (`rate / memcpy`).
+    func printRow(_ name: String, _ result: String, rate: Double? = nil, memcpy: Double? = nil, goal: Goal? = nil) {
+        var versus = ""
+        if let rate, let memcpy {
+            let ratio = rate / memcpy
+            versus = fixed(ratio, ratio < 0.1 ? 3 : 2) + "× of " + fixed(memcpy / 1e9, 1)
+        }
         printRow([
-            name, result, ratio.map { fixed($0, 2) + "×" } ?? "", goal?.text ?? "-",
+            name, result, versus, goal?.text ?? "-",
             goal.map { $0.passed ? "pass" : "FAIL" } ?? "",
         ])
     }
