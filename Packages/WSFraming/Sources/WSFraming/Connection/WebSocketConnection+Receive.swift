@@ -14,13 +14,27 @@ extension WebSocketConnection {
     public mutating func nextEvent(
         from input: inout UnsafeRawBufferPointer, replies: inout some ByteSink
     ) throws(FramingError) -> Event? {
+        // The work is done by non-generic code, fast from any module; replies pass through
+        // `replyBuffer`, which is empty unless a control frame or a failure wrote one.
+        let event: Event?
         do throws(FramingError) {
-            return try readEvent(&input, &replies)
+            event = try readEvent(&input)
         } catch {
-            fail(error, replies: &replies)
-            input = UnsafeRawBufferPointer(rebasing: input[input.endIndex...])
+            fail(error)
+            input = input.emptyEnd
+            flushReplies(into: &replies)
             throw error
         }
+        if !replyBuffer.isEmpty { flushReplies(into: &replies) }
+        return event
+    }
+
+    private mutating func flushReplies(into replies: inout some ByteSink) {
+        guard !replyBuffer.isEmpty else { return }
+        replyBuffer.withUnsafeBytes { bytes in
+            replies.append(count: bytes.count) { $0.copyMemory(from: bytes) }
+        }
+        replyBuffer.removeAll(keepingCapacity: true)
     }
 
     /// Consumes all of `bytes` and returns the events they complete.
@@ -50,31 +64,30 @@ extension WebSocketConnection {
 
     // MARK: - Frames
 
-    private mutating func readEvent(
-        _ input: inout UnsafeRawBufferPointer, _ replies: inout some ByteSink
-    ) throws(FramingError) -> Event? {
+    private mutating func readEvent(_ input: inout UnsafeRawBufferPointer) throws(FramingError) -> Event? {
         while state != .closed {
             if frame == nil {
                 guard let header = try takeHeader(&input) else { return nil }
                 if let event = try begin(header, &input) { return event }
             }
-            if let event = try readPayload(&input, &replies) { return event }
+            if let event = try readPayload(&input) { return event }
             if frame != nil { return nil }
         }
-        input = UnsafeRawBufferPointer(rebasing: input[input.endIndex...])
+        input = input.emptyEnd
         return nil
     }
 
     /// Takes a whole header from `input`, gathering one that is split across calls.
+    @inline(__always)
     private mutating func takeHeader(_ input: inout UnsafeRawBufferPointer) throws(FramingError) -> FrameHeader? {
         if pendingHeader.isEmpty {
-            if let (header, size) = try FrameHeader.parse(input) {
-                input = UnsafeRawBufferPointer(rebasing: input[size...])
+            if let (header, size) = try FrameHeader.decode(input) {
+                input = input.dropping(size)
                 return header
             }
             // Fewer bytes than the header needs (at most 13): keep them.
             pendingHeader.append(contentsOf: input)
-            input = UnsafeRawBufferPointer(rebasing: input[input.endIndex...])
+            input = input.emptyEnd
             return nil
         }
         while true {
@@ -84,12 +97,13 @@ extension WebSocketConnection {
             }
             guard let byte = input.first else { return nil }
             pendingHeader.append(byte)
-            input = UnsafeRawBufferPointer(rebasing: input[(input.startIndex + 1)...])
+            input = input.dropping(1)
         }
     }
 
     /// Checks a header against the connection's rules and starts reading its payload; for a
     /// small whole message already in `input`, returns it at once.
+    @inline(__always)
     private mutating func begin(_ header: FrameHeader, _ input: inout UnsafeRawBufferPointer) throws(FramingError) -> Event? {
         switch role {
         case .server where header.maskingKey == nil:
@@ -129,9 +143,9 @@ extension WebSocketConnection {
 
         // The fast path: a whole, plain message already in the input, decoded in one pass.
         if header.isFinal, !transformed, state == .open, configuration.delivery == .whole, input.count >= length {
-            let payload = UnsafeRawBufferPointer(rebasing: input[..<(input.startIndex + length)])
-            input = UnsafeRawBufferPointer(rebasing: input[(input.startIndex + length)...])
-            return try Self.wholeMessage(kind, payload, key: header.maskingKey)
+            let payload = input.leading(length)
+            input = input.dropping(length)
+            return try wholeMessage(kind, payload, key: header.maskingKey)
         }
         message.kind = kind
         message.isTransformed = transformed
@@ -144,6 +158,7 @@ extension WebSocketConnection {
         .protocolError(.reservedBitsSet, "\(header.opcode) frame sets reserved bits 0x\(String(header.reservedBits.rawValue, radix: 16)) that no negotiated extension claims (RFC 6455 §5.2)")
     }
 
+    @inline(__always)
     private func checkFrameSize(_ length: Int, transformed: Bool) throws(FramingError) {
         guard length <= configuration.maxFrameSize else {
             throw .remote(.frameTooLarge, .messageTooBig, "frame of \(length) bytes exceeds the limit of \(configuration.maxFrameSize)")
@@ -162,28 +177,27 @@ extension WebSocketConnection {
         .remote(.invalidUTF8, .invalidPayloadData, "text message is not valid UTF-8 (RFC 6455 §8.1)")
     }
 
-    /// Unmasks a whole single-frame message straight into its storage and validates it.
-    private static func wholeMessage(_ kind: MessageKind, _ payload: UnsafeRawBufferPointer, key: MaskingKey?) throws(FramingError) -> Event {
-        let length = payload.count
+    /// Decodes a whole single-frame message that is all in the input, unmasked straight
+    /// into its storage.
+    @inline(__always)
+    private mutating func wholeMessage(_ kind: MessageKind, _ payload: UnsafeRawBufferPointer, key: MaskingKey?) throws(FramingError) -> Event {
         switch kind {
         case .text:
-            guard length > 0 else { return .text("") }
+            guard !payload.isEmpty else { return .text("") }
             var valid = false
-            let text = String(unsafeUninitializedCapacity: length) { buffer in
+            let text = String(unsafeUninitializedCapacity: payload.count) { buffer in
                 let out = UnsafeMutableRawBufferPointer(buffer)
                 if let key { key.mask(from: payload, to: out) } else { out.copyMemory(from: payload) }
-                var validator = UTF8Validator()
-                valid = validator.validate(UnsafeRawBufferPointer(out)) && validator.isComplete
-                return valid ? length : 0
+                valid = UTF8Validator.isValid(UnsafeRawBufferPointer(out))
+                return valid ? out.count : 0
             }
-            guard valid else { throw invalidUTF8() }
+            guard valid else { throw Self.invalidUTF8() }
             return .text(text)
         case .binary:
-            let bytes = [UInt8](unsafeUninitializedCapacity: length) { buffer, count in
-                let out = UnsafeMutableRawBufferPointer(buffer)
-                if let key { key.mask(from: payload, to: out) } else { out.copyMemory(from: payload) }
-                count = length
-            }
+            // Copying then unmasking in place is faster here than the generic
+            // Array(unsafeUninitializedCapacity:), and the copy is in the cache.
+            var bytes = [UInt8](payload)
+            if let key { key.mask(&bytes) }
             return .binary(bytes)
         }
     }
@@ -192,13 +206,11 @@ extension WebSocketConnection {
 
     /// Reads what `input` holds of the current frame's payload; returns an event when that
     /// completes one.
-    private mutating func readPayload(
-        _ input: inout UnsafeRawBufferPointer, _ replies: inout some ByteSink
-    ) throws(FramingError) -> Event? {
+    private mutating func readPayload(_ input: inout UnsafeRawBufferPointer) throws(FramingError) -> Event? {
         guard var current = frame else { return nil }
         let count = min(current.remaining, input.count)
-        let chunk = UnsafeRawBufferPointer(rebasing: input[..<(input.startIndex + count)])
-        input = UnsafeRawBufferPointer(rebasing: input[(input.startIndex + count)...])
+        let chunk = input.leading(count)
+        input = input.dropping(count)
         let position = current.position
         current.position += count
         current.remaining -= count
@@ -207,7 +219,7 @@ extension WebSocketConnection {
         if current.opcode.isControl {
             Self.appendUnmasked(chunk, key: current.maskingKey, offset: position, to: &controlPayload)
             guard current.remaining == 0 else { return nil }
-            return try control(current.opcode, &replies)
+            return try control(current.opcode)
         }
         let endsMessage = current.remaining == 0 && current.isFinal
         if !message.isDiscarded {
@@ -287,12 +299,12 @@ extension WebSocketConnection {
 
     // MARK: - Control frames
 
-    private mutating func control(_ opcode: Opcode, _ replies: inout some ByteSink) throws(FramingError) -> Event? {
+    private mutating func control(_ opcode: Opcode) throws(FramingError) -> Event? {
         let payload = controlPayload
         switch opcode {
         case .ping:
             if configuration.pongPolicy == .automatic {
-                writeFrame(.pong, payload: payload, into: &replies)
+                writeReply(.pong, payload: payload)
             }
             return .ping(payload)
         case .pong:
@@ -303,7 +315,7 @@ extension WebSocketConnection {
             if state == .open {
                 // Echo the peer's code (RFC 6455 §5.5.1), with no reason.
                 let reply = CloseFrame(code: frame.code)
-                writeFrame(.close, payload: reply.encoded, into: &replies)
+                writeReply(.close, payload: reply.encoded)
                 sentClose = reply
             }
             close(with: CloseOutcome(code: frame.code ?? .noStatusReceived, reason: frame.reason, wasClean: true))
@@ -317,15 +329,23 @@ extension WebSocketConnection {
 
     /// Fails the connection (RFC 6455 §7.1.7): sends a Close frame with the error's code
     /// unless one was sent already, and moves to `closed`.
-    private mutating func fail(_ error: FramingError, replies: inout some ByteSink) {
+    private mutating func fail(_ error: FramingError) {
         let code = error.closeCode ?? .protocolError
         let reason = Self.truncatedReason(error.message)
         if sentClose == nil, state != .closed {
             let frame = CloseFrame(code: code, reason: reason)
-            writeFrame(.close, payload: frame.encoded, into: &replies)
+            writeReply(.close, payload: frame.encoded)
             sentClose = frame
         }
         close(with: CloseOutcome(code: code, reason: reason, wasClean: false))
+    }
+
+    /// Writes a frame of the receiving side (a Pong, a Close) into `replyBuffer`.
+    private mutating func writeReply(_ opcode: Opcode, payload: [UInt8]) {
+        var out = replyBuffer
+        replyBuffer = []
+        writeFrame(opcode, payload: payload, into: &out)
+        replyBuffer = out
     }
 
     /// Moves to `closed` with `outcome` and drops what was being received.

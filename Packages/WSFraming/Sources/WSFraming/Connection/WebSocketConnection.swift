@@ -41,6 +41,8 @@ public struct WebSocketConnection {
     var message = InboundMessage()
     var controlPayload: [UInt8] = []
     var scratch: [UInt8] = []
+    /// Frames the receiving side wrote (pongs, Close replies), passed on to the caller's sink.
+    var replyBuffer: [UInt8] = []
 
     // Outbound: the kind of a message being sent in fragments by `sendFragment`.
     var outboundFragmentKind: MessageKind?

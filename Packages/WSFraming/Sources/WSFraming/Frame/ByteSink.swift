@@ -8,10 +8,12 @@ public protocol ByteSink {
 }
 
 extension Array: ByteSink where Element == UInt8 {
-    /// Appends `count` bytes written by `body`.
+    /// Appends `count` bytes written by `body`: written into a temporary buffer (on the
+    /// stack when small), then appended with one copy.
     public mutating func append(count: Int, _ body: (UnsafeMutableRawBufferPointer) -> Void) {
-        let start = self.count
-        append(contentsOf: repeatElement(0, count: count))
-        withUnsafeMutableBytes { body(UnsafeMutableRawBufferPointer(rebasing: $0[start...])) }
+        withUnsafeTemporaryAllocation(byteCount: count, alignment: 8) { buffer in
+            body(buffer)
+            append(contentsOf: UnsafeRawBufferPointer(buffer))
+        }
     }
 }

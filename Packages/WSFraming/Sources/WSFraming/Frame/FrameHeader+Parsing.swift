@@ -11,6 +11,12 @@ extension FrameHeader {
     ///   whole header.
     /// - Throws: ``FramingError`` with close code 1002 for a header that breaks a rule.
     public static func parse(_ bytes: UnsafeRawBufferPointer) throws(FramingError) -> (header: FrameHeader, size: Int)? {
+        try decode(bytes)
+    }
+
+    /// ``parse(_:)``, inlined into the connection's receive path.
+    @inline(__always)
+    static func decode(_ bytes: UnsafeRawBufferPointer) throws(FramingError) -> (header: FrameHeader, size: Int)? {
         guard bytes.count >= 2, let p = bytes.baseAddress else { return nil }
         let b0 = p.load(as: UInt8.self)
         let b1 = p.load(fromByteOffset: 1, as: UInt8.self)
