@@ -45,7 +45,9 @@ bounded 1500 swift build --build-tests
 bounded 900 swift test
 
 step "the README's run command"
-bounded 300 swift run framing-demo "Scripts/test.sh smoke test" | tee /dev/stderr | grep -q 'server receives: text("Scripts/test.sh smoke test")'
+demo=$(bounded 300 swift run framing-demo "Scripts/test.sh smoke test")
+printf '%s\n' "$demo"
+grep -q 'server receives: text("Scripts/test.sh smoke test")' <<<"$demo"
 
 for package in Packages/*/; do
     name=$(basename "$package")
