@@ -13,10 +13,15 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "WebSockets",
+    platforms: [.macOS(.v15), .iOS(.v18), .tvOS(.v18), .watchOS(.v11)],
     products: [
         .library(name: "WebSockets", targets: ["WebSockets"]),
         .library(name: "WSFraming", targets: ["WSFraming"]),
+        .library(name: "WSLogging", targets: ["WSLogging"]),
         .executable(name: "framing-demo", targets: ["FramingDemo"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
     ],
     targets: [
         // WSFraming: the sans-I/O protocol core.
@@ -32,10 +37,24 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // WSLogging: a swift-log console handler, and wslog.
+        .target(
+            name: "WSLogging",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            path: "Packages/WSLogging/Sources/WSLogging",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WSLoggingTests",
+            dependencies: ["WSLogging", .product(name: "Logging", package: "swift-log")],
+            path: "Packages/WSLogging/Tests/WSLoggingTests",
+            swiftSettings: swiftSettings
+        ),
+
         // The umbrella: re-exports every layer.
         .target(
             name: "WebSockets",
-            dependencies: ["WSFraming"],
+            dependencies: ["WSFraming", "WSLogging"],
             path: "Sources/WebSockets",
             swiftSettings: swiftSettings
         ),

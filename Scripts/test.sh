@@ -57,7 +57,7 @@ for package in Packages/*/; do
 done
 
 if [ -f Benchmarks/Package.swift ]; then
-    step "Benchmarks build (run them with: swift run -c release --package-path Benchmarks FramingBenchmarks)"
+    step "Benchmarks build (run them: swift run -c release --package-path Benchmarks FramingBenchmarks, or LoggingBenchmarks)"
     bounded 900 swift build --package-path Benchmarks
 fi
 

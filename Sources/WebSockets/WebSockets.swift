@@ -1,2 +1,3 @@
 // The umbrella module: one import for every layer of WebSockets for Swift.
 @_exported public import WSFraming
+@_exported public import WSLogging

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import BenchmarkSupport
 import WSFraming
 
 /// The byte-level benchmarks, in bytes per second: memcpy (the yardstick), unmasking and

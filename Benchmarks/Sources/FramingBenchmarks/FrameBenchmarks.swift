@@ -1,4 +1,5 @@
 import MallocCounter
+import BenchmarkSupport
 import WSFraming
 
 /// Decoding and encoding of small frames through ``WebSocketConnection``, in frames per

@@ -1,4 +1,5 @@
 import MallocCounter
+import BenchmarkSupport
 import WSFraming
 
 /// Measures WSFraming's hot paths and prints one table with a pass/FAIL per goal.

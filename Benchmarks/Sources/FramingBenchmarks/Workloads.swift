@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import WSFraming
 
 /// The inputs the benchmarks work on, generated deterministically.

@@ -5,16 +5,16 @@ import Darwin
 #endif
 
 /// What the numbers were measured on, and when: printed above the table.
-struct Machine {
+public struct Machine {
     /// The CPU's model name from `/proc/cpuinfo`, or "unknown".
-    var model: String
+    public var model: String
     /// Online logical cores, from `sysconf(_SC_NPROCESSORS_ONLN)`.
-    var cores: Int
+    public var cores: Int
     /// The current date and time in UTC, ISO 8601.
-    var date: String
+    public var date: String
 
     /// The machine this process runs on, now.
-    static func current() -> Machine {
+    public static func current() -> Machine {
         Machine(model: cpuModel() ?? "unknown", cores: sysconf(Int32(_SC_NPROCESSORS_ONLN)), date: utcNow())
     }
 

@@ -6,22 +6,25 @@ import Darwin
 
 /// Runs each measurement for a fixed time and keeps what the work computed observable, so the
 /// optimizer cannot drop it.
-struct Harness {
+public struct Harness {
     /// How long one run lasts, in seconds.
-    var secondsPerRun = 0.3
+    public var secondsPerRun = 0.3
     /// Runs per measurement; the fastest one counts (the others absorb warm-up and noise
     /// from other processes).
-    var runs = 5
+    public var runs = 5
     /// Every batch's checksum, folded together; printed at the end of the report.
-    private(set) var checksum: UInt64 = 0
+    public private(set) var checksum: UInt64 = 0
+
+    /// Creates a harness with the default run length and count.
+    public init() {}
 
     /// One batch of work: it does about a millisecond of work (so the clock is read rarely)
     /// and returns how many units it did (bytes, frames) and a checksum of its results.
-    typealias Batch = () -> (units: Int, checksum: UInt64)
+    public typealias Batch = () -> (units: Int, checksum: UInt64)
 
     /// Units of work per second: the best of ``runs`` runs, each repeating `batch` until
     /// ``secondsPerRun`` have passed.
-    mutating func rate(_ batch: Batch) -> Double {
+    public mutating func rate(_ batch: Batch) -> Double {
         var best = 0.0
         for _ in 0..<runs { best = max(best, run(batch)) }
         return best
@@ -29,7 +32,7 @@ struct Harness {
 
     /// Repeats `batch` for `seconds` and forgets the result: the first measurement of a
     /// process is otherwise slow (the CPU's clock ramps up, pages and caches are cold).
-    mutating func warmUp(seconds: Double, _ batch: Batch) {
+    public mutating func warmUp(seconds: Double, _ batch: Batch) {
         let end = monotonicSeconds() + seconds
         while monotonicSeconds() < end { checksum ^= batch().checksum }
     }
@@ -37,7 +40,7 @@ struct Harness {
     /// The rates of two batches, run alternately batch by batch so that both see the same
     /// machine (clock speed, noisy neighbours): the way to measure one against a yardstick.
     /// Each of ``runs`` runs lasts twice ``secondsPerRun``; the best run of each counts.
-    mutating func rates(_ first: Batch, _ second: Batch) -> (first: Double, second: Double) {
+    public mutating func rates(_ first: Batch, _ second: Batch) -> (first: Double, second: Double) {
         var best = (first: 0.0, second: 0.0)
         for _ in 0..<runs {
             var units = (first: 0, second: 0)
@@ -80,7 +83,7 @@ struct Harness {
 }
 
 /// Seconds on the monotonic clock.
-func monotonicSeconds() -> Double {
+public func monotonicSeconds() -> Double {
     var time = timespec()
     clock_gettime(CLOCK_MONOTONIC, &time)
     return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
@@ -89,10 +92,10 @@ func monotonicSeconds() -> Double {
 /// Takes a value the optimizer must assume is used: neither inlined nor analysed
 /// (`optnone`), so the work that produced it, and memory a pointer argument reaches, stay.
 @inline(never) @_optimize(none)
-func blackHole<T>(_ value: T) {}
+public func blackHole<T>(_ value: T) {}
 
 /// Reports a broken benchmark on standard error and exits with status 1.
-func bail(_ message: String) -> Never {
+public func bail(_ message: String) -> Never {
     let line = "error: \(message)\n"
     _ = line.utf8.withContiguousStorageIfAvailable { write(2, $0.baseAddress, $0.count) }
     exit(1)

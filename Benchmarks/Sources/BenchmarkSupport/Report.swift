@@ -1,25 +1,34 @@
 /// The table the benchmarks print, one row at a time as each measurement finishes.
-struct Report {
+public struct Report {
     /// A target a result must meet, and whether it did.
-    struct Goal {
+    public struct Goal {
         /// The target as printed, such as "≥ 0.50× memcpy".
-        var text: String
+        public var text: String
         /// Whether the result met it.
-        var passed: Bool
+        public var passed: Bool
+
+        /// Creates a goal.
+        public init(text: String, passed: Bool) {
+            self.text = text
+            self.passed = passed
+        }
     }
+
+    /// Creates a report.
+    public init() {}
 
     /// Column widths: benchmark, result, ratio to memcpy, goal; then the status.
     private static let widths = [48, 18, 20, 18]
 
     /// Prints the column titles.
-    func printHeader() {
+    public func printHeader() {
         printRow(["benchmark", "result", "vs memcpy (GB/s)", "goal", "status"])
         print(String(repeating: "-", count: Self.widths.reduce(0, +) + 6))
     }
 
     /// Prints a row: `result` already formatted with its unit and, for a byte rate, its
     /// ratio to memcpy's rate measured alongside it (`rate / memcpy`).
-    func printRow(_ name: String, _ result: String, rate: Double? = nil, memcpy: Double? = nil, goal: Goal? = nil) {
+    public func printRow(_ name: String, _ result: String, rate: Double? = nil, memcpy: Double? = nil, goal: Goal? = nil) {
         var versus = ""
         if let rate, let memcpy {
             let ratio = rate / memcpy
@@ -41,7 +50,7 @@ struct Report {
 }
 
 /// `value` with `digits` digits after the point (no Foundation, so no `String(format:)`).
-func fixed(_ value: Double, _ digits: Int) -> String {
+public func fixed(_ value: Double, _ digits: Int) -> String {
     guard value.isFinite else { return "\(value)" }
     var scale = 1.0
     for _ in 0..<digits { scale *= 10 }
