@@ -18,10 +18,12 @@ let package = Package(
         .library(name: "WebSockets", targets: ["WebSockets"]),
         .library(name: "WSFraming", targets: ["WSFraming"]),
         .library(name: "WSLogging", targets: ["WSLogging"]),
+        .library(name: "WSHandshake", targets: ["WSHandshake"]),
         .executable(name: "framing-demo", targets: ["FramingDemo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
     ],
     targets: [
         // WSFraming: the sans-I/O protocol core.
@@ -51,10 +53,24 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // WSHTTP: the opening handshake, sans I/O.
+        .target(
+            name: "WSHandshake",
+            dependencies: [.product(name: "HTTPTypes", package: "swift-http-types")],
+            path: "Packages/WSHTTP/Sources/WSHandshake",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WSHandshakeTests",
+            dependencies: ["WSHandshake", .product(name: "HTTPTypes", package: "swift-http-types")],
+            path: "Packages/WSHTTP/Tests/WSHandshakeTests",
+            swiftSettings: swiftSettings
+        ),
+
         // The umbrella: re-exports every layer.
         .target(
             name: "WebSockets",
-            dependencies: ["WSFraming", "WSLogging"],
+            dependencies: ["WSFraming", "WSLogging", "WSHandshake"],
             path: "Sources/WebSockets",
             swiftSettings: swiftSettings
         ),

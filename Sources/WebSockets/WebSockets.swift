@@ -1,3 +1,4 @@
 // The umbrella module: one import for every layer of WebSockets for Swift.
 @_exported public import WSFraming
 @_exported public import WSLogging
+@_exported public import WSHandshake
