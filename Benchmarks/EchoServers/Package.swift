@@ -1,0 +1,38 @@
+// swift-tools-version:6.1
+// EchoServers: WebSocket echo servers for `Benchmarks/echo-compare.sh`, which drives each of
+// them with the team's load generator (`../shared/tools/loadgen`) in one run. A leaf package,
+// apart from `Benchmarks/` so that the framing benchmarks never build SwiftNIO.
+//
+//     swift build -c release --package-path Benchmarks/EchoServers
+//     Benchmarks/EchoServers/.build/release/NIOWebSocketEcho --port 9002
+//
+// `NIOWebSocketEcho` is the baseline: SwiftNIO's own NIOWebSocket, in the shape of swift-nio's
+// `NIOWebSocketServer` example. The project's own echo server becomes a second executable here.
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "EchoServers",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0")
+    ],
+    targets: [
+        .executableTarget(
+            name: "NIOWebSocketEcho",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        )
+    ]
+)

@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# Compares WebSocket echo servers under the team's load generator, in one run, and prints one
+# table: per server, latency p50/p99, small-message rate, large-message MB/s and idle memory per
+# connection, and each server's ratio to the first (the baseline) when more than one ran.
+#
+#   Benchmarks/echo-compare.sh [-t SECONDS] [--only a,b,c,d] [--port PORT]
+#
+#   -t SECONDS     length of each measured scenario, and rounds of (d) (default 5)
+#   --only LIST    scenarios to run, comma-separated (default a,b,c,d):
+#                    a  latency: 1 connection, one 64 B message in flight
+#                    b  small messages: 100 connections x 16 in flight x 64 B
+#                    c  large messages: 10 connections x 4 in flight x 16 KiB
+#                    d  idle: 1000 connections, one message each per second
+#   --port PORT    port the servers listen on (default 9002)
+#
+# Needs ../shared/tools/loadgen beside the repository, gcc, make, taskset, timeout, python3 and
+# two CPUs. Each scenario gets a fresh server process pinned to CPU 1 (so (d) measures memory in
+# a process that has not run the other scenarios), with loadgen pinned to CPU 0. Every command
+# is bounded in time; a trap stops the server on any exit. Raw JSON goes to Benchmarks/results/.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+loadgen_dir="$root/../shared/tools/loadgen"
+loadgen="$loadgen_dir/loadgen"
+package="$root/Benchmarks/EchoServers"
+bin="$package/.build/release"
+
+# The servers, baseline first, one line each: "NAME|COMMAND", where {PORT} stands for the port.
+# A server must accept WebSocket upgrades on any path at 127.0.0.1:{PORT}, echo every data
+# frame, and exit on SIGTERM; words are split on spaces, so paths must have none. To add one, build it as another executable of
+# Benchmarks/EchoServers and add its line, for example:
+#   "WebSockets|$bin/WebSocketsEcho --port {PORT}"
+servers=(
+    "NIOWebSocket|$bin/NIOWebSocketEcho --port {PORT}"
+)
+
+seconds=5
+only="a,b,c,d"
+port=9002
+while [ $# -gt 0 ]; do
+    case $1 in
+        -t) seconds=${2:?-t needs a number of seconds}; shift 2 ;;
+        --only) only=${2:?--only needs a list such as a,b}; shift 2 ;;
+        --port) port=${2:?--port needs a number}; shift 2 ;;
+        -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+        *) echo "echo-compare: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+    esac
+done
+[[ $seconds =~ ^[1-9][0-9]*$ && $seconds -le 300 ]] || { echo "echo-compare: -t takes whole seconds, 1 to 300" >&2; exit 2; }
+[[ $port =~ ^[1-9][0-9]*$ && $port -le 65535 ]] || { echo "echo-compare: bad port '$port'" >&2; exit 2; }
+IFS=, read -ra scenarios <<<"$only"
+for s in "${scenarios[@]}"; do
+    [[ $s =~ ^[abcd]$ ]] || { echo "echo-compare: unknown scenario '$s' (a, b, c or d)" >&2; exit 2; }
+done
+for tool in make gcc taskset timeout python3 swift; do
+    command -v "$tool" >/dev/null || { echo "echo-compare: $tool is not on PATH" >&2; exit 1; }
+done
+[ "$(nproc)" -ge 2 ] || { echo "echo-compare: needs two CPUs (server on 1, loadgen on 0)" >&2; exit 1; }
+[ -f "$loadgen_dir/loadgen.c" ] || { echo "echo-compare: no loadgen at $loadgen_dir (shared/ must sit beside the repository)" >&2; exit 1; }
+
+# loadgen's arguments for a scenario, without port and pid.
+scenario_args() {
+    case $1 in
+        a) echo "-m latency -c 1 -s 64 -t $seconds" ;;
+        b) echo "-m throughput -c 100 -d 16 -s 64 -t $seconds" ;;
+        c) echo "-m throughput -c 10 -d 4 -s 16384 -t $seconds" ;;
+        d) echo "-m idle -c 1000 --rounds $seconds" ;;
+    esac
+}
+
+work=$(mktemp -d)
+server_pid=""
+loadgen_pid=""
+mkdir -p "$root/Benchmarks/results"
+raw="$root/Benchmarks/results/echo-compare-$(date +%Y%m%d-%H%M%S).jsonl"
+
+# Stops the running server: SIGTERM, then SIGKILL after 5 s; returns once the process is gone.
+stop_server() {
+    [ -n "$server_pid" ] || return 0
+    kill -TERM "$server_pid" 2>/dev/null || true
+    for _ in $(seq 50); do
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$server_pid" 2>/dev/null; then
+        echo "echo-compare: server $server_pid ignored SIGTERM for 5 s; killing it" >&2
+        kill -KILL "$server_pid" 2>/dev/null || true
+    fi
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=""
+}
+trap '[ -z "$loadgen_pid" ] || kill "$loadgen_pid" 2>/dev/null; stop_server; rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
+
+port_accepts() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
+
+# Starts server NAME (command in $2) pinned to CPU 1 and waits up to 30 s for its port.
+start_server() {
+    local name=$1 command=${2//\{PORT\}/$port}
+    local -a argv
+    read -ra argv <<<"$command"
+    if port_accepts; then
+        echo "echo-compare: something already listens on port $port; stop it or pass --port" >&2
+        exit 1
+    fi
+    taskset -c 1 "${argv[@]}" >"$work/$name.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 300); do
+        port_accepts && return 0
+        if ! kill -0 "$server_pid" 2>/dev/null; then
+            echo "echo-compare: $name exited before listening:" >&2
+            cat "$work/$name.log" >&2
+            server_pid=""
+            exit 1
+        fi
+        sleep 0.1
+    done
+    echo "echo-compare: $name did not accept on port $port within 30 s" >&2
+    exit 1
+}
+
+started=$(date +%s)
+echo "==> building loadgen and the echo servers (release)" >&2
+timeout 120 make -s -C "$loadgen_dir" >&2
+timeout 3600 swift build -c release --package-path "$package" >"$work/build.log" 2>&1 \
+    || { tail -40 "$work/build.log" >&2; echo "echo-compare: swift build failed" >&2; exit 1; }
+
+# Scenario by scenario, each server in turn, so that the servers compared in a scenario run
+# close together in time and see the same drift of the machine.
+for s in "${scenarios[@]}"; do
+    for entry in "${servers[@]}"; do
+        name=${entry%%|*}
+        start_server "$name" "${entry#*|}"
+        read -ra args <<<"$(scenario_args "$s")"
+        echo "==> $name ($s): loadgen ${args[*]}" >&2
+        status=0
+        # loadgen's own hard deadline is connect (10 s) + warm-up (1 s) + run + 10 s (+ rounds + 3 s
+        # idle). It runs in the background so that a signal to this script is handled at once.
+        timeout --kill-after=5 $((2 * seconds + 40)) taskset -c 0 "$loadgen" -p "$port" --pid "$server_pid" \
+            --label "$name" "${args[@]}" >"$work/out" 2>"$work/err" &
+        loadgen_pid=$!
+        wait "$loadgen_pid" || status=$?
+        loadgen_pid=""
+        stop_server
+        grep '^RESULT' "$work/out" >&2 || true
+        if [ -s "$work/err" ]; then sed 's/^/    /' "$work/err" | head -5 >&2; fi
+        json=$(tail -n 1 "$work/out")
+        [[ $json == \{* ]] || { echo "echo-compare: loadgen gave no result (exit $status)" >&2; json=null; }
+        printf '{"server":"%s","scenario":"%s","loadgen_exit":%d,"result":%s}\n' "$name" "$s" "$status" "$json" >>"$raw"
+    done
+done
+
+echo >&2
+python3 - "$raw" "$seconds" "$(( $(date +%s) - started ))" <<'PY'
+import json, sys
+
+rows = [json.loads(line) for line in open(sys.argv[1])]
+seconds, elapsed = sys.argv[2], sys.argv[3]
+servers = list(dict.fromkeys(r["server"] for r in rows))
+by = {(r["server"], r["scenario"]): r for r in rows}
+
+def metric(server, scenario, pick):
+    r = by.get((server, scenario))
+    return pick(r["result"]) if r and r["result"] else None
+
+# column title, scenario, value, format, higher is better
+columns = [
+    ("p50 µs (a)", "a", lambda j: j["lat_us"]["p50"], "{:.1f}", False),
+    ("p99 µs (a)", "a", lambda j: j["lat_us"]["p99"], "{:.1f}", False),
+    ("small msg/s (b)", "b", lambda j: j["msgs_per_s"], "{:,.0f}", True),
+    ("large MB/s (c)", "c", lambda j: j["mb_per_s"], "{:.1f}", True),
+    ("idle KiB/conn (d)", "d", lambda j: (j["rss_end_kb"] - j["rss_base_kb"]) / j["conns"], "{:.1f}", False),
+]
+columns = [c for c in columns if any((s, c[1]) in by for s in servers)]
+baseline = servers[0]
+
+def cell(server, col):
+    title, scenario, pick, fmt, _ = col
+    value = metric(server, scenario, pick)
+    if value is None:
+        return "-"
+    text = fmt.format(value)
+    if len(servers) > 1:
+        base = metric(baseline, scenario, pick)
+        text += f" ({value / base:.2f}×)" if base else " (-)"
+    return text
+
+header = ["server"] + [c[0] for c in columns] + ["errors"]
+table = [header]
+for s in servers:
+    errors = sum((by[k]["result"] or {}).get("errors", 1) for k in by if k[0] == s)
+    table.append([s] + [cell(s, c) for c in columns] + [str(errors)])
+widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+for i, row in enumerate(table):
+    print("  ".join(v.ljust(w) if j == 0 else v.rjust(w) for j, (v, w) in enumerate(zip(row, widths))).rstrip())
+    if i == 0:
+        print("-" * (sum(widths) + 2 * (len(widths) - 1)))
+if len(servers) > 1:
+    print(f"(×) = ratio to {baseline}, the baseline; lower is better for µs and KiB, higher for msg/s and MB/s.")
+
+notes = []
+for r in rows:
+    j, tag = r["result"], f'{r["server"]} ({r["scenario"]})'
+    if not j:
+        notes.append(f"{tag}: loadgen gave no result (exit {r['loadgen_exit']})")
+        continue
+    if j["errors"]:
+        notes.append(f"{tag}: {j['errors']} errors (mismatches {j['mismatches']}, protocol {j['proto_errors']}, "
+                     f"server closes {j['server_closes']}, connect {j['conn_failures']}, timed out {j['timed_out']})")
+    if j["mode"] != "idle" and j["client_cpu_pct"] >= 95:
+        notes.append(f"{tag}: loadgen used {j['client_cpu_pct']:.0f}% of its CPU: a lower bound on the server")
+    if j["mode"] == "idle" and j["survived"] < j["conns"]:
+        notes.append(f"{tag}: {j['survived']} of {j['conns']} connections survived")
+    if j["other_cpu_pct"] > 25:
+        notes.append(f"{tag}: other processes used {j['other_cpu_pct']:.0f}% CPU while measuring: noisy")
+cpu = [f'{r["server"]} ({r["scenario"]}) {r["result"]["server_cpu_pct"]:.0f}%/{r["result"]["client_cpu_pct"]:.0f}%'
+       for r in sorted(rows, key=lambda r: (servers.index(r["server"]), r["scenario"]))
+       if r["result"] and r["result"]["mode"] != "idle"]
+print(f"\n{seconds} s per scenario; run took {elapsed} s. CPU of server/loadgen: " + ", ".join(cpu) + ".")
+for n in notes:
+    print("note: " + n)
+print(f"raw results: {sys.argv[1]}")
+PY
