@@ -19,11 +19,13 @@ let package = Package(
         .library(name: "WSFraming", targets: ["WSFraming"]),
         .library(name: "WSLogging", targets: ["WSLogging"]),
         .library(name: "WSHandshake", targets: ["WSHandshake"]),
+        .library(name: "WSHTTP", targets: ["WSHTTP"]),
         .executable(name: "framing-demo", targets: ["FramingDemo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
     ],
     targets: [
         // WSFraming: the sans-I/O protocol core.
@@ -67,10 +69,39 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // WSHTTP: the upgrade and the live WebSocket on SwiftNIO.
+        .target(
+            name: "WSHTTP",
+            dependencies: [
+                "WSHandshake", "WSFraming", "WSLogging",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Packages/WSHTTP/Sources/WSHTTP",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WSHTTPTests",
+            dependencies: [
+                "WSHTTP", "WSHandshake", "WSFraming",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Packages/WSHTTP/Tests/WSHTTPTests",
+            swiftSettings: swiftSettings
+        ),
+
         // The umbrella: re-exports every layer.
         .target(
             name: "WebSockets",
-            dependencies: ["WSFraming", "WSLogging", "WSHandshake"],
+            dependencies: ["WSFraming", "WSLogging", "WSHandshake", "WSHTTP"],
             path: "Sources/WebSockets",
             swiftSettings: swiftSettings
         ),

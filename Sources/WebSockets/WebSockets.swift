@@ -2,3 +2,4 @@
 @_exported public import WSFraming
 @_exported public import WSLogging
 @_exported public import WSHandshake
+@_exported public import WSHTTP

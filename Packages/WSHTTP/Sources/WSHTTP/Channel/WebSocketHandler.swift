@@ -1,0 +1,237 @@
+import Logging
+import NIOCore
+import WSFraming
+import WSLogging
+
+/// The channel handler of a live WebSocket. It moves bytes between the socket and WSFraming's
+/// `WebSocketConnection`, which decides everything about the protocol; it runs the timers and
+/// hands whole messages to the consumer: per-message callbacks on the event loop (the fast
+/// path) or the async sequence behind ``WebSocket/messages``.
+///
+/// Every frame of a read is decoded before anything is written; what the read produced
+/// (pongs, Close replies, the callbacks' sends) goes out in one write at `channelReadComplete`.
+final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// Who receives the messages.
+    enum Consumer {
+        /// Callbacks on the event loop.
+        case eventLoop(any WebSocketEventLoopHandler)
+        /// The async sequence of ``WebSocket/messages``.
+        case async(MessageSource)
+    }
+
+    typealias MessageSource = NIOAsyncSequenceProducer<WebSocketMessage, NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark, InboundDemand>.Source
+
+    let configuration: WebSocket.Configuration
+    let logger: Logger
+    let shared: WebSocketShared
+    var consumer: Consumer?
+
+    var connection: WebSocketConnection
+    var context: ChannelHandlerContext?
+    /// Frames waiting for the next flush.
+    var outbound = OutboundBuffer(bytes: ByteBuffer())
+    /// Whether a read is being processed: sends wait for `channelReadComplete` to flush.
+    var inReadCycle = false
+    /// Whether the consumer asked us to stop: input is held and reads are withheld.
+    var paused = false
+    var heldInput: ByteBuffer?
+    var readWithheld = false
+
+    // Timers and waiters: see WebSocketHandler+Timers.swift and +Operations.swift.
+    var keepAlive: KeepAlive<ContinuousClock.Instant>?
+    var keepAliveTimer: Scheduled<Void>?
+    var lastActivity = ContinuousClock.now
+    var idleTimer: Scheduled<Void>?
+    var closeTimer: Scheduled<Void>?
+    var pingWaiters: [PingWaiter] = []
+    var pingsSent: UInt64 = 0
+    var writabilityWaiters: [EventLoopPromise<Void>] = []
+
+    init(role: WebSocketRole, configuration: WebSocket.Configuration, shared: WebSocketShared, logger: Logger) {
+        var framing = configuration.framing
+        framing.delivery = .whole
+        self.connection = WebSocketConnection(role: role, configuration: framing)
+        self.configuration = configuration
+        self.shared = shared
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        outbound = OutboundBuffer(bytes: context.channel.allocator.buffer(capacity: 256))
+        let limit = max(2, configuration.maxBufferedOutboundBytes)
+        try? context.channel.syncOptions?.setOption(ChannelOptions.writeBufferWaterMark, value: .init(low: limit / 2, high: limit))
+        startTimers(context: context)
+        if !context.channel.isActive { channelInactive(context: context) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        cancelTimers()
+        self.context = nil
+    }
+
+    // MARK: - Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        inReadCycle = true
+        if paused {
+            hold(&buffer)
+            return
+        }
+        process(&buffer)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        readCycleEnded()
+        context.fireChannelReadComplete()
+    }
+
+    /// Writes what the read produced, in one write.
+    func readCycleEnded() {
+        inReadCycle = false
+        flush()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        guard !shared.isClosed else { return }
+        let outcome = connection.receiveEndOfInput()
+        cancelTimers()
+        failWaiters(WebSocketError.closed(outcome))
+        logger.debug("closed", metadata: [WSLogKey.closeCode: "\(outcome.code)", WSLogKey.closeReason: "\(outcome.reason)",
+                                          WSLogKey.closeClean: "\(outcome.wasClean)"])
+        shared.close(outcome)
+        switch consumer {
+        case .async(let source): source.finish()
+        case .eventLoop(let handler): handler.webSocketDidClose(WebSocket.OnLoop(self), outcome: outcome)
+        case nil: break
+        }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("channel error", metadata: [WSLogKey.reason: "\(error)"])
+        context.close(promise: nil)
+    }
+
+    /// Feeds `buffer` to the connection until it is used up or the consumer pauses us.
+    func process(_ buffer: inout ByteBuffer) {
+        lastActivity = .now
+        keepAlive?.received(at: lastActivity)
+        let (consumed, failure) = buffer.withUnsafeReadableBytes { raw -> (Int, FramingError?) in
+            var input = raw
+            do throws(FramingError) {
+                while !paused, let event = try connection.nextEvent(from: &input, replies: &outbound) {
+                    handle(event)
+                }
+            } catch {
+                return (raw.count - input.count, error)
+            }
+            return (raw.count - input.count, nil)
+        }
+        buffer.moveReaderIndex(forwardBy: consumed)
+        if let failure {
+            logger.debug("protocol violation", metadata: [WSLogKey.closeCode: "\(failure.closeCode ?? .protocolError)", WSLogKey.reason: "\(failure.message)"])
+            closeTransport(afterFlush: true)
+            return
+        }
+        if paused, buffer.readableBytes > 0 { hold(&buffer) }
+        if connection.state == .closed { closeHandshakeDone() }
+    }
+
+    private func hold(_ buffer: inout ByteBuffer) {
+        if heldInput == nil { heldInput = buffer } else { heldInput!.writeBuffer(&buffer) }
+    }
+
+    private func handle(_ event: WebSocketConnection.Event) {
+        switch event {
+        case .text(let text): deliver(.text(text))
+        case .binary(let bytes): deliver(.binary(bytes))
+        case .fragment: break  // this layer asks for whole messages
+        case .ping: logger.trace("ping received")
+        case .pong(let payload): pongReceived(payload)
+        case .close(let frame):
+            logger.debug("close received", metadata: [WSLogKey.closeCode: "\(frame.code.map { "\($0)" } ?? "none")"])
+        }
+    }
+
+    private func deliver(_ message: WebSocketMessage) {
+        switch consumer {
+        case .eventLoop(let handler):
+            handler.webSocket(WebSocket.OnLoop(self), didReceive: message)
+        case .async(let source):
+            if source.yield(message) == .stopProducing { paused = true }
+        case nil:
+            break
+        }
+    }
+
+    /// Called on the event loop when the consumer wants more.
+    func resume() {
+        guard paused, let context else { return }
+        paused = false
+        if var held = heldInput {
+            heldInput = nil
+            let wasInReadCycle = inReadCycle
+            inReadCycle = true
+            process(&held)
+            inReadCycle = wasInReadCycle
+            if !inReadCycle { flush() }
+        }
+        if !paused, readWithheld {
+            readWithheld = false
+            context.read()
+        }
+    }
+
+    // MARK: - Outbound
+
+    func read(context: ChannelHandlerContext) {
+        if paused { readWithheld = true } else { context.read() }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            let waiters = writabilityWaiters
+            writabilityWaiters = []
+            waiters.forEach { $0.succeed() }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    /// Writes what is waiting, in one write.
+    @discardableResult
+    func flush() -> EventLoopFuture<Void>? {
+        guard let context, outbound.bytes.readableBytes > 0 else { return nil }
+        let bytes = outbound.bytes
+        outbound.bytes = context.channel.allocator.buffer(capacity: 256)
+        return context.writeAndFlush(wrapOutboundOut(bytes))
+    }
+
+    /// After the close handshake: a server closes the TCP connection at once, a client
+    /// gives the server a moment to do it first (RFC 6455 §7.1.1).
+    private func closeHandshakeDone() {
+        switch connection.role {
+        case .server: closeTransport(afterFlush: true)
+        case .client: scheduleCloseTimer(configuration.closeTimeout)
+        }
+    }
+
+    /// Closes the TCP connection, after what is waiting has been written.
+    func closeTransport(afterFlush: Bool) {
+        guard let context else { return }
+        if afterFlush, let written = flush() {
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            written.whenComplete { _ in bound.value.close(promise: nil) }
+        } else {
+            context.close(promise: nil)
+        }
+    }
+}
+
+@available(*, unavailable)
+extension WebSocketHandler: Sendable {}

@@ -1,0 +1,136 @@
+import HTTPTypes
+import Logging
+import NIOCore
+import NIOHTTP1
+import WSFraming
+import WSHandshake
+import WSLogging
+
+/// Sends a client's upgrade request and turns the connection into a live ``WebSocket`` once
+/// ``WebSocketClientHandshake`` accepts the server's 101. The checks are the handshake's.
+final class WebSocketClientUpgradeHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    /// The largest body of a refusal that is kept for the caller.
+    static let maxRefusalBody = 64 << 10
+
+    private let handshake: WebSocketClientHandshake
+    private let configuration: WebSocket.Configuration
+    private let consumer: WebSocket.Consumer
+    private let logger: Logger
+    private let encoder: HTTPRequestEncoder
+    private let decoder: ByteToMessageHandler<HTTPResponseDecoder>
+    private let promise: EventLoopPromise<WebSocket>
+    private var refusal: (response: HTTPResponse, error: HandshakeError, body: [UInt8])?
+    /// The accepted 101, upgraded at its `.end`: the decoder delivers that before it stops.
+    private var accepted: WebSocketClientHandshake.Negotiated?
+    private var requestSent = false
+    private var done = false
+
+    init(handshake: WebSocketClientHandshake, configuration: WebSocket.Configuration, consumer: WebSocket.Consumer, logger: Logger,
+         encoder: HTTPRequestEncoder, decoder: ByteToMessageHandler<HTTPResponseDecoder>, promise: EventLoopPromise<WebSocket>) {
+        self.handshake = handshake
+        self.configuration = configuration
+        self.consumer = consumer
+        self.logger = logger
+        self.encoder = encoder
+        self.decoder = decoder
+        self.promise = promise
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { sendRequest(context: context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        sendRequest(context: context)
+        context.fireChannelActive()
+    }
+
+    private func sendRequest(context: ChannelHandlerContext) {
+        guard !requestSent else { return }
+        requestSent = true
+        context.write(wrapOutboundOut(.head(HTTPConversion.head(handshake.request))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !done else { return }
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            let response = HTTPConversion.response(head)
+            do throws(HandshakeError) {
+                accepted = try handshake.validate(response)
+            } catch {
+                guard error.code == .upgradeRefused else { return fail(.handshake(error), context: context) }
+                refusal = (response, error, [])  // read the body, then fail
+            }
+        case .body(var chunk):
+            if var refused = refusal {
+                let room = max(0, Self.maxRefusalBody - refused.body.count)
+                refused.body += chunk.readBytes(length: min(room, chunk.readableBytes)) ?? []
+                refusal = refused
+            }
+        case .end:
+            if let refused = refusal {
+                fail(.handshake(refused.error, body: refused.body), context: context)
+            } else if let accepted {
+                upgrade(accepted, context: context)
+            }
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let refused = refusal {
+            fail(.handshake(refused.error, body: refused.body), context: context)
+        } else {
+            fail(WebSocketError(.handshakeFailed, "the connection closed during the opening handshake"), context: context)
+        }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        fail(WebSocketError(.handshakeFailed, "the opening handshake failed: \(error)"), context: context)
+    }
+
+    private func fail(_ error: WebSocketError, context: ChannelHandlerContext) {
+        guard !done else { return }
+        done = true
+        logger.debug("upgrade failed", metadata: [WSLogKey.reason: "\(error.message)"])
+        promise.fail(error)
+        context.close(promise: nil)
+    }
+
+    /// Puts the live connection after this handler, then removes the HTTP handlers; the
+    /// decoder hands the bytes that followed the 101 to the connection as it goes.
+    private func upgrade(_ negotiated: WebSocketClientHandshake.Negotiated, context: ChannelHandlerContext) {
+        done = true
+        let channel = context.channel
+        let handshakeFacts = WebSocket.Handshake(
+            target: handshake.request.path ?? "/", requestFields: handshake.request.headerFields,
+            responseFields: negotiated.response.headerFields, subprotocol: negotiated.subprotocol,
+            extensions: negotiated.response.headerFields[.secWebSocketExtensions],
+            remoteAddress: channel.remoteAddress, localAddress: channel.localAddress)
+        do {
+            let webSocket = try WebSocket.install(on: channel, role: .client, configuration: configuration, handshake: handshakeFacts,
+                                                  consumer: consumer, logger: logger, position: .after(self))
+            let pipeline = channel.pipeline.syncOperations
+            pipeline.removeHandler(context: context, promise: nil)
+            pipeline.removeHandler(encoder, promise: nil)
+            // The decoder hands over the bytes that followed the handshake as it leaves, outside
+            // any read: until it has left, the connection holds its writes as if in a read.
+            webSocket.handler.value.inReadCycle = true
+            let handler = webSocket.handler
+            pipeline.removeHandler(decoder).whenComplete { _ in handler.value.readCycleEnded() }
+            logger.debug("upgraded", metadata: [WSLogKey.target: "\(handshakeFacts.target)", WSLogKey.subprotocol: "\(negotiated.subprotocol ?? "")"])
+            promise.succeed(webSocket)
+        } catch {
+            promise.fail(WebSocketError(.handshakeFailed, "could not install the connection: \(error)"))
+            context.close(promise: nil)
+        }
+    }
+}
+
+@available(*, unavailable)
+extension WebSocketClientUpgradeHandler: Sendable {}

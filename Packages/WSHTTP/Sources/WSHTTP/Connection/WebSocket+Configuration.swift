@@ -1,0 +1,57 @@
+public import WSFraming
+
+extension WebSocket {
+    /// The limits, timeouts and policies of one live connection, with documented defaults.
+    public struct Configuration: Sendable, Hashable {
+        /// Whether and how often to ping a quiet peer.
+        public enum AutoPing: Sendable, Hashable {
+            /// Never ping on our own.
+            case disabled
+            /// Ping after `interval` without inbound bytes; a Pong that takes longer than
+            /// `timeout` fails the connection (close code 1011, reported as 1006).
+            case every(Duration, timeout: Duration)
+        }
+
+        /// Frame and message limits and outbound fragmentation (RFC 6455 rules live there).
+        /// Default: 1 MiB frames and messages. Delivery is always whole messages.
+        public var framing: WebSocketConnection.Configuration
+        /// Messages received but not yet consumed before the connection stops reading from
+        /// the socket (inbound backpressure). Default 16.
+        public var maxBufferedMessages: Int
+        /// Bytes queued for the socket above which sends wait (outbound backpressure).
+        /// Default 1 MiB.
+        public var maxBufferedOutboundBytes: Int
+        /// Keepalive pings. Default: every 30 s of silence, 10 s to answer.
+        public var autoPing: AutoPing
+        /// Time without any inbound byte after which the connection is closed with 1001.
+        /// Default `nil`: none (auto-ping keeps a live connection busy).
+        public var idleTimeout: Duration?
+        /// How long a closing endpoint waits for the peer's Close, and a client for the
+        /// server to close the TCP connection, before it closes it itself. Default 10 s.
+        public var closeTimeout: Duration
+        /// How long ``WebSocket/ping(timeout:)`` waits by default. Default 10 s.
+        public var pingTimeout: Duration
+
+        /// Creates a configuration; every parameter has the default described on its property.
+        public init(
+            framing: WebSocketConnection.Configuration = .default,
+            maxBufferedMessages: Int = 16,
+            maxBufferedOutboundBytes: Int = 1 << 20,
+            autoPing: AutoPing = .every(.seconds(30), timeout: .seconds(10)),
+            idleTimeout: Duration? = nil,
+            closeTimeout: Duration = .seconds(10),
+            pingTimeout: Duration = .seconds(10)
+        ) {
+            self.framing = framing
+            self.maxBufferedMessages = maxBufferedMessages
+            self.maxBufferedOutboundBytes = maxBufferedOutboundBytes
+            self.autoPing = autoPing
+            self.idleTimeout = idleTimeout
+            self.closeTimeout = closeTimeout
+            self.pingTimeout = pingTimeout
+        }
+
+        /// The defaults.
+        public static let `default` = Configuration()
+    }
+}

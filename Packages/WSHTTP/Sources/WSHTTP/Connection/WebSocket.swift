@@ -1,0 +1,203 @@
+public import HTTPTypes
+import Logging
+public import NIOCore
+public import WSFraming
+import Synchronization
+
+/// A live WebSocket connection, server or client: one type for both roles.
+///
+/// ```swift
+/// for try await message in webSocket.messages {
+///     if case .text(let text) = message { try await webSocket.send(.text("echo: \(text)")) }
+/// }
+/// ```
+///
+/// The connection lives on one event loop; every method may be called from any task.
+/// Messages are read by one consumer at a time (``messages`` or ``receive()``).
+public final class WebSocket: Sendable {
+    /// The facts of the opening handshake.
+    public struct Handshake: Sendable {
+        /// The request target (path and query).
+        public var target: String
+        /// The upgrade request's header fields.
+        public var requestFields: HTTPFields
+        /// The 101 response's header fields.
+        public var responseFields: HTTPFields
+        /// The negotiated subprotocol.
+        public var subprotocol: String?
+        /// The negotiated extensions, as `Sec-WebSocket-Extensions` says.
+        public var extensions: String?
+        /// The peer's address.
+        public var remoteAddress: SocketAddress?
+        /// Our address.
+        public var localAddress: SocketAddress?
+    }
+
+    /// Server or client.
+    public let role: WebSocketRole
+    /// The facts of the opening handshake.
+    public let handshake: Handshake
+    /// The channel the connection runs on.
+    public let channel: any Channel
+    /// The limits and timeouts in force.
+    public let configuration: Configuration
+    let logger: Logger
+    let handler: NIOLoopBound<WebSocketHandler>
+    let shared: WebSocketShared
+    private let inbound: InboundIterator?
+
+    init(role: WebSocketRole, handshake: Handshake, channel: any Channel, configuration: Configuration,
+         logger: Logger, handler: NIOLoopBound<WebSocketHandler>, shared: WebSocketShared, inbound: InboundIterator?) {
+        self.role = role
+        self.handshake = handshake
+        self.channel = channel
+        self.configuration = configuration
+        self.logger = logger
+        self.handler = handler
+        self.shared = shared
+        self.inbound = inbound
+    }
+
+    // MARK: - State
+
+    /// Whether messages can still be sent: no Close was sent or received.
+    public var isOpen: Bool { shared.outcome == nil && channel.isActive && !closing.withLock { $0 } }
+    private let closing = Mutex(false)
+
+    /// How the connection ended, once it has: the close code and reason received (1005 for a
+    /// Close without a code, 1006 when none arrived) and whether the closing was clean.
+    public var outcome: CloseOutcome? { shared.outcome }
+
+    /// Waits until the connection has ended, and says how.
+    public func closed() async -> CloseOutcome {
+        (try? await shared.closedPromise.futureResult.get()) ?? CloseOutcome(code: .abnormalClosure, wasClean: false)
+    }
+
+    // MARK: - Sending
+
+    /// Sends a message. It waits only while more than
+    /// ``Configuration/maxBufferedOutboundBytes`` are queued for the socket.
+    ///
+    /// - Throws: ``WebSocketError`` ``WebSocketError/Code/closed`` once the close handshake
+    ///   has started.
+    public func send(_ message: WebSocketMessage) async throws(WebSocketError) {
+        try await run { $0.send(message) }
+    }
+
+    /// Sends a text message.
+    public func send(text: String) async throws(WebSocketError) { try await send(.text(text)) }
+
+    /// Sends a binary message.
+    public func send(binary: [UInt8]) async throws(WebSocketError) { try await send(.binary(binary)) }
+
+    /// Sends one fragment of a message that goes in parts (RFC 6455 §5.4): the first call
+    /// starts a message of `kind`, the one with `isFinal` ends it. Other messages wait until
+    /// then; pings and pongs may go between.
+    public func sendFragment(_ kind: MessageKind, _ bytes: [UInt8], isFinal: Bool) async throws(WebSocketError) {
+        try await run { $0.sendFragment(kind, bytes, isFinal: isFinal) }
+    }
+
+    // MARK: - Receiving
+
+    /// The messages, in order, until the connection ends. Reading from the socket stops while
+    /// more than ``Configuration/maxBufferedMessages`` wait here.
+    public var messages: Messages { Messages(webSocket: self) }
+
+    /// The next message, or `nil` once the connection has ended (``outcome`` says how).
+    public func receive() async -> WebSocketMessage? {
+        guard let inbound else { return nil }
+        return await inbound.next()
+    }
+
+    /// The messages of a ``WebSocket``.
+    public struct Messages: AsyncSequence, Sendable {
+        let webSocket: WebSocket
+        /// Iterates the messages.
+        public struct AsyncIterator: AsyncIteratorProtocol {
+            let webSocket: WebSocket
+            /// The next message, or `nil` at the end.
+            public mutating func next() async -> WebSocketMessage? { await webSocket.receive() }
+        }
+        /// Makes the iterator.
+        public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(webSocket: webSocket) }
+    }
+
+    // MARK: - Ping and close
+
+    /// Sends a Ping and waits for its Pong.
+    ///
+    /// - Returns: the round-trip time.
+    /// - Throws: ``WebSocketError`` ``WebSocketError/Code/pingTimeout`` after `timeout`
+    ///   (default ``Configuration/pingTimeout``), or ``WebSocketError/Code/closed``.
+    public func ping(timeout: Duration? = nil) async throws(WebSocketError) -> Duration {
+        let timeout = timeout ?? configuration.pingTimeout
+        return try await run { $0.ping(timeout: timeout) }
+    }
+
+    /// Closes the connection: sends a Close with `code` and `reason`, waits up to `timeout`
+    /// for the peer's Close (and, as a client, for the server to close the TCP connection),
+    /// then closes the TCP connection.
+    ///
+    /// - Returns: how the connection ended.
+    @discardableResult
+    public func close(code: CloseCode = .normalClosure, reason: String = "", timeout: Duration? = nil) async -> CloseOutcome {
+        let timeout = timeout ?? configuration.closeTimeout
+        closing.withLock { $0 = true }
+        let handler = self.handler
+        handler.eventLoop.execute { handler.value.startClose(code: code, reason: reason, timeout: timeout) }
+        return await closed()
+    }
+
+    // MARK: - Guarded forms
+
+    /// The next message, or `nil`: never throws; when the connection has ended, logs why at
+    /// debug (the seed's `readguarded`).
+    public func receiveGuarded() async -> WebSocketMessage? {
+        if let message = await receive() { return message }
+        logger.debug("guarded read failed", metadata: ["ws.reason": "the connection ended: \(outcome.map { "\($0)" } ?? "unknown")"])
+        return nil
+    }
+
+    /// Sends `message` and says whether it went: never throws; on failure logs why at debug
+    /// (the seed's `writeguarded`).
+    @discardableResult
+    public func sendGuarded(_ message: WebSocketMessage) async -> Bool {
+        do {
+            try await send(message)
+            return true
+        } catch {
+            logger.debug("guarded write failed", metadata: ["ws.reason": "\(error.message)"])
+            return false
+        }
+    }
+
+    /// Runs `operation` on the event loop and waits for its future.
+    private func run<T: Sendable>(_ operation: @escaping @Sendable (WebSocketHandler) -> EventLoopFuture<T>) async throws(WebSocketError) -> T {
+        let handler = self.handler
+        let future = handler.eventLoop.flatSubmit { operation(handler.value) }
+        do {
+            return try await future.get()
+        } catch let error as WebSocketError {
+            throw error
+        } catch {
+            throw WebSocketError.closed(outcome)
+        }
+    }
+}
+
+/// The one iterator of a connection's message sequence. `@unchecked Sendable`: `iterator`
+/// is used by one consumer at a time, which `busy` checks.
+final class InboundIterator: @unchecked Sendable {
+    private var iterator: NIOAsyncSequenceProducer<WebSocketMessage, NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark, InboundDemand>.AsyncIterator
+    private let busy = Atomic<Bool>(false)
+
+    init(_ sequence: NIOAsyncSequenceProducer<WebSocketMessage, NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark, InboundDemand>) {
+        iterator = sequence.makeAsyncIterator()
+    }
+
+    func next() async -> WebSocketMessage? {
+        precondition(!busy.exchange(true, ordering: .acquiring), "two tasks read the same WebSocket at once; read from one")
+        defer { busy.store(false, ordering: .releasing) }
+        return await iterator.next()
+    }
+}

@@ -1,0 +1,66 @@
+public import HTTPTypes
+public import WSFraming
+public import WSHandshake
+
+/// An error of a live WebSocket or of its opening handshake.
+///
+/// Match by ``code``. A closed connection's outcome, a protocol violation's close code, a
+/// refused upgrade's response and body are in the matching properties.
+public struct WebSocketError: Error, Sendable, CustomStringConvertible {
+    /// A stable identifier of what went wrong.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private let name: String
+        private init(_ name: String) { self.name = name }
+        /// The connection is closed (or closing); ``WebSocketError/outcome`` says how.
+        public static let closed = Code("closed")
+        /// A ping's Pong did not arrive in time.
+        public static let pingTimeout = Code("pingTimeout")
+        /// The call broke a rule of the protocol (``WebSocketError/framingError`` says which).
+        public static let invalidUse = Code("invalidUse")
+        /// The opening handshake failed (``WebSocketError/handshakeError``).
+        public static let handshakeFailed = Code("handshakeFailed")
+        /// The server answered the upgrade with another status: ``WebSocketError/response``
+        /// and ``WebSocketError/body`` hold its answer.
+        public static let upgradeRefused = Code("upgradeRefused")
+        public var description: String { name }
+    }
+
+    /// What went wrong.
+    public let code: Code
+    /// What was wrong, for a person.
+    public let message: String
+    /// How the connection ended, for ``Code/closed``.
+    public let outcome: CloseOutcome?
+    /// The protocol rule broken by a call, for ``Code/invalidUse``.
+    public let framingError: FramingError?
+    /// The handshake's failure, for ``Code/handshakeFailed`` and ``Code/upgradeRefused``.
+    public let handshakeError: HandshakeError?
+    /// The server's response to a refused upgrade.
+    public var response: HTTPResponse? { handshakeError?.response }
+    /// The body of the server's response to a refused upgrade (at most 64 KiB).
+    public let body: [UInt8]
+
+    init(_ code: Code, _ message: String, outcome: CloseOutcome? = nil, framingError: FramingError? = nil,
+         handshakeError: HandshakeError? = nil, body: [UInt8] = []) {
+        self.code = code
+        self.message = message
+        self.outcome = outcome
+        self.framingError = framingError
+        self.handshakeError = handshakeError
+        self.body = body
+    }
+
+    static func closed(_ outcome: CloseOutcome?) -> WebSocketError {
+        .init(.closed, "the WebSocket is closed" + (outcome.map { " (\($0))" } ?? ""), outcome: outcome)
+    }
+
+    static func invalidUse(_ error: FramingError) -> WebSocketError {
+        .init(.invalidUse, error.message, framingError: error)
+    }
+
+    static func handshake(_ error: HandshakeError, body: [UInt8] = []) -> WebSocketError {
+        .init(error.code == .upgradeRefused ? .upgradeRefused : .handshakeFailed, error.message, handshakeError: error, body: body)
+    }
+
+    public var description: String { "WebSocket error (\(code)): \(message)" }
+}

@@ -1,0 +1,47 @@
+import HTTPTypes
+import NIOHTTP1
+
+/// Conversions between NIOHTTP1's heads and swift-http-types' messages.
+enum HTTPConversion {
+    /// The request of `head`; Host becomes the authority. Header fields whose names are not
+    /// valid tokens are dropped.
+    static func request(_ head: HTTPRequestHead) -> HTTPRequest {
+        var fields = HTTPFields()
+        var authority: String?
+        for (name, value) in head.headers {
+            if name.lowercased() == "host" {
+                authority = authority ?? value
+            } else if let fieldName = HTTPField.Name(name) {
+                fields.append(HTTPField(name: fieldName, value: value))
+            }
+        }
+        let method = HTTPRequest.Method(head.method.rawValue) ?? .get
+        return HTTPRequest(method: method, scheme: nil, authority: authority, path: head.uri, headerFields: fields)
+    }
+
+    /// The head of `request`, with Host from the authority.
+    static func head(_ request: HTTPRequest) -> HTTPRequestHead {
+        var headers = HTTPHeaders()
+        if let authority = request.authority { headers.add(name: "Host", value: authority) }
+        for field in request.headerFields { headers.add(name: field.name.rawName, value: field.value) }
+        return HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: request.method.rawValue),
+                               uri: request.path ?? "/", headers: headers)
+    }
+
+    /// The response of `head`.
+    static func response(_ head: HTTPResponseHead) -> HTTPResponse {
+        var fields = HTTPFields()
+        for (name, value) in head.headers {
+            if let fieldName = HTTPField.Name(name) { fields.append(HTTPField(name: fieldName, value: value)) }
+        }
+        return HTTPResponse(status: .init(code: Int(head.status.code), reasonPhrase: head.status.reasonPhrase), headerFields: fields)
+    }
+
+    /// The head of `response`.
+    static func head(_ response: HTTPResponse) -> HTTPResponseHead {
+        var headers = HTTPHeaders()
+        for field in response.headerFields { headers.add(name: field.name.rawName, value: field.value) }
+        return HTTPResponseHead(version: .http1_1, status: .init(statusCode: response.status.code, reasonPhrase: response.status.reasonPhrase),
+                                headers: headers)
+    }
+}

@@ -1,0 +1,84 @@
+public import HTTPTypes
+public import Logging
+public import NIOCore
+import NIOHTTP1
+public import WSHandshake
+
+/// What a server does with a valid upgrade request.
+public enum WebSocketUpgradeDecision: Sendable {
+    /// Accept, with a subprotocol the client offered (or none) and more response fields.
+    case accept(subprotocol: String? = nil, headerFields: HTTPFields = [:])
+    /// Refuse with any response, before the 101: 401 with `WWW-Authenticate`, 403, 429…
+    case refuse(HTTPResponse, body: [UInt8] = [])
+}
+
+/// How a server answers each request on a connection: plain HTTP requests, the decision on
+/// upgrades, and what runs on an upgraded connection.
+public struct WebSocketServerHandlers: Sendable {
+    /// Answers a request that is not an upgrade: request and body in, response and body out.
+    public var http: @Sendable (HTTPRequest, [UInt8]) async -> (HTTPResponse, [UInt8])
+    /// Decides on a valid upgrade request (authentication, origin checks), before the 101.
+    public var shouldUpgrade: @Sendable (WebSocketUpgradeRequest) async -> WebSocketUpgradeDecision
+    /// Who consumes the connection's messages.
+    public var consumer: WebSocket.Consumer
+    /// Runs once the connection is live; for an ``WebSocket/Consumer/async`` consumer the
+    /// connection is closed (1000) when it returns.
+    public var upgraded: @Sendable (WebSocket) async -> Void
+
+    /// Creates the handlers; by default plain HTTP requests get 404, every valid upgrade is
+    /// accepted without a subprotocol, and messages go to an async consumer.
+    public init(
+        http: @escaping @Sendable (HTTPRequest, [UInt8]) async -> (HTTPResponse, [UInt8]) = { _, _ in
+            (HTTPResponse(status: .notFound, headerFields: [.contentType: "text/plain; charset=utf-8"]), Array("not found\n".utf8))
+        },
+        shouldUpgrade: @escaping @Sendable (WebSocketUpgradeRequest) async -> WebSocketUpgradeDecision = { _ in .accept() },
+        consumer: WebSocket.Consumer = .async,
+        upgraded: @escaping @Sendable (WebSocket) async -> Void
+    ) {
+        self.http = http
+        self.shouldUpgrade = shouldUpgrade
+        self.consumer = consumer
+        self.upgraded = upgraded
+    }
+}
+
+extension Channel {
+    /// Makes this accepted connection serve HTTP and WebSockets: an HTTP/1.1 pipeline whose
+    /// upgrade handler checks upgrades (RFC 6455 §4.2.1), asks `handlers.shouldUpgrade`,
+    /// writes the 101 and puts the live connection in place of the HTTP handlers, without
+    /// losing bytes that came right behind the request. Other requests go to `handlers.http`.
+    ///
+    /// Call it from your own `ServerBootstrap`'s `childChannelInitializer` to upgrade
+    /// connections in a listen loop of your own.
+    ///
+    /// - Parameters:
+    ///   - configuration: the live connection's limits and timeouts.
+    ///   - maxRequestBodySize: the largest body of a plain HTTP request (413 beyond). Default 1 MiB.
+    ///   - logger: where the connection logs (refused upgrades at notice, lifecycle at debug).
+    ///   - handlers: what to do with requests and connections.
+    public func configureWebSocketServerPipeline(
+        configuration: WebSocket.Configuration = .default, maxRequestBodySize: Int = 1 << 20,
+        logger: Logger, handlers: WebSocketServerHandlers
+    ) -> EventLoopFuture<Void> {
+        eventLoop.makeCompletedFuture {
+            try pipeline.syncOperations.configureWebSocketServerPipeline(
+                configuration: configuration, maxRequestBodySize: maxRequestBodySize, logger: logger, handlers: handlers)
+        }
+    }
+}
+
+extension ChannelPipeline.SynchronousOperations {
+    /// ``NIOCore/Channel/configureWebSocketServerPipeline(configuration:maxRequestBodySize:logger:handlers:)``,
+    /// on the event loop.
+    public func configureWebSocketServerPipeline(
+        configuration: WebSocket.Configuration = .default, maxRequestBodySize: Int = 1 << 20,
+        logger: Logger, handlers: WebSocketServerHandlers
+    ) throws {
+        let encoder = HTTPResponseEncoder()
+        let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes))
+        let upgrader = WebSocketServerUpgradeHandler(
+            configuration: configuration, maxRequestBodySize: maxRequestBodySize, logger: logger, handlers: handlers,
+            encoder: encoder, decoder: decoder)
+        try addHandlers([encoder, decoder, upgrader])
+    }
+}

@@ -1,0 +1,214 @@
+import HTTPTypes
+import Logging
+import NIOCore
+import NIOHTTP1
+import WSFraming
+import WSHandshake
+import WSLogging
+
+/// Serves one HTTP/1.1 connection until it upgrades: answers plain requests one at a time,
+/// and turns a valid, accepted upgrade into a live ``WebSocket``. It holds no protocol rule:
+/// the checks are ``WebSocketUpgradeRequest``'s.
+final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private enum State {
+        /// Waiting for a request head.
+        case idle
+        /// Reading a request's body.
+        case reading(HTTPRequestHead, body: [UInt8], tooLarge: Bool)
+        /// Answering a request (or deciding on an upgrade): later parts wait in `queued`.
+        case answering
+        /// Upgraded, or closing: nothing more to do.
+        case done
+    }
+
+    private let configuration: WebSocket.Configuration
+    private let maxRequestBodySize: Int
+    private let logger: Logger
+    private let handlers: WebSocketServerHandlers
+    private let encoder: HTTPResponseEncoder
+    private let decoder: ByteToMessageHandler<HTTPRequestDecoder>
+    private var state = State.idle
+    private var queued: [HTTPServerRequestPart] = []
+    private var readWithheld = false
+
+    init(configuration: WebSocket.Configuration, maxRequestBodySize: Int, logger: Logger, handlers: WebSocketServerHandlers,
+         encoder: HTTPResponseEncoder, decoder: ByteToMessageHandler<HTTPRequestDecoder>) {
+        self.configuration = configuration
+        self.maxRequestBodySize = maxRequestBodySize
+        self.logger = logger
+        self.handlers = handlers
+        self.encoder = encoder
+        self.decoder = decoder
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        switch state {
+        case .answering:
+            queued.append(part)
+        case .done:
+            break
+        case .idle, .reading:
+            handle(part, context: context)
+        }
+    }
+
+    /// While a request is being answered, no more is read from the socket: a slow handler
+    /// cannot make the connection buffer without bound.
+    func read(context: ChannelHandlerContext) {
+        if case .answering = state { readWithheld = true } else { context.read() }
+    }
+
+    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch (state, part) {
+        case (.idle, .head(let head)):
+            state = .reading(head, body: [], tooLarge: false)
+        case (.reading(let head, var body, let tooLarge), .body(var chunk)):
+            let fits = !tooLarge && body.count + chunk.readableBytes <= maxRequestBodySize
+            if fits { body += chunk.readBytes(length: chunk.readableBytes) ?? [] }
+            state = .reading(head, body: fits ? body : [], tooLarge: !fits)
+        case (.reading(let head, let body, let tooLarge), .end):
+            state = .answering
+            if tooLarge {
+                respond(HTTPResponse(status: .contentTooLarge, headerFields: [.contentType: "text/plain; charset=utf-8", .connection: "close"]),
+                        body: Array("request body larger than \(maxRequestBodySize) bytes\n".utf8), close: true, context: context)
+            } else if HTTPConversion.request(head).isWebSocketUpgrade {
+                upgrade(head, context: context)
+            } else {
+                answer(head, body: body, context: context)
+            }
+        default:
+            // A body or end without a head cannot come from NIO's decoder; close rather than guess.
+            state = .done
+            context.close(promise: nil)
+        }
+    }
+
+    // MARK: - Plain HTTP
+
+    private func answer(_ head: HTTPRequestHead, body: [UInt8], context: ChannelHandlerContext) {
+        let request = HTTPConversion.request(head)
+        let http = handlers.http
+        let keepAlive = head.isKeepAlive
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        Task {
+            let (response, responseBody) = await http(request, body)
+            bound.eventLoop.execute {
+                let (handler, context) = bound.value
+                handler.respond(response, body: responseBody, close: !keepAlive, context: context)
+            }
+        }
+    }
+
+    private func respond(_ response: HTTPResponse, body: [UInt8], close: Bool, context: ChannelHandlerContext) {
+        var response = response
+        response.headerFields[.contentLength] = String(body.count)
+        if close { response.headerFields[.connection] = "close" }
+        context.write(wrapOutboundOut(.head(HTTPConversion.head(response))), promise: nil)
+        if !body.isEmpty {
+            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
+        }
+        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if close {
+            state = .done
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            written.whenComplete { _ in bound.value.close(promise: nil) }
+            return
+        }
+        state = .idle
+        let waiting = queued
+        queued = []
+        for part in waiting {
+            if case .answering = state { queued.append(part) } else { handle(part, context: context) }
+        }
+        if readWithheld, case .idle = state {
+            readWithheld = false
+            context.read()
+        }
+    }
+
+    // MARK: - Upgrade
+
+    private func upgrade(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let request = HTTPConversion.request(head)
+        let upgrade: WebSocketUpgradeRequest
+        do throws(HandshakeError) {
+            upgrade = try WebSocketUpgradeRequest(validating: request, httpVersion: (Int(head.version.major), Int(head.version.minor)))
+        } catch {
+            logger.notice("upgrade refused", metadata: [WSLogKey.status: "\(error.refusal.status.code)", WSLogKey.reason: "\(error.message)",
+                                                        WSLogKey.remote: "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")"])
+            respond(error.refusal, body: error.refusalBody, close: true, context: context)
+            return
+        }
+        let decide = handlers.shouldUpgrade
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        Task {
+            let decision = await decide(upgrade)
+            bound.eventLoop.execute {
+                let (handler, context) = bound.value
+                handler.finish(upgrade, decision, context: context)
+            }
+        }
+    }
+
+    private func finish(_ upgrade: WebSocketUpgradeRequest, _ decision: WebSocketUpgradeDecision, context: ChannelHandlerContext) {
+        switch decision {
+        case .refuse(let response, let body):
+            logger.notice("upgrade refused", metadata: [WSLogKey.status: "\(response.status.code)", WSLogKey.target: "\(upgrade.target)"])
+            respond(response, body: body, close: true, context: context)
+        case .accept(let subprotocol, let fields):
+            let chosen = subprotocol.flatMap { upgrade.subprotocols.contains($0) ? $0 : nil }
+            let response = upgrade.acceptResponse(subprotocol: chosen, headerFields: fields)
+            context.write(wrapOutboundOut(.head(HTTPConversion.head(response))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            state = .done
+            do {
+                let webSocket = try becomeWebSocket(upgrade, response: response, subprotocol: chosen, context: context)
+                logger.debug("upgrade accepted", metadata: [WSLogKey.target: "\(upgrade.target)", WSLogKey.subprotocol: "\(chosen ?? "")"])
+                let upgraded = handlers.upgraded
+                let closesAfter = { if case .async = self.handlers.consumer { true } else { false } }()
+                Task {
+                    await upgraded(webSocket)
+                    if closesAfter { await webSocket.close() }
+                }
+            } catch {
+                logger.debug("upgrade failed", metadata: [WSLogKey.reason: "\(error)"])
+                context.close(promise: nil)
+            }
+        }
+    }
+
+    /// Puts the live connection after this handler, then removes the HTTP handlers; the
+    /// decoder hands the bytes that followed the request to the connection as it goes.
+    private func becomeWebSocket(_ upgrade: WebSocketUpgradeRequest, response: HTTPResponse, subprotocol: String?,
+                                 context: ChannelHandlerContext) throws -> WebSocket {
+        let channel = context.channel
+        let handshake = WebSocket.Handshake(
+            target: upgrade.target, requestFields: upgrade.request.headerFields, responseFields: response.headerFields,
+            subprotocol: subprotocol, extensions: response.headerFields[.secWebSocketExtensions],
+            remoteAddress: channel.remoteAddress, localAddress: channel.localAddress)
+        let webSocket = try WebSocket.install(on: channel, role: .server, configuration: configuration, handshake: handshake,
+                                              consumer: handlers.consumer, logger: logger, position: .after(self))
+        let pipeline = channel.pipeline.syncOperations
+        pipeline.removeHandler(context: context, promise: nil)
+        pipeline.removeHandler(encoder, promise: nil)
+        // The decoder hands over the bytes that followed the handshake as it leaves, outside
+        // any read: until it has left, the connection holds its writes as if in a read.
+        webSocket.handler.value.inReadCycle = true
+        let handler = webSocket.handler
+        pipeline.removeHandler(decoder).whenComplete { _ in handler.value.readCycleEnded() }
+        // A read withheld while the upgrade was decided is the live connection's to issue.
+        if readWithheld {
+            readWithheld = false
+            channel.read()
+        }
+        return webSocket
+    }
+}
+
+@available(*, unavailable)
+extension WebSocketServerUpgradeHandler: Sendable {}

@@ -1,0 +1,95 @@
+import HTTPTypes
+import Logging
+import NIOCore
+import NIOPosix
+import WSFraming
+import WSHandshake
+@testable import WSHTTP
+
+let testLogger = Logger(label: "WSHTTPTests")
+
+/// A server on 127.0.0.1 with a free port, for one test.
+struct TestServer {
+    let channel: any Channel
+    var port: Int { channel.localAddress?.port ?? 0 }
+
+    static func start(configuration: WebSocket.Configuration = .default, handlers: WebSocketServerHandlers) async throws -> TestServer {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.configureWebSocketServerPipeline(configuration: configuration, logger: testLogger, handlers: handlers)
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        return TestServer(channel: channel)
+    }
+
+    func stop() async {
+        try? await channel.close()
+    }
+}
+
+/// Connects a client to 127.0.0.1:`port`.
+func connect(
+    port: Int, target: String = "/", subprotocols: [String] = [], headerFields: HTTPFields = [:],
+    configuration: WebSocket.Configuration = .default, consumer: WebSocket.Consumer = .async
+) async throws -> WebSocket {
+    let handshake = WebSocketClientHandshake(target: target, host: "127.0.0.1", port: port, subprotocols: subprotocols, headerFields: headerFields)
+    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).get()
+    return try await channel.configureWebSocketClientPipeline(handshake: handshake, configuration: configuration, consumer: consumer, logger: testLogger).get()
+}
+
+/// An echo: every message back, on an async consumer.
+let echoHandlers = WebSocketServerHandlers(upgraded: { webSocket in
+    for await message in webSocket.messages {
+        try? await webSocket.send(message)
+    }
+})
+
+/// Sends `bytes` over a raw TCP connection and collects what comes back until the peer
+/// closes or `timeout` passes.
+func rawExchange(port: Int, _ bytes: [UInt8], timeout: Duration = .seconds(5), closeAfter: Bool = false) async throws -> [UInt8] {
+    let collector = ByteCollector()
+    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) } }
+        .connect(host: "127.0.0.1", port: port).get()
+    try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
+    if closeAfter { try? await channel.close() }
+    let deadline = ContinuousClock.now + timeout
+    while channel.isActive, ContinuousClock.now < deadline {
+        try await Task.sleep(for: .milliseconds(10))
+    }
+    try? await channel.close()
+    return collector.bytes
+}
+
+/// Collects every byte a channel reads. `@unchecked Sendable`: written on the channel's loop,
+/// read once the channel is closed.
+final class ByteCollector: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    private(set) var bytes: [UInt8] = []
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        bytes += buffer.readBytes(length: buffer.readableBytes) ?? []
+    }
+}
+
+/// An upgrade request's bytes.
+func upgradeRequest(path: String = "/", port: Int, extra: String = "") -> [UInt8] {
+    Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\(extra)\r\n".utf8)
+}
+
+/// A client's masked frame.
+func maskedFrame(_ opcode: Opcode, _ payload: [UInt8]) -> [UInt8] {
+    var out: [UInt8] = []
+    FrameWriter.write(FrameHeader(opcode: opcode, maskingKey: MaskingKey(1, 2, 3, 4), payloadLength: payload.count), payload: payload, into: &out)
+    return out
+}
+
+extension [UInt8] {
+    /// The bytes after the first `\r\n\r\n`.
+    var afterHead: [UInt8] {
+        guard let end = (0..<Swift.max(0, count - 3)).first(where: { self[$0] == 13 && self[$0 + 1] == 10 && self[$0 + 2] == 13 && self[$0 + 3] == 10 }) else { return [] }
+        return Array(self[(end + 4)...])
+    }
+    var text: String { String(decoding: self, as: UTF8.self) }
+}

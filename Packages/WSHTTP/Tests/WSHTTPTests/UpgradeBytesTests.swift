@@ -1,0 +1,55 @@
+import Foundation
+import HTTPTypes
+import NIOCore
+import Testing
+import WSHandshake
+import WSFraming
+@testable import WSHTTP
+
+@Suite("The upgrade, byte by byte over TCP", .timeLimit(.minutes(1)))
+struct UpgradeBytesTests {
+    @Test("a request and its first frame in one packet: nothing is lost")
+    func requestAndFrameTogether() async throws {
+        let server = try await TestServer.start(handlers: echoHandlers)
+        let reply = try await rawExchange(port: server.port, upgradeRequest(port: server.port) + maskedFrame(.text, Array("first".utf8)),
+                                          timeout: .seconds(1))
+        #expect(reply.text.hasPrefix("HTTP/1.1 101 Switching Protocols\r\n"))
+        #expect(reply.text.contains("sec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=") || reply.text.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="))
+        #expect(Array(reply.afterHead.prefix(7)) == [0x81, 0x05] + Array("first".utf8))
+        await server.stop()
+    }
+
+    @Test("a bad request gets its status and a reason a person understands")
+    func badVersion() async throws {
+        let server = try await TestServer.start(handlers: echoHandlers)
+        let request = Array(upgradeRequest(port: server.port).text.replacingOccurrences(of: "Version: 13", with: "Version: 8").utf8)
+        let reply = try await rawExchange(port: server.port, request)
+        #expect(reply.text.hasPrefix("HTTP/1.1 426 Upgrade Required\r\n"))
+        #expect(reply.text.lowercased().contains("sec-websocket-version: 13"))
+        #expect(reply.afterHead.text.contains("Sec-WebSocket-Version 8 is not supported"))
+        await server.stop()
+    }
+
+    @Test("plain HTTP requests on the same port go to the HTTP handler, keep-alive")
+    func plainHTTP() async throws {
+        let server = try await TestServer.start(handlers: WebSocketServerHandlers(
+            http: { request, _ in (.init(status: .ok, headerFields: [.contentType: "text/plain"]), Array("page \(request.target)".utf8)) },
+            upgraded: { _ in }))
+        let request = "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        let reply = try await rawExchange(port: server.port, Array(request.utf8))
+        #expect(reply.text.components(separatedBy: "HTTP/1.1 200 OK").count == 3)
+        #expect(reply.text.contains("page /a"))
+        #expect(reply.text.hasSuffix("page /b"))
+        await server.stop()
+    }
+
+    @Test("an unmasked frame from a client fails the connection with 1002")
+    func unmasked() async throws {
+        let server = try await TestServer.start(handlers: echoHandlers)
+        let reply = try await rawExchange(port: server.port, upgradeRequest(port: server.port) + [0x81, 0x02, 0x68, 0x69])
+        let frame = reply.afterHead
+        #expect(Array(frame.prefix(4)) == [0x88, UInt8(frame.count - 2), 0x03, 0xEA])
+        await server.stop()
+    }
+}
+

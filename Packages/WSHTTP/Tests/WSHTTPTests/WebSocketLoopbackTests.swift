@@ -1,0 +1,150 @@
+import HTTPTypes
+import NIOCore
+import Synchronization
+import Testing
+import WSFraming
+import WSHandshake
+@testable import WSHTTP
+
+@Suite("A server-role and a client-role WebSocket over loopback", .timeLimit(.minutes(1)))
+struct WebSocketLoopbackTests {
+    @Test("text and binary messages go both ways")
+    func echo() async throws {
+        let server = try await TestServer.start(handlers: echoHandlers)
+        let client = try await connect(port: server.port)
+        try await client.send(text: "Hello, κόσμε")
+        #expect(await client.receive() == .text("Hello, κόσμε"))
+        try await client.send(binary: [0, 1, 2, 255])
+        #expect(await client.receive() == .binary([0, 1, 2, 255]))
+        let outcome = await client.close()
+        #expect(outcome == CloseOutcome(code: .normalClosure, wasClean: true))
+        await server.stop()
+    }
+
+    @Test("a large message in fragments arrives whole")
+    func largeFragmented() async throws {
+        var configuration = WebSocket.Configuration()
+        configuration.framing = .init(maxFrameSize: 4 << 20, maxMessageSize: 4 << 20, fragmentation: .framesOfAtMost(16 << 10))
+        let server = try await TestServer.start(configuration: configuration, handlers: echoHandlers)
+        let client = try await connect(port: server.port, configuration: configuration)
+        let big = (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        try await client.send(binary: big)
+        #expect(await client.receive() == .binary(big))
+        try await client.sendFragment(.text, Array("Hel".utf8), isFinal: false)
+        try await client.sendFragment(.text, Array("lo".utf8), isFinal: true)
+        #expect(await client.receive() == .text("Hello"))
+        await client.close()
+        await server.stop()
+    }
+
+    @Test("ping returns when the pong arrives")
+    func ping() async throws {
+        let server = try await TestServer.start(handlers: echoHandlers)
+        let client = try await connect(port: server.port)
+        let rtt = try await client.ping()
+        #expect(rtt > .zero && rtt < .seconds(5))
+        await client.close()
+        await server.stop()
+    }
+
+    @Test("close with a code: both sides see it, clean")
+    func closeWithCode() async throws {
+        let serverOutcome = OutcomeBox()
+        let server = try await TestServer.start(handlers: WebSocketServerHandlers(upgraded: { webSocket in
+            for await _ in webSocket.messages {}
+            serverOutcome.set(webSocket.outcome)
+        }))
+        let client = try await connect(port: server.port)
+        let outcome = await client.close(code: CloseCode(4000), reason: "bye")
+        #expect(outcome.code == CloseCode(4000))
+        #expect(outcome.wasClean)
+        #expect(!client.isOpen)
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(serverOutcome.value == CloseOutcome(code: CloseCode(4000), reason: "bye", wasClean: true))
+        await server.stop()
+    }
+
+    @Test("the server closes: the client sees its code and reason")
+    func serverCloses() async throws {
+        let server = try await TestServer.start(handlers: WebSocketServerHandlers(upgraded: { webSocket in
+            await webSocket.close(code: .goingAway, reason: "shutting down")
+        }))
+        let client = try await connect(port: server.port)
+        #expect(await client.receive() == nil)
+        #expect(await client.closed() == CloseOutcome(code: .goingAway, reason: "shutting down", wasClean: true))
+        await server.stop()
+    }
+
+    @Test("an abrupt TCP close reports 1006, and nothing hangs")
+    func abrupt() async throws {
+        let server = try await TestServer.start(handlers: WebSocketServerHandlers(upgraded: { webSocket in
+            try? await webSocket.channel.close()
+        }))
+        let client = try await connect(port: server.port)
+        #expect(await client.receive() == nil)
+        #expect(await client.closed() == CloseOutcome(code: .abnormalClosure, wasClean: false))
+        await #expect(throws: WebSocketError.self) { try await client.send(text: "late") }
+        await server.stop()
+    }
+
+    @Test("a refused upgrade reaches the client with its status, headers and body")
+    func refused() async throws {
+        let server = try await TestServer.start(handlers: WebSocketServerHandlers(
+            shouldUpgrade: { request in
+                request.request.headerFields[.authorization] == "Bearer good" ? .accept()
+                    : .refuse(HTTPResponse(status: .unauthorized, headerFields: [.wwwAuthenticate: "Bearer"]), body: Array("who are you?".utf8))
+            },
+            upgraded: { _ in }))
+        let error = await #expect(throws: WebSocketError.self) { try await connect(port: server.port) }
+        #expect(error?.code == .upgradeRefused)
+        #expect(error?.response?.status == .unauthorized)
+        #expect(error?.response?.headerFields[.wwwAuthenticate] == "Bearer")
+        #expect(error?.body == Array("who are you?".utf8))
+        let client = try await connect(port: server.port, headerFields: [.authorization: "Bearer good"])
+        await client.close()
+        await server.stop()
+    }
+
+    @Test("the server chooses a subprotocol the client offered")
+    func subprotocol() async throws {
+        let server = try await TestServer.start(handlers: WebSocketServerHandlers(
+            shouldUpgrade: { request in .accept(subprotocol: request.subprotocol(choosingFrom: ["chat.v2", "chat.v1"])) },
+            upgraded: { _ in }))
+        let client = try await connect(port: server.port, subprotocols: ["chat.v1", "chat.v2"])
+        #expect(client.handshake.subprotocol == "chat.v2")
+        await client.close()
+        await server.stop()
+    }
+
+    @Test("event-loop callbacks echo without a task per message")
+    func fastPath() async throws {
+        final class Echo: WebSocketEventLoopHandler {
+            func webSocket(_ webSocket: WebSocket.OnLoop, didReceive message: WebSocketMessage) { webSocket.send(message) }
+        }
+        let server = try await TestServer.start(handlers: WebSocketServerHandlers(consumer: .eventLoop({ Echo() }), upgraded: { _ in }))
+        let client = try await connect(port: server.port)
+        for i in 0..<100 { try await client.send(text: "message \(i)") }
+        for i in 0..<100 { #expect(await client.receive() == .text("message \(i)")) }
+        await client.close()
+        await server.stop()
+    }
+
+    @Test("a message over the limit fails the connection with 1009")
+    func tooBig() async throws {
+        var small = WebSocket.Configuration()
+        small.framing = .init(maxFrameSize: 1024, maxMessageSize: 1024)
+        let server = try await TestServer.start(configuration: small, handlers: echoHandlers)
+        let client = try await connect(port: server.port)
+        try await client.send(binary: Array(repeating: 7, count: 2048))
+        #expect(await client.receive() == nil)
+        #expect(await client.closed().code == .messageTooBig)
+        await server.stop()
+    }
+}
+
+/// A value set by one task and read by another.
+final class OutcomeBox: Sendable {
+    private let stored = Mutex<CloseOutcome?>(nil)
+    func set(_ value: CloseOutcome?) { stored.withLock { $0 = value } }
+    var value: CloseOutcome? { stored.withLock { $0 } }
+}
