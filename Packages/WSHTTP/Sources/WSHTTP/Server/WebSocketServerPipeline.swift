@@ -60,10 +60,11 @@ extension Channel {
         configuration: WebSocket.Configuration = .default, maxRequestBodySize: Int = 1 << 20,
         logger: Logger, handlers: WebSocketServerHandlers
     ) -> EventLoopFuture<Void> {
-        eventLoop.makeCompletedFuture {
-            try pipeline.syncOperations.configureWebSocketServerPipeline(
+        let configure = { @Sendable in
+            try self.pipeline.syncOperations.configureWebSocketServerPipeline(
                 configuration: configuration, maxRequestBodySize: maxRequestBodySize, logger: logger, handlers: handlers)
         }
+        return eventLoop.inEventLoop ? eventLoop.makeCompletedFuture(withResultOf: configure) : eventLoop.submit(configure)
     }
 }
 
