@@ -119,12 +119,19 @@ struct WebSocketLoopbackTests {
     @Test("event-loop callbacks echo without a task per message")
     func fastPath() async throws {
         final class Echo: WebSocketEventLoopHandler {
-            func webSocket(_ webSocket: WebSocket.OnLoop, didReceive message: WebSocketMessage) { webSocket.send(message) }
+            func webSocket(_ webSocket: WebSocket.OnLoop, didReceive message: WebSocket.LentMessage) { webSocket.send(message) }
         }
         let server = try await TestServer.start(handlers: WebSocketServerHandlers(consumer: .eventLoop({ Echo() }), upgraded: { _ in }))
         let client = try await connect(port: server.port)
         for i in 0..<100 { try await client.send(text: "message \(i)") }
         for i in 0..<100 { #expect(await client.receive() == .text("message \(i)")) }
+        // Messages that cannot be lent from the read buffer: in fragments, and larger than 64 KiB.
+        try await client.sendFragment(.text, Array("in ".utf8), isFinal: false)
+        try await client.sendFragment(.text, Array("parts".utf8), isFinal: true)
+        #expect(await client.receive() == .text("in parts"))
+        let large = (0..<(200 << 10)).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        try await client.send(binary: large)
+        #expect(await client.receive() == .binary(large))
         await client.close()
         await server.stop()
     }

@@ -18,18 +18,27 @@ extension WebSocketConnection {
         // `replyBuffer`, which is empty unless a control frame or a failure wrote one.
         let event: Event?
         do throws(FramingError) {
-            event = try readEvent(&input)
+            switch try readEvent(&input, borrowing: false) {
+            case .owned(let owned): event = owned
+            case .borrowed, nil: event = nil  // never without `borrowing`
+            }
         } catch {
-            fail(error)
-            input = input.emptyEnd
-            flushReplies(into: &replies)
+            failAndFlush(error, input: &input, replies: &replies)
             throw error
         }
         if !replyBuffer.isEmpty { flushReplies(into: &replies) }
         return event
     }
 
-    private mutating func flushReplies(into replies: inout some ByteSink) {
+    /// Fails the connection for `error`: the rest of `input` is dropped and the Close goes
+    /// to `replies`.
+    mutating func failAndFlush(_ error: FramingError, input: inout UnsafeRawBufferPointer, replies: inout some ByteSink) {
+        fail(error)
+        input = input.emptyEnd
+        flushReplies(into: &replies)
+    }
+
+    mutating func flushReplies(into replies: inout some ByteSink) {
         guard !replyBuffer.isEmpty else { return }
         replyBuffer.withUnsafeBytes { bytes in
             replies.append(count: bytes.count) { $0.copyMemory(from: bytes) }
@@ -64,13 +73,23 @@ extension WebSocketConnection {
 
     // MARK: - Frames
 
-    private mutating func readEvent(_ input: inout UnsafeRawBufferPointer) throws(FramingError) -> Event? {
+    /// What `readEvent` decoded: an event, or a whole message left in the input.
+    enum Decoded {
+        case owned(Event)
+        /// A whole message's payload, unmasked (and validated) in place in the input.
+        case borrowed(MessageKind, UnsafeRawBufferPointer)
+    }
+
+    /// Reads the next event. With `borrowing`, a whole single-frame message of at most
+    /// ``maxBorrowedPayloadSize`` bytes that is all in `input` is handed out borrowed:
+    /// from `input` itself when it is not masked, else unmasked into `borrowedPayload`.
+    mutating func readEvent(_ input: inout UnsafeRawBufferPointer, borrowing: Bool) throws(FramingError) -> Decoded? {
         while state != .closed {
             if frame == nil {
                 guard let header = try takeHeader(&input) else { return nil }
-                if let event = try begin(header, &input) { return event }
+                if let decoded = try begin(header, &input, borrowing: borrowing) { return decoded }
             }
-            if let event = try readPayload(&input) { return event }
+            if let event = try readPayload(&input) { return .owned(event) }
             if frame != nil { return nil }
         }
         input = input.emptyEnd
@@ -104,7 +123,7 @@ extension WebSocketConnection {
     /// Checks a header against the connection's rules and starts reading its payload; for a
     /// small whole message already in `input`, returns it at once.
     @inline(__always)
-    private mutating func begin(_ header: FrameHeader, _ input: inout UnsafeRawBufferPointer) throws(FramingError) -> Event? {
+    private mutating func begin(_ header: FrameHeader, _ input: inout UnsafeRawBufferPointer, borrowing: Bool) throws(FramingError) -> Decoded? {
         switch role {
         case .server where header.maskingKey == nil:
             throw .protocolError(.maskRequired, "client sent an unmasked frame (RFC 6455 §5.1)")
@@ -145,7 +164,12 @@ extension WebSocketConnection {
         if header.isFinal, !transformed, state == .open, configuration.delivery == .whole, input.count >= length {
             let payload = input.leading(length)
             input = input.dropping(length)
-            return try wholeMessage(kind, payload, key: header.maskingKey)
+            guard borrowing, length <= Self.maxBorrowedPayloadSize else {
+                return .owned(try wholeMessage(kind, payload, key: header.maskingKey))
+            }
+            let borrowed = unmaskedForBorrowing(payload, key: header.maskingKey)
+            guard kind == .binary || UTF8Validator.isValid(borrowed) else { throw Self.invalidUTF8() }
+            return .borrowed(kind, borrowed)
         }
         message.kind = kind
         message.isTransformed = transformed

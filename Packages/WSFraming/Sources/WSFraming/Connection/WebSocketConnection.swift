@@ -43,6 +43,9 @@ public struct WebSocketConnection {
     var scratch: [UInt8] = []
     /// Frames the receiving side wrote (pongs, Close replies), passed on to the caller's sink.
     var replyBuffer: [UInt8] = []
+    /// Where masked messages are unmasked for ``nextBorrowedEvent(from:replies:)``; allocated
+    /// on first use.
+    var borrowedPayload: BorrowedPayloadBuffer?
 
     // Outbound: the kind of a message being sent in fragments by `sendFragment`.
     var outboundFragmentKind: MessageKind?

@@ -31,6 +31,21 @@ extension WebSocketHandler {
         return promise.futureResult
     }
 
+    /// Sends a message from the event loop, with no future: the fast path's send.
+    ///
+    /// - Returns: whether it was queued.
+    func sendNow(_ kind: MessageKind, _ payload: UnsafeRawBufferPointer) -> Bool {
+        guard context != nil else { return false }
+        do throws(FramingError) {
+            try connection.send(kind, payload: payload, into: &outbound)
+        } catch {
+            logger.debug("send refused", metadata: [WSLogKey.reason: "\(error.message)"])
+            return false
+        }
+        if !inReadCycle { flush() }
+        return true
+    }
+
     /// Sends one fragment of a message sent in parts.
     func sendFragment(_ kind: MessageKind, _ bytes: [UInt8], isFinal: Bool) -> EventLoopFuture<Void> {
         guard let context else { return shared.eventLoop.makeFailedFuture(WebSocketError.closed(shared.outcome)) }

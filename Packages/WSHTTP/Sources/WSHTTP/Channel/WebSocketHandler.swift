@@ -125,8 +125,12 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let (consumed, failure) = buffer.withUnsafeReadableBytes { raw -> (Int, FramingError?) in
             var input = raw
             do throws(FramingError) {
-                while !paused, let event = try connection.nextEvent(from: &input, replies: &outbound) {
-                    handle(event)
+                if case .eventLoop(let handler) = consumer {
+                    try deliverLent(from: &input, to: handler)
+                } else {
+                    while !paused, let event = try connection.nextEvent(from: &input, replies: &outbound) {
+                        handle(event)
+                    }
                 }
             } catch {
                 return (raw.count - input.count, error)
@@ -141,6 +145,22 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         if paused, buffer.readableBytes > 0 { hold(&buffer) }
         if connection.state == .closed { closeHandshakeDone() }
+    }
+
+    /// The fast path: messages lent straight from the read buffer to the callbacks.
+    private func deliverLent(from input: inout UnsafeRawBufferPointer, to handler: any WebSocketEventLoopHandler) throws(FramingError) {
+        while let event = try connection.nextBorrowedEvent(from: &input, replies: &outbound) {
+            switch event {
+            case .message(let kind, let payload):
+                handler.webSocket(WebSocket.OnLoop(self), didReceive: WebSocket.LentMessage(kind: kind, payload: payload))
+            case .event(.text(var text)):
+                text.withUTF8 { handler.webSocket(WebSocket.OnLoop(self), didReceive: WebSocket.LentMessage(kind: .text, payload: UnsafeRawBufferPointer($0))) }
+            case .event(.binary(let bytes)):
+                bytes.withUnsafeBytes { handler.webSocket(WebSocket.OnLoop(self), didReceive: WebSocket.LentMessage(kind: .binary, payload: $0)) }
+            case .event(let other):
+                handle(other)
+            }
+        }
     }
 
     private func hold(_ buffer: inout ByteBuffer) {
@@ -160,14 +180,8 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func deliver(_ message: WebSocketMessage) {
-        switch consumer {
-        case .eventLoop(let handler):
-            handler.webSocket(WebSocket.OnLoop(self), didReceive: message)
-        case .async(let source):
-            if source.yield(message) == .stopProducing { paused = true }
-        case nil:
-            break
-        }
+        guard case .async(let source) = consumer else { return }
+        if source.yield(message) == .stopProducing { paused = true }
     }
 
     /// Called on the event loop when the consumer wants more.
@@ -203,14 +217,24 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelWritabilityChanged()
     }
 
-    /// Writes what is waiting, in one write.
-    @discardableResult
-    func flush() -> EventLoopFuture<Void>? {
-        guard let context, outbound.bytes.readableBytes > 0 else { return nil }
-        let bytes = outbound.bytes
-        outbound.bytes = context.channel.allocator.buffer(capacity: 256)
-        return context.writeAndFlush(wrapOutboundOut(bytes))
+    /// Writes what is waiting, in one write. The buffer is reused when the socket took it
+    /// all at once (the usual case), so a steady connection allocates nothing here.
+    func flush(promise: EventLoopPromise<Void>? = nil) {
+        guard let context, outbound.bytes.readableBytes > 0 else {
+            promise?.succeed()
+            return
+        }
+        context.writeAndFlush(wrapOutboundOut(outbound.bytes), promise: promise)
+        if outbound.bytes.capacity > Self.maxRetainedOutboundCapacity {
+            outbound.bytes = context.channel.allocator.buffer(capacity: 256)
+        } else {
+            outbound.bytes.clear()
+        }
     }
+
+    /// The largest outbound buffer kept between writes: a connection that once sent a large
+    /// message does not hold its memory.
+    static let maxRetainedOutboundCapacity = 64 << 10
 
     /// After the close handshake: a server closes the TCP connection at once, a client
     /// gives the server a moment to do it first (RFC 6455 §7.1.1).
@@ -224,9 +248,11 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Closes the TCP connection, after what is waiting has been written.
     func closeTransport(afterFlush: Bool) {
         guard let context else { return }
-        if afterFlush, let written = flush() {
+        if afterFlush, outbound.bytes.readableBytes > 0 {
+            let written = context.eventLoop.makePromise(of: Void.self)
+            flush(promise: written)
             let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-            written.whenComplete { _ in bound.value.close(promise: nil) }
+            written.futureResult.whenComplete { _ in bound.value.close(promise: nil) }
         } else {
             context.close(promise: nil)
         }

@@ -1,14 +1,15 @@
 public import WSFraming
+import NIOCore
 
 /// Per-message callbacks that run on the connection's event loop: the fast path, with no
-/// task switch per message (a server that must go at the speed of the socket, such as an
-/// echo or a relay).
+/// task switch and no allocation per message (a server that must go at the speed of the
+/// socket, such as an echo, a relay or a game loop).
 ///
 /// Everything a callback sends through the ``WebSocket/OnLoop`` it is given goes out in one
 /// write at the end of the read that delivered the message. Never block in a callback.
 public protocol WebSocketEventLoopHandler: AnyObject {
-    /// A whole message arrived.
-    func webSocket(_ webSocket: WebSocket.OnLoop, didReceive message: WebSocketMessage)
+    /// A whole message arrived. It is lent for the call: copy what you keep.
+    func webSocket(_ webSocket: WebSocket.OnLoop, didReceive message: WebSocket.LentMessage)
     /// The connection ended; `outcome` says how.
     func webSocketDidClose(_ webSocket: WebSocket.OnLoop, outcome: CloseOutcome)
 }
@@ -19,22 +20,82 @@ extension WebSocketEventLoopHandler {
 }
 
 extension WebSocket {
+    /// A message lent to a ``WebSocketEventLoopHandler`` for the length of one callback: its
+    /// bytes are the read buffer's (or the connection's), not a copy. Use it, send it, or
+    /// copy it with ``message``; never keep it.
+    public struct LentMessage {
+        /// Text or binary.
+        public let kind: MessageKind
+        let payload: UnsafeRawBufferPointer
+
+        init(kind: MessageKind, payload: UnsafeRawBufferPointer) {
+            self.kind = kind
+            self.payload = payload
+        }
+
+        /// The payload's size in bytes.
+        public var count: Int { payload.count }
+
+        /// Calls `body` with the payload (valid UTF-8 for text); the pointer must not escape.
+        public func withUnsafeBytes<Result, Failure: Error>(
+            _ body: (UnsafeRawBufferPointer) throws(Failure) -> Result
+        ) throws(Failure) -> Result {
+            try body(payload)
+        }
+
+        /// The text of a text message (a copy), or `nil` for a binary one.
+        public var text: String? { kind == .text ? String(decoding: payload, as: UTF8.self) : nil }
+
+        /// The payload, copied.
+        public var bytes: [UInt8] { Array(payload) }
+
+        /// The message as a value that may be kept (a copy).
+        public var message: WebSocketMessage { kind == .text ? .text(String(decoding: payload, as: UTF8.self)) : .binary(Array(payload)) }
+    }
+
     /// The connection as seen from its own event loop, inside ``WebSocketEventLoopHandler``
-    /// callbacks: sends are synchronous and batched with the current read's writes.
+    /// callbacks: sends are synchronous, allocate nothing, and go out with the current
+    /// read's writes. They are never held back: check ``isWritable`` to follow backpressure.
     public struct OnLoop {
         let handler: WebSocketHandler
 
         init(_ handler: WebSocketHandler) { self.handler = handler }
 
-        /// Sends a message. A send after the close handshake started is dropped.
-        public func send(_ message: WebSocketMessage) {
-            _ = handler.send(message)
+        /// Sends a lent message (an echo), straight from its bytes.
+        ///
+        /// - Returns: whether it was queued; `false` once the close handshake has started.
+        @discardableResult
+        public func send(_ message: LentMessage) -> Bool {
+            handler.sendNow(message.kind, message.payload)
+        }
+
+        /// Sends `bytes` as a message of `kind`; a text message's bytes must be UTF-8.
+        ///
+        /// - Returns: whether it was queued; `false` once the close handshake has started.
+        @discardableResult
+        public func send(_ kind: MessageKind, bytes: UnsafeRawBufferPointer) -> Bool {
+            handler.sendNow(kind, bytes)
+        }
+
+        /// Sends a message.
+        ///
+        /// - Returns: whether it was queued; `false` once the close handshake has started.
+        @discardableResult
+        public func send(_ message: WebSocketMessage) -> Bool {
+            switch message {
+            case .text(var text): return text.withUTF8 { handler.sendNow(.text, UnsafeRawBufferPointer($0)) }
+            case .binary(let bytes): return bytes.withUnsafeBytes { handler.sendNow(.binary, $0) }
+            }
         }
 
         /// Starts the close handshake with `code` and `reason`.
         public func close(code: CloseCode = .normalClosure, reason: String = "") {
             handler.startClose(code: code, reason: reason, timeout: handler.configuration.closeTimeout)
         }
+
+        /// Whether the socket takes more without queueing beyond
+        /// ``WebSocket/Configuration/maxBufferedOutboundBytes``.
+        public var isWritable: Bool { handler.context?.channel.isWritable ?? false }
 
         /// Where the connection is in its life.
         public var state: WebSocketConnection.State { handler.connection.state }
@@ -43,3 +104,6 @@ extension WebSocket {
 
 @available(*, unavailable)
 extension WebSocket.OnLoop: Sendable {}
+
+@available(*, unavailable)
+extension WebSocket.LentMessage: Sendable {}

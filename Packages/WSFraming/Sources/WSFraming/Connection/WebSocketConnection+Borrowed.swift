@@ -1,0 +1,80 @@
+extension WebSocketConnection {
+    /// The largest message that ``nextBorrowedEvent(from:replies:)`` lends out (64 KiB);
+    /// larger ones are delivered as values.
+    public static let maxBorrowedPayloadSize = 64 << 10
+
+    /// An event from ``nextBorrowedEvent(from:replies:)``: a message whose payload is
+    /// borrowed, or any other event as a value.
+    public enum BorrowedEvent {
+        /// A whole message that arrived in one frame: its payload, unmasked (and, for text,
+        /// validated UTF-8). It points into the input, or into the connection's own buffer
+        /// when it had to be unmasked, and is valid until the next call on the connection or
+        /// until the input's memory changes. Copy what must live longer.
+        case message(MessageKind, UnsafeRawBufferPointer)
+        /// Any other event: messages assembled from fragments, split across inputs or larger
+        /// than ``maxBorrowedPayloadSize``; control frames.
+        case event(Event)
+    }
+
+    /// ``nextEvent(from:replies:)`` without an allocation for the commonest message: one that
+    /// comes in one frame, whole in `input`, of at most ``maxBorrowedPayloadSize``
+    /// bytes, is handed out borrowed, so that a receiver can use it (echo it, parse it) and
+    /// copy nothing it does not keep. Masked payloads are unmasked into a buffer the
+    /// connection keeps, in one pass, so `input` is never written.
+    ///
+    /// - Parameters:
+    ///   - input: received bytes; advanced past what was consumed.
+    ///   - replies: as for ``nextEvent(from:replies:)``.
+    /// - Throws: ``FramingError`` as ``nextEvent(from:replies:)`` does.
+    public mutating func nextBorrowedEvent(
+        from input: inout UnsafeRawBufferPointer, replies: inout some ByteSink
+    ) throws(FramingError) -> BorrowedEvent? {
+        let decoded: Decoded?
+        do throws(FramingError) {
+            decoded = try readEvent(&input, borrowing: true)
+        } catch {
+            failAndFlush(error, input: &input, replies: &replies)
+            throw error
+        }
+        if !replyBuffer.isEmpty { flushReplies(into: &replies) }
+        switch decoded {
+        case .owned(let event): return .event(event)
+        case .borrowed(let kind, let payload): return .message(kind, payload)
+        case nil: return nil
+        }
+    }
+
+    /// `payload` unmasked: itself when there is no key, else a copy in `borrowedPayload`.
+    mutating func unmaskedForBorrowing(_ payload: UnsafeRawBufferPointer, key: MaskingKey?) -> UnsafeRawBufferPointer {
+        guard let key, !payload.isEmpty else { return payload }
+        if borrowedPayload == nil || borrowedPayload!.capacity < payload.count {
+            borrowedPayload = BorrowedPayloadBuffer(capacity: payload.count)
+        }
+        let out = borrowedPayload!.bytes(count: payload.count)
+        key.mask(from: payload, to: out)
+        return UnsafeRawBufferPointer(out)
+    }
+}
+
+/// The memory into which a connection unmasks the messages it lends out: one allocation,
+/// grown to the largest borrowed message (at most
+/// ``WebSocketConnection/maxBorrowedPayloadSize`` bytes), freed with the connection.
+final class BorrowedPayloadBuffer {
+    let capacity: Int
+    private let storage: UnsafeMutableRawPointer
+
+    init(capacity needed: Int) {
+        // Powers of two from 256 bytes, so that a growing connection reallocates rarely.
+        capacity = max(256, 1 << (Int.bitWidth - (needed - 1).leadingZeroBitCount))
+        storage = .allocate(byteCount: capacity, alignment: 16)
+    }
+
+    func bytes(count: Int) -> UnsafeMutableRawBufferPointer {
+        UnsafeMutableRawBufferPointer(start: storage, count: count)
+    }
+
+    deinit { storage.deallocate() }
+}
+
+@available(*, unavailable)
+extension BorrowedPayloadBuffer: Sendable {}
