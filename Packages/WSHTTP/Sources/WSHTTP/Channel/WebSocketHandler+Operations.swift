@@ -65,6 +65,7 @@ extension WebSocketHandler {
     /// Starts the close handshake (if it has not started) and closes the TCP connection
     /// after `timeout` unless the peer completes it first.
     func startClose(code: CloseCode?, reason: String, timeout: Duration) {
+        shared.markClosing()
         if connection.state == .open {
             do throws(FramingError) {
                 try connection.sendClose(code: code, reason: reason, into: &outbound)

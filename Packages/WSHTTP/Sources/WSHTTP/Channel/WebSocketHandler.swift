@@ -175,6 +175,7 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .ping: logger.trace("ping received")
         case .pong(let payload): pongReceived(payload)
         case .close(let frame):
+            shared.markClosing()
             logger.debug("close received", metadata: [WSLogKey.closeCode: "\(frame.code.map { "\($0)" } ?? "none")"])
         }
     }

@@ -61,8 +61,12 @@ public final class WebSocket: Sendable {
     // MARK: - State
 
     /// Whether messages can still be sent: no Close was sent or received.
-    public var isOpen: Bool { shared.outcome == nil && channel.isActive && !closing.withLock { $0 } }
-    private let closing = Mutex(false)
+    public var isOpen: Bool { state == .open && channel.isActive }
+
+    /// Where the connection is in its life: ``WebSocketConnection/State/open``,
+    /// ``WebSocketConnection/State/closing`` once a Close was sent (or ``close(code:reason:timeout:)``
+    /// called), ``WebSocketConnection/State/closed`` once the TCP connection is gone.
+    public var state: WebSocketConnection.State { shared.connectionState }
 
     /// How the connection ended, once it has: the close code and reason received (1005 for a
     /// Close without a code, 1006 when none arrived) and whether the closing was clean.
@@ -142,7 +146,7 @@ public final class WebSocket: Sendable {
     @discardableResult
     public func close(code: CloseCode = .normalClosure, reason: String = "", timeout: Duration? = nil) async -> CloseOutcome {
         let timeout = timeout ?? configuration.closeTimeout
-        closing.withLock { $0 = true }
+        shared.markClosing()
         let handler = self.handler
         handler.eventLoop.execute { handler.value.startClose(code: code, reason: reason, timeout: timeout) }
         return await closed()

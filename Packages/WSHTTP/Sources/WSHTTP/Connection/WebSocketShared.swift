@@ -7,7 +7,7 @@ import WSFraming
 final class WebSocketShared: Sendable {
     let eventLoop: any EventLoop
     let closedPromise: EventLoopPromise<CloseOutcome>
-    private let state = Mutex<CloseOutcome?>(nil)
+    private let state = Mutex<(closing: Bool, outcome: CloseOutcome?)>((false, nil))
 
     init(eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
@@ -15,14 +15,23 @@ final class WebSocketShared: Sendable {
     }
 
     /// How the connection ended, once it has.
-    var outcome: CloseOutcome? { state.withLock { $0 } }
+    var outcome: CloseOutcome? { state.withLock { $0.outcome } }
     var isClosed: Bool { outcome != nil }
+
+    /// Where the connection is: open, closing (a Close was sent or asked for), or closed
+    /// (the TCP connection is gone).
+    var connectionState: WebSocketConnection.State {
+        state.withLock { $0.outcome != nil ? .closed : $0.closing ? .closing : .open }
+    }
+
+    /// Records that the close handshake started.
+    func markClosing() { state.withLock { $0.closing = true } }
 
     /// Records the end, once.
     func close(_ outcome: CloseOutcome) {
         let first = state.withLock { current -> Bool in
-            guard current == nil else { return false }
-            current = outcome
+            guard current.outcome == nil else { return false }
+            current.outcome = outcome
             return true
         }
         if first { closedPromise.succeed(outcome) }
