@@ -138,6 +138,24 @@ struct WebSocketLoopbackTests {
         await server.stop()
     }
 
+    @Test("a server's handler runs on its connection's event loop, unless told not to", arguments: [true, false])
+    func handlerPlacement(_ onLoop: Bool) async throws {
+        let placements = Mutex<[Bool]>([])
+        let server = try await TestServer.start(handlers: WebSocketServerHandlers(runsOnEventLoop: onLoop, upgraded: { webSocket in
+            placements.withLock { $0.append(webSocket.channel.eventLoop.inEventLoop) }
+            for await message in webSocket.messages {
+                placements.withLock { $0.append(webSocket.channel.eventLoop.inEventLoop) }
+                try? await webSocket.send(message)
+            }
+        }))
+        let client = try await connect(port: server.port)
+        try await client.send(text: "where?")
+        #expect(await client.receive() == .text("where?"))
+        #expect(placements.withLock { $0 } == [onLoop, onLoop])
+        await client.close()
+        await server.stop()
+    }
+
     @Test("a message over the limit fails the connection with 1009")
     func tooBig() async throws {
         var small = WebSocket.Configuration()

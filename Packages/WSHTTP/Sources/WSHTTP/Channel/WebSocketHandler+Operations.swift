@@ -12,23 +12,32 @@ struct PingWaiter {
 }
 
 extension WebSocketHandler {
-    /// Sends a message; the future completes once it is queued, or, while more than the
-    /// configured number of bytes wait for the socket, once they have drained.
-    func send(_ message: WebSocketMessage) -> EventLoopFuture<Void> {
-        guard let context else { return shared.eventLoop.makeFailedFuture(WebSocketError.closed(shared.outcome)) }
+    /// What a send from an async task needs to do next.
+    enum SendResult {
+        /// Queued; go on.
+        case sent
+        /// Queued, but more than the configured bytes wait for the socket: wait for this.
+        case wait(EventLoopFuture<Void>)
+        /// Not sent.
+        case failed(WebSocketError)
+    }
+
+    /// Sends a message, on the event loop, for an async task.
+    func send(_ message: WebSocketMessage) -> SendResult {
+        guard let context else { return .failed(WebSocketError.closed(shared.outcome)) }
         do throws(FramingError) {
             switch message {
             case .text(let text): try connection.sendText(text, into: &outbound)
             case .binary(let bytes): try connection.sendBinary(bytes, into: &outbound)
             }
         } catch {
-            return context.eventLoop.makeFailedFuture(sendError(error))
+            return .failed(sendError(error))
         }
-        if !inReadCycle { flush() }
-        guard !context.channel.isWritable else { return context.eventLoop.makeSucceededVoidFuture() }
+        scheduleFlush()
+        guard !context.channel.isWritable else { return .sent }
         let promise = context.eventLoop.makePromise(of: Void.self)
         writabilityWaiters.append(promise)
-        return promise.futureResult
+        return .wait(promise.futureResult)
     }
 
     /// Sends a message from the event loop, with no future: the fast path's send.
@@ -42,8 +51,21 @@ extension WebSocketHandler {
             logger.debug("send refused", metadata: [WSLogKey.reason: "\(error.message)"])
             return false
         }
-        if !inReadCycle { flush() }
+        scheduleFlush()
         return true
+    }
+
+    /// Makes sure what was queued gets written: at the end of the current read, or in a task
+    /// of its own right after the current one, so that a burst of sends (from a task that
+    /// drains many messages) goes out in one write.
+    func scheduleFlush() {
+        guard !inReadCycle, !flushScheduled, let context else { return }
+        flushScheduled = true
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            bound.value.flushScheduled = false
+            bound.value.flush()
+        }
     }
 
     /// Sends one fragment of a message sent in parts.
@@ -54,7 +76,7 @@ extension WebSocketHandler {
         } catch {
             return context.eventLoop.makeFailedFuture(sendError(error))
         }
-        if !inReadCycle { flush() }
+        scheduleFlush()
         return context.eventLoop.makeSucceededVoidFuture()
     }
 
@@ -73,7 +95,7 @@ extension WebSocketHandler {
                 logger.debug("close refused", metadata: [WSLogKey.reason: "\(error.message)"])
             }
             logger.debug("closing", metadata: [WSLogKey.closeCode: "\(code.map { "\($0)" } ?? "none")"])
-            if !inReadCycle { flush() }
+            scheduleFlush()
         }
         scheduleCloseTimer(timeout)
     }
@@ -89,7 +111,7 @@ extension WebSocketHandler {
         } catch {
             return context.eventLoop.makeFailedFuture(sendError(error))
         }
-        if !inReadCycle { flush() }
+        scheduleFlush()
         let promise = context.eventLoop.makePromise(of: Duration.self)
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let timer = context.eventLoop.scheduleTask(in: .init(timeout)) {

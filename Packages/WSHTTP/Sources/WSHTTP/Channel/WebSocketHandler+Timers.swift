@@ -42,7 +42,7 @@ extension WebSocketHandler {
         case .sendPing(let payload):
             logger.trace("keepalive ping")
             try? connection.sendPing(payload, into: &outbound)
-            if !inReadCycle { flush() }
+            scheduleFlush()
         case .timedOut:
             logger.debug("keepalive ping timed out", metadata: [WSLogKey.closeCode: "1011"])
             try? connection.sendClose(code: .internalError, reason: "keepalive ping timeout", into: &outbound)

@@ -36,6 +36,8 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var outbound = OutboundBuffer(bytes: ByteBuffer())
     /// Whether a read is being processed: sends wait for `channelReadComplete` to flush.
     var inReadCycle = false
+    /// Whether a flush is scheduled for sends made outside a read.
+    var flushScheduled = false
     /// Whether the consumer asked us to stop: input is held and reads are withheld.
     var paused = false
     var heldInput: ByteBuffer?

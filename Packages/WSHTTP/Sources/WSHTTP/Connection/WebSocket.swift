@@ -85,8 +85,39 @@ public final class WebSocket: Sendable {
     /// - Throws: ``WebSocketError`` ``WebSocketError/Code/closed`` once the close handshake
     ///   has started.
     public func send(_ message: WebSocketMessage) async throws(WebSocketError) {
-        try await run { $0.send(message) }
+        let handler = self.handler
+        // From a task on the connection's own event loop (see ``taskExecutor``): no hop.
+        let result = handler.eventLoop.inEventLoop ? handler.value.send(message)
+            : await Self.settle(handler.eventLoop.submit { handler.value.send(message) })
+        switch result {
+        case .sent: return
+        case .failed(let error): throw error
+        case .wait(let drained):
+            if case .failed(let error) = await Self.settle(drained.map { WebSocketHandler.SendResult.sent }) { throw error }
+        }
     }
+
+    /// The result of a future that carries a ``WebSocketHandler/SendResult``.
+    private static func settle(_ future: EventLoopFuture<WebSocketHandler.SendResult>) async -> WebSocketHandler.SendResult {
+        do {
+            return try await future.get()
+        } catch let error as WebSocketError {
+            return .failed(error)
+        } catch {
+            return .failed(.closed(nil))
+        }
+    }
+
+    /// An executor for tasks that should run on this connection's event loop: a task that
+    /// prefers it sends and receives with no thread switch. A server's handler runs on it
+    /// already (``WebSocketServerHandlers/runsOnEventLoop``).
+    ///
+    /// ```swift
+    /// await withTaskExecutorPreference(webSocket.taskExecutor) {
+    ///     for await message in webSocket.messages { try? await webSocket.send(message) }
+    /// }
+    /// ```
+    public var taskExecutor: EventLoopTaskExecutor { EventLoopTaskExecutor(channel.eventLoop) }
 
     /// Sends a text message.
     public func send(text: String) async throws(WebSocketError) { try await send(.text(text)) }

@@ -24,6 +24,11 @@ public struct WebSocketServerHandlers: Sendable {
     /// Runs once the connection is live; for an ``WebSocket/Consumer/async`` consumer the
     /// connection is closed (1000) when it returns.
     public var upgraded: @Sendable (WebSocket) async -> Void
+    /// Whether `upgraded` runs with the connection's event loop as its task executor
+    /// (``WebSocket/taskExecutor``), so that receiving and sending need no thread switch.
+    /// Default `true`. Set it to `false` for handlers that do long synchronous work, which
+    /// would hold up every connection on the loop.
+    public var runsOnEventLoop: Bool
 
     /// Creates the handlers; by default plain HTTP requests get 404, every valid upgrade is
     /// accepted without a subprotocol, and messages go to an async consumer.
@@ -33,11 +38,13 @@ public struct WebSocketServerHandlers: Sendable {
         },
         shouldUpgrade: @escaping @Sendable (WebSocketUpgradeRequest) async -> WebSocketUpgradeDecision = { _ in .accept() },
         consumer: WebSocket.Consumer = .async,
+        runsOnEventLoop: Bool = true,
         upgraded: @escaping @Sendable (WebSocket) async -> Void
     ) {
         self.http = http
         self.shouldUpgrade = shouldUpgrade
         self.consumer = consumer
+        self.runsOnEventLoop = runsOnEventLoop
         self.upgraded = upgraded
     }
 }

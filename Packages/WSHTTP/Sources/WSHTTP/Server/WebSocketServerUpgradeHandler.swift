@@ -171,7 +171,7 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
                 logger.debug("upgrade accepted", metadata: [WSLogKey.target: "\(upgrade.target)", WSLogKey.subprotocol: "\(chosen ?? "")"])
                 let upgraded = handlers.upgraded
                 let closesAfter = { if case .async = self.handlers.consumer { true } else { false } }()
-                Task {
+                Task(executorPreference: handlers.runsOnEventLoop ? webSocket.taskExecutor : nil) {
                     await upgraded(webSocket)
                     if closesAfter { await webSocket.close() }
                 }
