@@ -40,6 +40,9 @@ command -v swift >/dev/null || { echo "Swift is not on PATH: install the Swift t
 # coreutils' timeout, and the C toolchain the benchmarks' allocation counter needs.
 ensure_apt coreutils gcc libc6-dev
 
+step "Python's websockets for WSHTTP's interop tests (Scripts/interop-env.sh)"
+bounded 600 Scripts/interop-env.sh
+
 step "root package: every layer's tests in one build"
 bounded 1500 swift build --build-tests
 bounded 900 swift test
