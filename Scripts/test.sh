@@ -52,6 +52,9 @@ demo=$(bounded 300 swift run framing-demo "Scripts/test.sh smoke test")
 printf '%s\n' "$demo"
 grep -q 'server receives: text("Scripts/test.sh smoke test")' <<<"$demo"
 
+step "the listen-loop example (Examples/ListenLoop) with Python's websockets client"
+Scripts/example-smoke.sh
+
 for package in Packages/*/; do
     name=$(basename "$package")
     step "$name standalone"
