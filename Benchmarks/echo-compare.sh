@@ -32,6 +32,8 @@ bin="$package/.build/release"
 #   "WebSockets|$bin/WebSocketsEcho --port {PORT}"
 servers=(
     "NIOWebSocket|$bin/NIOWebSocketEcho --port {PORT}"
+    "WebSockets|$bin/WebSocketsEcho --port {PORT} --mode eventloop"
+    "WebSockets-async|$bin/WebSocketsEcho --port {PORT} --mode async"
 )
 
 seconds=5

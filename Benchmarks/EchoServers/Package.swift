@@ -7,7 +7,8 @@
 //     Benchmarks/EchoServers/.build/release/NIOWebSocketEcho --port 9002
 //
 // `NIOWebSocketEcho` is the baseline: SwiftNIO's own NIOWebSocket, in the shape of swift-nio's
-// `NIOWebSocketServer` example. The project's own echo server becomes a second executable here.
+// `NIOWebSocketServer` example. `WebSocketsEcho` is the project's own server, on the root
+// package's `WSHTTP` (`--mode eventloop` or `--mode async`).
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -21,7 +22,10 @@ let package = Package(
     name: "EchoServers",
     platforms: [.macOS(.v15)],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0")
+        // The root package, by name: its identity is its folder's name, which a clone may change.
+        .package(name: "WebSockets", path: "../.."),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
     ],
     targets: [
         .executableTarget(
@@ -33,6 +37,16 @@ let package = Package(
                 .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
-        )
+        ),
+        .executableTarget(
+            name: "WebSocketsEcho",
+            dependencies: [
+                .product(name: "WSHTTP", package: "WebSockets"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
     ]
 )
