@@ -174,6 +174,11 @@ extension WebSocketConnection {
         message.kind = kind
         message.isTransformed = transformed
         message.isDiscarded = state != .open
+        if configuration.delivery == .whole, !transformed, !message.isDiscarded {
+            // Room for the frame at once rather than growth by doubling as it arrives; capped,
+            // so that a header alone never makes the connection hold much memory.
+            message.bytes.reserveCapacity(min(length, Self.maxBorrowedPayloadSize))
+        }
         frame = InboundFrame(opcode: header.opcode, isFinal: header.isFinal, maskingKey: header.maskingKey, remaining: length)
         return nil
     }

@@ -25,14 +25,12 @@ extension WebSocketHandler {
     /// Sends a message, on the event loop, for an async task.
     func send(_ message: WebSocketMessage) -> SendResult {
         guard let context else { return .failed(WebSocketError.closed(shared.outcome)) }
-        do throws(FramingError) {
-            switch message {
-            case .text(let text): try connection.sendText(text, into: &outbound)
-            case .binary(let bytes): try connection.sendBinary(bytes, into: &outbound)
-            }
-        } catch {
-            return .failed(sendError(error))
+        let failure: FramingError?
+        switch message {
+        case .text(var text): failure = text.withUTF8 { encode(.text, UnsafeRawBufferPointer($0)) }
+        case .binary(let bytes): failure = bytes.withUnsafeBytes { encode(.binary, $0) }
         }
+        if let failure { return .failed(sendError(failure)) }
         scheduleFlush()
         guard !context.channel.isWritable else { return .sent }
         let promise = context.eventLoop.makePromise(of: Void.self)
@@ -45,14 +43,37 @@ extension WebSocketHandler {
     /// - Returns: whether it was queued.
     func sendNow(_ kind: MessageKind, _ payload: UnsafeRawBufferPointer) -> Bool {
         guard context != nil else { return false }
-        do throws(FramingError) {
-            try connection.send(kind, payload: payload, into: &outbound)
-        } catch {
-            logger.debug("send refused", metadata: [WSLogKey.reason: "\(error.message)"])
+        if let failure = encode(kind, payload) {
+            logger.debug("send refused", metadata: [WSLogKey.reason: "\(failure.message)"])
             return false
         }
         scheduleFlush()
         return true
+    }
+
+    /// Encodes a message straight into the outbound buffer's free space when its size is
+    /// known in advance (no transform), else through the generic sink.
+    ///
+    /// - Returns: the error that refused it, or `nil` once it is queued.
+    private func encode(_ kind: MessageKind, _ payload: UnsafeRawBufferPointer) -> FramingError? {
+        guard let capacity = connection.maxEncodedSize(ofMessage: payload.count) else {
+            do throws(FramingError) {
+                try connection.send(kind, payload: payload, into: &outbound)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        var failure: FramingError?
+        outbound.bytes.writeWithUnsafeMutableBytes(minimumWritableBytes: capacity) { memory in
+            do throws(FramingError) {
+                return try connection.send(kind, payload: payload, into: memory)
+            } catch {
+                failure = error
+                return 0
+            }
+        }
+        return failure
     }
 
     /// Makes sure what was queued gets written: at the end of the current read, or in a task

@@ -30,23 +30,27 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     let shared: WebSocketShared
     var consumer: Consumer?
 
-    var connection: WebSocketConnection
-    var context: ChannelHandlerContext?
+    // The state touched per message is exempt from dynamic exclusivity checks, which cost
+    // more than the work itself: the handler runs only on its event loop, and no access to
+    // these is held across a call that could reach them again (callbacks get `OnLoop`, whose
+    // methods begin their own accesses after the connection's decoding access has ended).
+    @exclusivity(unchecked) var connection: WebSocketConnection
+    @exclusivity(unchecked) var context: ChannelHandlerContext?
     /// Frames waiting for the next flush.
-    var outbound = OutboundBuffer(bytes: ByteBuffer())
+    @exclusivity(unchecked) var outbound = OutboundBuffer(bytes: ByteBuffer())
     /// Whether a read is being processed: sends wait for `channelReadComplete` to flush.
-    var inReadCycle = false
+    @exclusivity(unchecked) var inReadCycle = false
     /// Whether a flush is scheduled for sends made outside a read.
-    var flushScheduled = false
+    @exclusivity(unchecked) var flushScheduled = false
     /// Whether the consumer asked us to stop: input is held and reads are withheld.
-    var paused = false
+    @exclusivity(unchecked) var paused = false
     var heldInput: ByteBuffer?
     var readWithheld = false
 
     // Timers and waiters: see WebSocketHandler+Timers.swift and +Operations.swift.
-    var keepAlive: KeepAlive<ContinuousClock.Instant>?
+    @exclusivity(unchecked) var keepAlive: KeepAlive<ContinuousClock.Instant>?
     var keepAliveTimer: Scheduled<Void>?
-    var lastActivity = ContinuousClock.now
+    @exclusivity(unchecked) var lastActivity = ContinuousClock.now
     var idleTimer: Scheduled<Void>?
     var closeTimer: Scheduled<Void>?
     var pingWaiters: [PingWaiter] = []
@@ -237,7 +241,7 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// The largest outbound buffer kept between writes: a connection that once sent a large
     /// message does not hold its memory.
-    static let maxRetainedOutboundCapacity = 64 << 10
+    static let maxRetainedOutboundCapacity = 256 << 10
 
     /// After the close handshake: a server closes the TCP connection at once, a client
     /// gives the server a moment to do it first (RFC 6455 §7.1.1).
