@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Compares WebSocket echo servers under the team's load generator, in one run, and prints one
 # table: per server, latency p50/p99, small-message rate, large-message MB/s and idle memory per
-# connection, and each server's ratio to the first (the baseline) when more than one ran.
+# connection, and each server's ratio to the first (the baseline) when more than one ran. The
+# rates per second of the server's own CPU (msg/CPU-s, MB/CPU-s) are its capacity: they hold
+# when loadgen, not the server, is the limit (loadgen then uses ~95% of its core).
 #
 #   Benchmarks/echo-compare.sh [-t SECONDS] [--only a,b,c,d] [--port PORT]
 #
@@ -171,6 +173,9 @@ columns = [
     ("p99 µs (a)", "a", lambda j: j["lat_us"]["p99"], "{:.1f}", False),
     ("small msg/s (b)", "b", lambda j: j["msgs_per_s"], "{:,.0f}", True),
     ("large MB/s (c)", "c", lambda j: j["mb_per_s"], "{:.1f}", True),
+    # What the server does per second of its own CPU: its capacity, even when loadgen is the limit.
+    ("small msg/CPU-s (b)", "b", lambda j: j["msgs_per_s"] * 100 / max(j["server_cpu_pct"], 1), "{:,.0f}", True),
+    ("large MB/CPU-s (c)", "c", lambda j: j["mb_per_s"] * 100 / max(j["server_cpu_pct"], 1), "{:.0f}", True),
     ("idle KiB/conn (d)", "d", lambda j: (j["rss_end_kb"] - j["rss_base_kb"]) / j["conns"], "{:.1f}", False),
 ]
 columns = [c for c in columns if any((s, c[1]) in by for s in servers)]

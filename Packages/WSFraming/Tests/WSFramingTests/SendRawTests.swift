@@ -22,7 +22,12 @@ struct SendRawTests {
                 let written = try out.withUnsafeMutableBytes { memory in
                     try payload.withUnsafeBytes { bytes in try viaRaw.send(.binary, payload: bytes, into: memory) }
                 }
-                #expect(Array(out.prefix(written)) == expected, "size \(size), \(role)")
+                #expect(written.map { Array(out.prefix($0)) } == expected, "size \(size), \(role)")
+                var small = [UInt8](repeating: 0, count: capacity - 1)
+                let refused = try small.withUnsafeMutableBytes { memory in
+                    try payload.withUnsafeBytes { bytes in try viaRaw.send(.binary, payload: bytes, into: memory) }
+                }
+                #expect(refused == nil, "too little room: nothing written")
             }
         }
     }
@@ -40,6 +45,7 @@ struct SendRawTests {
             } catch { return error }
         }
         #expect(error?.code == .connectionClosed)
+        // with room for any frame
         #expect(out == [UInt8](repeating: 0, count: 32))
     }
 }

@@ -15,14 +15,15 @@ extension WebSocketConnection {
     /// free space of its own write buffer: the encoder is specialized for it, with no generic
     /// sink in between.
     ///
-    /// - Parameter destination: at least ``maxEncodedSize(ofMessage:)`` bytes (a precondition).
-    /// - Returns: the number of bytes written, from the start of `destination`.
+    /// - Parameter destination: where the frames go, from its start.
+    /// - Returns: the number of bytes written; or `nil`, having written nothing, when the
+    ///   message may need more than `destination` holds (see ``maxEncodedSize(ofMessage:)``)
+    ///   or a transform encodes it: then use the sink form.
     /// - Throws: ``FramingError`` (local) as ``sendText(_:into:)`` does; nothing is written then.
     public mutating func send(
         _ kind: MessageKind, payload: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer
-    ) throws(FramingError) -> Int {
-        precondition(maxEncodedSize(ofMessage: payload.count).map { destination.count >= $0 } ?? false,
-                     "destination is smaller than maxEncodedSize(ofMessage:), or a transform is in use")
+    ) throws(FramingError) -> Int? {
+        guard let needed = maxEncodedSize(ofMessage: payload.count), needed <= destination.count else { return nil }
         var sink = RawByteSink(destination)
         try send(kind, payload: payload, into: &sink)
         return sink.count

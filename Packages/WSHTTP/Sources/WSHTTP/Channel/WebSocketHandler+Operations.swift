@@ -51,29 +51,28 @@ extension WebSocketHandler {
         return true
     }
 
-    /// Encodes a message straight into the outbound buffer's free space when its size is
-    /// known in advance (no transform), else through the generic sink.
+    /// Encodes a message straight into the outbound buffer's free space, in one frame's room;
+    /// a message that needs more (fragmented, or transformed) goes through the generic sink.
     ///
     /// - Returns: the error that refused it, or `nil` once it is queued.
     private func encode(_ kind: MessageKind, _ payload: UnsafeRawBufferPointer) -> FramingError? {
-        guard let capacity = connection.maxEncodedSize(ofMessage: payload.count) else {
-            do throws(FramingError) {
-                try connection.send(kind, payload: payload, into: &outbound)
-                return nil
-            } catch {
-                return error
+        do throws(FramingError) {
+            var written: Int?
+            var failure: FramingError?
+            outbound.bytes.writeWithUnsafeMutableBytes(minimumWritableBytes: payload.count &+ FrameHeader.maxEncodedSize) { memory in
+                do throws(FramingError) {
+                    written = try connection.send(kind, payload: payload, into: memory)
+                } catch {
+                    failure = error
+                }
+                return written ?? 0
             }
+            if let failure { throw failure }
+            if written == nil { try connection.send(kind, payload: payload, into: &outbound) }
+            return nil
+        } catch {
+            return error
         }
-        var failure: FramingError?
-        outbound.bytes.writeWithUnsafeMutableBytes(minimumWritableBytes: capacity) { memory in
-            do throws(FramingError) {
-                return try connection.send(kind, payload: payload, into: memory)
-            } catch {
-                failure = error
-                return 0
-            }
-        }
-        return failure
     }
 
     /// Makes sure what was queued gets written: at the end of the current read, or in a task

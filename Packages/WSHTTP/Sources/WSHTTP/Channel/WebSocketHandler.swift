@@ -235,7 +235,9 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if outbound.bytes.capacity > Self.maxRetainedOutboundCapacity {
             outbound.bytes = context.channel.allocator.buffer(capacity: 256)
         } else {
-            outbound.bytes.clear()
+            // Keeps the memory when the socket took it all; when the write is still pending
+            // (the peer reads slowly), starts a small buffer rather than one as large.
+            outbound.bytes.clear(minimumCapacity: 256)
         }
     }
 
