@@ -156,6 +156,34 @@ struct WebSocketLoopbackTests {
         await server.stop()
     }
 
+    @Test("a receive waiting in a cancelled task returns nil; the connection stays usable")
+    func cancelledReceive() async throws {
+        let server = try await TestServer.start(handlers: echoHandlers)
+        let client = try await connect(port: server.port)
+        let waiting = Task { await client.receive() }
+        try await Task.sleep(for: .milliseconds(50))
+        waiting.cancel()
+        #expect(await waiting.value == nil)
+        try await client.send(text: "after")
+        #expect(await client.receive() == .text("after"))
+        await client.close()
+        await server.stop()
+    }
+
+    @Test("messages that arrived before the close are still received, then nil")
+    func drainAfterClose() async throws {
+        let server = try await TestServer.start(handlers: WebSocketServerHandlers(upgraded: { webSocket in
+            for i in 0..<5 { try? await webSocket.send(text: "m\(i)") }
+            await webSocket.close(code: .goingAway)
+        }))
+        let client = try await connect(port: server.port)
+        #expect(await client.closed().code == .goingAway)
+        var received: [WebSocketMessage] = []
+        while let message = await client.receive() { received.append(message) }
+        #expect(received == (0..<5).map { .text("m\($0)") })
+        await server.stop()
+    }
+
     @Test("a message over the limit fails the connection with 1009")
     func tooBig() async throws {
         var small = WebSocket.Configuration()

@@ -20,10 +20,8 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         /// Callbacks on the event loop.
         case eventLoop(any WebSocketEventLoopHandler)
         /// The async sequence of ``WebSocket/messages``.
-        case async(MessageSource)
+        case async(InboundQueue)
     }
-
-    typealias MessageSource = NIOAsyncSequenceProducer<WebSocketMessage, NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark, InboundDemand>.Source
 
     let configuration: WebSocket.Configuration
     let logger: Logger
@@ -112,7 +110,7 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
                                           WSLogKey.closeClean: "\(outcome.wasClean)"])
         shared.close(outcome)
         switch consumer {
-        case .async(let source): source.finish()
+        case .async(let queue): queue.finish()
         case .eventLoop(let handler): handler.webSocketDidClose(WebSocket.OnLoop(self), outcome: outcome)
         case nil: break
         }
@@ -187,8 +185,8 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func deliver(_ message: WebSocketMessage) {
-        guard case .async(let source) = consumer else { return }
-        if source.yield(message) == .stopProducing { paused = true }
+        guard case .async(let queue) = consumer else { return }
+        if !queue.push(message) { paused = true }
     }
 
     /// Called on the event loop when the consumer wants more.

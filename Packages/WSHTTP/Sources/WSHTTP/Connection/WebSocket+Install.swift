@@ -21,16 +21,12 @@ extension WebSocket {
         let shared = WebSocketShared(eventLoop: channel.eventLoop)
         let handler = WebSocketHandler(role: role, configuration: configuration, shared: shared, logger: logger)
         let bound = NIOLoopBound(handler, eventLoop: channel.eventLoop)
-        var inbound: InboundIterator?
+        var inbound: InboundQueue?
         switch consumer {
         case .async:
-            let high = max(1, configuration.maxBufferedMessages)
-            let made = NIOAsyncSequenceProducer.makeSequence(
-                elementType: WebSocketMessage.self,
-                backPressureStrategy: NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark(lowWatermark: high / 2, highWatermark: high),
-                finishOnDeinit: true, delegate: InboundDemand(handler: bound))
-            handler.consumer = .async(made.source)
-            inbound = InboundIterator(made.sequence)
+            let queue = InboundQueue(highWatermark: configuration.maxBufferedMessages, handler: bound)
+            handler.consumer = .async(queue)
+            inbound = queue
         case .eventLoop(let make):
             handler.consumer = .eventLoop(make())
         }

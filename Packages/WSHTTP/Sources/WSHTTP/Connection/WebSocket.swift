@@ -2,7 +2,6 @@ public import HTTPTypes
 import Logging
 public import NIOCore
 public import WSFraming
-import Synchronization
 
 /// A live WebSocket connection, server or client: one type for both roles.
 ///
@@ -44,10 +43,10 @@ public final class WebSocket: Sendable {
     let logger: Logger
     let handler: NIOLoopBound<WebSocketHandler>
     let shared: WebSocketShared
-    private let inbound: InboundIterator?
+    private let inbound: InboundQueue?
 
     init(role: WebSocketRole, handshake: Handshake, channel: any Channel, configuration: Configuration,
-         logger: Logger, handler: NIOLoopBound<WebSocketHandler>, shared: WebSocketShared, inbound: InboundIterator?) {
+         logger: Logger, handler: NIOLoopBound<WebSocketHandler>, shared: WebSocketShared, inbound: InboundQueue?) {
         self.role = role
         self.handshake = handshake
         self.channel = channel
@@ -217,22 +216,5 @@ public final class WebSocket: Sendable {
         } catch {
             throw WebSocketError.closed(outcome)
         }
-    }
-}
-
-/// The one iterator of a connection's message sequence. `@unchecked Sendable`: `iterator`
-/// is used by one consumer at a time, which `busy` checks.
-final class InboundIterator: @unchecked Sendable {
-    private var iterator: NIOAsyncSequenceProducer<WebSocketMessage, NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark, InboundDemand>.AsyncIterator
-    private let busy = Atomic<Bool>(false)
-
-    init(_ sequence: NIOAsyncSequenceProducer<WebSocketMessage, NIOAsyncSequenceProducerBackPressureStrategies.HighLowWatermark, InboundDemand>) {
-        iterator = sequence.makeAsyncIterator()
-    }
-
-    func next() async -> WebSocketMessage? {
-        precondition(!busy.exchange(true, ordering: .acquiring), "two tasks read the same WebSocket at once; read from one")
-        defer { busy.store(false, ordering: .releasing) }
-        return await iterator.next()
     }
 }

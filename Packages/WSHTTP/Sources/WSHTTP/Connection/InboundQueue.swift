@@ -1,0 +1,134 @@
+import NIOCore
+import Synchronization
+
+/// The messages received and not yet consumed: filled by the connection's handler on its
+/// event loop, drained by one consumer task (``WebSocket/receive()``). A message that waits
+/// is taken with one lock and no suspension; a consumer suspends only when the queue is
+/// empty. When more than `highWatermark` messages wait, the handler stops reading the
+/// socket until the consumer has taken the queue down to `lowWatermark`.
+final class InboundQueue: Sendable {
+    private struct State: ~Copyable {
+        var messages: [WebSocketMessage] = []
+        /// The index of the first message not yet taken.
+        var head = 0
+        var waiter: UnsafeContinuation<WebSocketMessage?, Never>?
+        var isFinished = false
+        /// Whether the handler stopped reading because the queue is full.
+        var producerPaused = false
+
+        var count: Int { messages.count - head }
+
+        mutating func takeFirst() -> WebSocketMessage {
+            let message = messages[head]
+            head += 1
+            if head == messages.count {
+                messages.removeAll(keepingCapacity: true)
+                head = 0
+            } else if head >= 64, head * 2 >= messages.count {
+                messages.removeFirst(head)
+                head = 0
+            }
+            return message
+        }
+    }
+
+    private let state = Mutex(State())
+    private let lowWatermark: Int
+    private let highWatermark: Int
+    private let handler: NIOLoopBound<WebSocketHandler>
+
+    init(highWatermark: Int, handler: NIOLoopBound<WebSocketHandler>) {
+        self.highWatermark = max(1, highWatermark)
+        self.lowWatermark = self.highWatermark / 2
+        self.handler = handler
+    }
+
+    // MARK: - Producer, on the event loop
+
+    /// Adds a message, or hands it to the waiting consumer.
+    ///
+    /// - Returns: `false` when the consumer is behind and reading should stop; the queue
+    ///   calls ``WebSocketHandler/resume()`` once it has caught up.
+    func push(_ message: WebSocketMessage) -> Bool {
+        let (waiter, keepReading) = state.withLock { state -> (UnsafeContinuation<WebSocketMessage?, Never>?, Bool) in
+            if let waiter = state.waiter {
+                state.waiter = nil
+                return (waiter, true)
+            }
+            state.messages.append(message)
+            if state.count >= highWatermark {
+                state.producerPaused = true
+                return (nil, false)
+            }
+            return (nil, true)
+        }
+        waiter?.resume(returning: message)
+        return keepReading
+    }
+
+    /// Ends the sequence: the consumer gets the messages that wait, then `nil`.
+    func finish() {
+        let waiter = state.withLock { state -> UnsafeContinuation<WebSocketMessage?, Never>? in
+            state.isFinished = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(returning: nil)
+    }
+
+    // MARK: - Consumer, on any task
+
+    /// What the consumer can have without waiting.
+    private enum Ready {
+        case message(WebSocketMessage)
+        case end
+    }
+
+    /// The next message, or `nil` once the connection has ended (or the waiting task was
+    /// cancelled).
+    func next() async -> WebSocketMessage? {
+        switch take(orWaitWith: nil) {
+        case .message(let message): return message
+        case .end: return nil
+        case nil: break
+        }
+        return await withTaskCancellationHandler {
+            await withUnsafeContinuation { (continuation: UnsafeContinuation<WebSocketMessage?, Never>) in
+                switch take(orWaitWith: continuation) {
+                case .message(let message): continuation.resume(returning: message)
+                case .end: continuation.resume(returning: nil)
+                case nil: break  // the producer resumes it
+                }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state -> UnsafeContinuation<WebSocketMessage?, Never>? in
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume(returning: nil)
+        }
+    }
+
+    /// Takes a message that waits, or the end; otherwise leaves `waiter` (if any) to be
+    /// resumed by the producer and returns `nil`. Wakes the producer when the queue has
+    /// drained to the low watermark.
+    private func take(orWaitWith waiter: UnsafeContinuation<WebSocketMessage?, Never>?) -> Ready? {
+        let (ready, resumeProducer) = state.withLock { state -> (Ready?, Bool) in
+            precondition(state.waiter == nil, "two tasks read the same WebSocket at once; read from one")
+            guard state.count > 0 else {
+                if state.isFinished || (waiter != nil && Task.isCancelled) { return (.end, false) }
+                state.waiter = waiter
+                return (nil, false)
+            }
+            let message = state.takeFirst()
+            let resume = state.producerPaused && state.count <= lowWatermark
+            if resume { state.producerPaused = false }
+            return (.message(message), resume)
+        }
+        if resumeProducer {
+            let handler = self.handler
+            handler.eventLoop.execute { handler.value.resume() }
+        }
+        return ready
+    }
+}
