@@ -1,4 +1,5 @@
-// One import for a WSHTTP user: the handshake and the protocol types of its API
-// (`WebSocketUpgradeRequest`, `CloseCode`, `CloseOutcome`, …) come with it.
+// One import for a WSHTTP user: the handshake, the protocol types and the HTTP types of its
+// API (`WebSocketUpgradeRequest`, `CloseCode`, `CloseOutcome`, `HTTPResponse`, …) come with it.
+@_exported public import HTTPTypes
 @_exported public import WSFraming
 @_exported public import WSHandshake
