@@ -66,6 +66,10 @@ if [ -f Benchmarks/Package.swift ]; then
     step "Benchmarks build (run them: swift run -c release --package-path Benchmarks FramingBenchmarks, or LoggingBenchmarks)"
     bounded 900 swift build --package-path Benchmarks
 fi
+if [ -f Benchmarks/EchoServers/Package.swift ]; then
+    step "the echo servers build (compare them: Benchmarks/echo-compare.sh)"
+    bounded 1200 swift build --package-path Benchmarks/EchoServers
+fi
 
 step "Autobahn testsuite against WSFraming, server and client roles (Scripts/autobahn-framing.sh)"
 ensure_apt python3 python3-venv
