@@ -102,8 +102,8 @@ final class WebSocketClientUpgradeHandler: ChannelInboundHandler, RemovableChann
         context.close(promise: nil)
     }
 
-    /// Puts the live connection after this handler, then removes the HTTP handlers; the
-    /// decoder hands the bytes that followed the 101 to the connection as it goes.
+    /// Puts the live connection in place of the HTTP handlers, keeping the bytes that
+    /// followed the 101.
     private func upgrade(_ negotiated: WebSocketClientHandshake.Negotiated, context: ChannelHandlerContext) {
         done = true
         let channel = context.channel
@@ -113,16 +113,9 @@ final class WebSocketClientUpgradeHandler: ChannelInboundHandler, RemovableChann
             extensions: negotiated.response.headerFields[.secWebSocketExtensions],
             remoteAddress: channel.remoteAddress, localAddress: channel.localAddress)
         do {
-            let webSocket = try WebSocket.install(on: channel, role: .client, configuration: configuration, handshake: handshakeFacts,
-                                                  consumer: consumer, logger: logger, position: .after(self))
-            let pipeline = channel.pipeline.syncOperations
-            pipeline.removeHandler(context: context, promise: nil)
-            pipeline.removeHandler(encoder, promise: nil)
-            // The decoder hands over the bytes that followed the handshake as it leaves, outside
-            // any read: until it has left, the connection holds its writes as if in a read.
-            webSocket.handler.value.inReadCycle = true
-            let handler = webSocket.handler
-            pipeline.removeHandler(decoder).whenComplete { _ in handler.value.readCycleEnded() }
+            let webSocket = try WebSocket.replaceHTTPHandlers(
+                of: context, encoder: encoder, decoder: decoder, role: .client, configuration: configuration,
+                handshake: handshakeFacts, consumer: consumer, logger: logger)
             logger.debug("upgraded", metadata: [WSLogKey.target: "\(handshakeFacts.target)", WSLogKey.subprotocol: "\(negotiated.subprotocol ?? "")"])
             promise.succeed(webSocket)
         } catch {

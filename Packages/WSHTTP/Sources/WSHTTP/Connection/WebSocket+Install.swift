@@ -34,4 +34,23 @@ extension WebSocket {
         return WebSocket(role: role, handshake: handshake, channel: channel, configuration: configuration,
                          logger: logger, handler: bound, shared: shared, inbound: inbound)
     }
+
+    /// Puts a live connection in place of an upgrade's HTTP handlers: right after the
+    /// upgrade handler of `context`, which then leaves with `encoder` and `decoder`. The
+    /// decoder hands over the bytes that followed the handshake as it leaves, outside any
+    /// read; until it has left, the connection holds its writes as if in a read.
+    static func replaceHTTPHandlers(
+        of context: ChannelHandlerContext, encoder: some RemovableChannelHandler, decoder: some RemovableChannelHandler,
+        role: WebSocketRole, configuration: Configuration, handshake: Handshake, consumer: Consumer, logger: Logger
+    ) throws -> WebSocket {
+        let webSocket = try install(on: context.channel, role: role, configuration: configuration, handshake: handshake,
+                                    consumer: consumer, logger: logger, position: .after(context.handler))
+        let pipeline = context.channel.pipeline.syncOperations
+        pipeline.removeHandler(context: context, promise: nil)
+        pipeline.removeHandler(encoder, promise: nil)
+        let handler = webSocket.handler
+        handler.value.inReadCycle = true
+        pipeline.removeHandler(decoder).whenComplete { _ in handler.value.readCycleEnded() }
+        return webSocket
+    }
 }

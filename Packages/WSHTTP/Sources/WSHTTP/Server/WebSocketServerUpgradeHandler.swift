@@ -182,8 +182,8 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
         }
     }
 
-    /// Puts the live connection after this handler, then removes the HTTP handlers; the
-    /// decoder hands the bytes that followed the request to the connection as it goes.
+    /// Puts the live connection in place of the HTTP handlers, keeping the bytes that
+    /// followed the request.
     private func becomeWebSocket(_ upgrade: WebSocketUpgradeRequest, response: HTTPResponse, subprotocol: String?,
                                  context: ChannelHandlerContext) throws -> WebSocket {
         let channel = context.channel
@@ -191,16 +191,9 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
             target: upgrade.target, requestFields: upgrade.request.headerFields, responseFields: response.headerFields,
             subprotocol: subprotocol, extensions: response.headerFields[.secWebSocketExtensions],
             remoteAddress: channel.remoteAddress, localAddress: channel.localAddress)
-        let webSocket = try WebSocket.install(on: channel, role: .server, configuration: configuration, handshake: handshake,
-                                              consumer: handlers.consumer, logger: logger, position: .after(self))
-        let pipeline = channel.pipeline.syncOperations
-        pipeline.removeHandler(context: context, promise: nil)
-        pipeline.removeHandler(encoder, promise: nil)
-        // The decoder hands over the bytes that followed the handshake as it leaves, outside
-        // any read: until it has left, the connection holds its writes as if in a read.
-        webSocket.handler.value.inReadCycle = true
-        let handler = webSocket.handler
-        pipeline.removeHandler(decoder).whenComplete { _ in handler.value.readCycleEnded() }
+        let webSocket = try WebSocket.replaceHTTPHandlers(
+            of: context, encoder: encoder, decoder: decoder, role: .server, configuration: configuration,
+            handshake: handshake, consumer: handlers.consumer, logger: logger)
         // A read withheld while the upgrade was decided is the live connection's to issue.
         if readWithheld {
             readWithheld = false
