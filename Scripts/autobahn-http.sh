@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Runs the Autobahn testsuite against WSHTTP, the NIO layer, in both roles, and fails unless
+# every case is OK (INFORMATIONAL only where the suite says so by design: 7.1.6, 7.13.*) and
+# no client process crashed.
+#
+#   Scripts/autobahn-http.sh [CASES]     # default: every case but permessage-deflate (12.*, 13.*)
+#
+# Server role: Benchmarks/EchoServers' WebSocketsEcho, `--mode eventloop`, then `--mode async`.
+# Client role: Interop's HTTPAutobahnClient (async consumer), one process per case, so that a
+# case that crashes the client is counted and the others still run. Env: EXCLUDE (default
+# "12.*,13.*"). Reports go to .build-autobahn-http/ (ignored by git); the table in
+# Docs/Conformance.md is the one this prints. Every step is bounded in time; the echo
+# servers are stopped by their PIDs.
+# Needs ../shared/tools/autobahn beside the checkout. About 2 minutes once built.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+autobahn="$root/../shared/tools/autobahn"
+cases=${1:-*}
+export EXCLUDE=${EXCLUDE:-12.*,13.*}
+reports="$root/.build-autobahn-http"
+rm -rf "$reports"
+mkdir -p "$reports"
+start=$(date +%s)
+
+server_pid=""
+stop_server() {
+    if [ -n "$server_pid" ]; then
+        kill "$server_pid" 2>/dev/null || true
+        for _ in $(seq 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+        server_pid=""
+    fi
+}
+trap stop_server EXIT
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+timeout 600 "$autobahn/setup.sh" >/dev/null
+# One build at a time per package folder.
+for build in "Benchmarks/EchoServers WebSocketsEcho" "Interop HTTPAutobahnClient"; do
+    set -- $build
+    if ! timeout 1200 swift build -c release --package-path "$1" --product "$2" >>"$reports/build.log" 2>&1; then
+        tail -30 "$reports/build.log" >&2
+        echo "autobahn-http.sh: building $2 failed (see $reports/build.log)" >&2
+        exit 1
+    fi
+done
+echo_bin="$(swift build -c release --package-path Benchmarks/EchoServers --show-bin-path)/WebSocketsEcho"
+client_bin="$(swift build -c release --package-path Interop --show-bin-path)/HTTPAutobahnClient"
+
+status=0
+for mode in eventloop async; do
+    port=$(free_port)
+    "$echo_bin" --port "$port" --mode "$mode" >"$reports/echo-$mode.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 100); do
+        grep -q "^listening on" "$reports/echo-$mode.log" && break
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if ! grep -q "^listening on" "$reports/echo-$mode.log"; then
+        echo "autobahn-http.sh: WebSocketsEcho --mode $mode did not start:" >&2
+        cat "$reports/echo-$mode.log" >&2
+        exit 1
+    fi
+    AGENT="WSHTTP-server-$mode" WSTEST_TIMEOUT=900 "$autobahn/test-server.sh" \
+        "ws://127.0.0.1:$port" "$cases" "$reports/server-$mode" || true
+    if ! kill -0 "$server_pid" 2>/dev/null; then
+        echo "autobahn-http.sh: WebSocketsEcho --mode $mode died during the run (see $reports/echo-$mode.log)"
+        status=1
+    fi
+    stop_server
+done
+
+client_port=$(free_port)
+AGENT=WSHTTP-client CLIENT_TIMEOUT=1200 "$autobahn/test-client.sh" \
+    -c "$client_bin {url} {agent}" "$client_port" "$cases" "$reports/client" || true
+# The suite cannot tell a crash from a close; the client's own log can.
+crashed=$(sed -n 's/^case [0-9]* (\([0-9.]*\)): the client process .*/\1/p' "$reports/client/client.log" 2>/dev/null | tr '\n' ' ')
+if grep -q "the client process" "$reports/client/client.log" 2>/dev/null; then
+    echo "client processes that crashed or were killed: $(grep -c "the client process" "$reports/client/client.log")" \
+        "(the suite judges these cases by what it saw; see $reports/client/client.log): $crashed"
+    status=1
+fi
+if ! grep -q "^reports updated" "$reports/client/client.log" 2>/dev/null; then
+    echo "autobahn-http.sh: the client did not finish (see $reports/client/client.log)"
+    status=1
+fi
+
+for report in server-eventloop server-async client; do
+    [ -s "$reports/$report/index.json" ] || { echo "autobahn-http.sh: no report in $reports/$report"; exit 1; }
+done
+echo "verdict (OK only; INFORMATIONAL only for 7.1.6 and 7.13.*):"
+python3 Scripts/autobahn-verdict.py "$reports/server-eventloop" "$reports/server-async" "$reports/client" | sed 's/^/  /' \
+    || status=1
+
+# The table of Docs/Conformance.md, per section.
+python3 - "$reports" >"$reports/conformance-table.md" <<'PY'
+import json, os, re, sys
+reports = sys.argv[1]
+runs = [("server, eventloop", "server-eventloop"), ("server, async", "server-async"), ("client (async)", "client")]
+names = {1: "framing", 2: "ping/pong", 3: "reserved bits", 4: "opcodes", 5: "fragmentation", 6: "UTF-8",
+         7: "close", 9: "limits and performance", 10: "auto-fragmentation"}
+crashed = set(re.findall(r"^case \d+ \(([\d.]+)\): the client process", open(os.path.join(reports, "client", "client.log")).read(), re.M))
+results = {}
+for _, d in runs:
+    for cases in json.load(open(os.path.join(reports, d, "index.json"))).values():
+        results[d] = cases
+sections = sorted({int(c.split(".")[0]) for r in results.values() for c in r})
+print("| section | " + " | ".join(t for t, _ in runs) + " |")
+print("|---|" + "---|" * len(runs))
+for s in sections:
+    cells = []
+    for _, d in runs:
+        ids = [c for c in results[d] if int(c.split(".")[0]) == s]
+        counts = {}
+        for c in ids:
+            counts[results[d][c]["behavior"]] = counts.get(results[d][c]["behavior"], 0) + 1
+        cell = ", ".join("%d %s" % (counts[k], k) for k in ("OK", "NON-STRICT", "INFORMATIONAL", "UNIMPLEMENTED", "FAILED") if counts.get(k))
+        if d == "client":
+            n = len([c for c in ids if c in crashed])
+            if n:
+                cell += "; **%d crashed**" % n
+        cells.append(cell or "-")
+    print("| %d.* %s | %s |" % (s, names.get(s, ""), " | ".join(cells)))
+PY
+echo "per section (also in $reports/conformance-table.md):"
+sed 's/^/  /' "$reports/conformance-table.md"
+echo "autobahn-http.sh: $(( $(date +%s) - start ))s"
+exit "$status"
