@@ -14,6 +14,8 @@ final class RawServer: Sendable {
         case answersCloseKeepsConnection
         /// Stops reading after the 101 until ``RawServer/resumeReading()``.
         case stopsReading
+        /// Writes these bytes in the same write as the 101.
+        case sendsWithResponse([UInt8])
     }
 
     let channel: any Channel
@@ -96,7 +98,9 @@ private final class RawServerHandler: ChannelInboundHandler {
                 .map { $0.dropFirst("sec-websocket-key:".count).trimmingCharacters(in: .whitespaces) } ?? ""
             let response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Accept: \(WebSocketKey.accept(for: key))\r\n\r\n"
-            context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: response)), promise: nil)
+            var extra: [UInt8] = []
+            if case .sendsWithResponse(let bytes) = behaviour { extra = bytes }
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: Array(response.utf8) + extra)), promise: nil)
             if case .stopsReading = behaviour { try? context.channel.syncOptions?.setOption(.autoRead, value: false) }
             server.server.withLock { $0 }?.record(Array(head[end.upperBound...]))
             return

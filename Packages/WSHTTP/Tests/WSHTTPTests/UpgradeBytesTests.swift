@@ -43,6 +43,20 @@ struct UpgradeBytesTests {
         await server.stop()
     }
 
+    @Test("a client whose server sends a bad frame in the 101's packet fails with 1002, and nothing crashes",
+          arguments: [WebSocket.Consumer.async, .eventLoop({ Silent() })])
+    func badFrameBehind101(_ consumer: WebSocket.Consumer) async throws {
+        // A valid message, then a frame with a reserved opcode, right behind the 101.
+        let server = try await RawServer.start(.sendsWithResponse([0x81, 0x02, 0x68, 0x69, 0x83, 0x00]))
+        let client = try await connect(port: server.port, consumer: consumer)
+        #expect(await client.closed().code == .protocolError)
+        try await Task.sleep(for: .milliseconds(50))
+        let frames = unmaskedFrames(server.received)
+        #expect(frames.last?.opcode == .close)
+        #expect(frames.last.map { Array($0.payload.prefix(2)) } == [0x03, 0xEA])
+        await server.stop()
+    }
+
     @Test("an unmasked frame from a client fails the connection with 1002")
     func unmasked() async throws {
         let server = try await TestServer.start(handlers: echoHandlers)
@@ -53,3 +67,7 @@ struct UpgradeBytesTests {
     }
 }
 
+/// An event-loop consumer that ignores every message.
+final class Silent: WebSocketEventLoopHandler {
+    func webSocket(_ webSocket: WebSocket.OnLoop, didReceive message: WebSocket.LentMessage) {}
+}

@@ -40,6 +40,8 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     @exclusivity(unchecked) var inReadCycle = false
     /// Whether a flush is scheduled for sends made outside a read.
     @exclusivity(unchecked) var flushScheduled = false
+    /// Whether the TCP connection closes once the current read has been handled.
+    var closesAfterReadCycle = false
     /// Whether the consumer asked us to stop: input is held and reads are withheld.
     @exclusivity(unchecked) var paused = false
     var heldInput: ByteBuffer?
@@ -95,10 +97,16 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelReadComplete()
     }
 
-    /// Writes what the read produced, in one write.
+    /// Writes what the read produced, in one write, and closes the TCP connection if the
+    /// read ended the WebSocket.
     func readCycleEnded() {
         inReadCycle = false
-        flush()
+        if closesAfterReadCycle {
+            closesAfterReadCycle = false
+            closeTransport(afterFlush: true)
+        } else {
+            flush()
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -198,8 +206,7 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
             let wasInReadCycle = inReadCycle
             inReadCycle = true
             process(&held)
-            inReadCycle = wasInReadCycle
-            if !inReadCycle { flush() }
+            if !wasInReadCycle { readCycleEnded() }
         }
         if !paused, readWithheld {
             readWithheld = false
@@ -252,9 +259,15 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// Closes the TCP connection, after what is waiting has been written.
+    /// Closes the TCP connection, after what is waiting has been written. Inside a read the
+    /// close waits for the read's end: writes never go out mid-read (while an upgrade's HTTP
+    /// decoder is still leaving, it would take them for its own).
     func closeTransport(afterFlush: Bool) {
         guard let context else { return }
+        if afterFlush, inReadCycle {
+            closesAfterReadCycle = true
+            return
+        }
         if afterFlush, outbound.bytes.readableBytes > 0 {
             let written = context.eventLoop.makePromise(of: Void.self)
             flush(promise: written)
