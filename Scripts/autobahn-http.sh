@@ -55,7 +55,7 @@ client_bin="$(swift build -c release --package-path Interop --show-bin-path)/HTT
 status=0
 for mode in eventloop async; do
     port=$(free_port)
-    "$echo_bin" --port "$port" --mode "$mode" >"$reports/echo-$mode.log" 2>&1 &
+    "$echo_bin" --port "$port" --mode "$mode" --max-message 16777216 >"$reports/echo-$mode.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 100); do
         grep -q "^listening on" "$reports/echo-$mode.log" && break

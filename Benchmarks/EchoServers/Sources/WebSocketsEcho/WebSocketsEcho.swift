@@ -46,7 +46,7 @@ enum WebSocketsEcho {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var status: Int32 = 0
         do {
-            let bootstrap = makeBootstrap(group: group, mode: options.mode, logger: logger)
+            let bootstrap = makeBootstrap(group: group, options: options, logger: logger)
             let server = try bootstrap.bind(host: options.host, port: options.port).wait()
             writeLine("listening on \(options.host):\(options.port)", to: 1)
             var signal: Int32 = 0
@@ -61,9 +61,10 @@ enum WebSocketsEcho {
     }
 
     /// The listener: every accepted connection gets the library's server pipeline.
-    private static func makeBootstrap(group: MultiThreadedEventLoopGroup, mode: ServerOptions.Mode, logger: Logger) -> ServerBootstrap {
-        let configuration = WebSocket.Configuration(autoPing: .disabled, idleTimeout: nil)
-        let handlers = makeHandlers(mode: mode)
+    private static func makeBootstrap(group: MultiThreadedEventLoopGroup, options: ServerOptions, logger: Logger) -> ServerBootstrap {
+        let framing = WebSocketConnection.Configuration(maxFrameSize: options.maxMessage, maxMessageSize: options.maxMessage)
+        let configuration = WebSocket.Configuration(framing: framing, autoPing: .disabled, idleTimeout: nil)
+        let handlers = makeHandlers(mode: options.mode)
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
