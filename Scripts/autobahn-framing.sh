@@ -18,7 +18,7 @@ rm -rf "$reports"
 mkdir -p "$reports"
 
 timeout 600 "$autobahn/setup.sh"
-timeout 900 swift build -c release --package-path Interop
+timeout 900 swift build -c release --package-path Interop --product FramingEcho
 echo_bin="$(swift build -c release --package-path Interop --show-bin-path)/FramingEcho"
 
 # A free port for the echo server.
