@@ -41,6 +41,21 @@ extension WebSocketConnection {
         public var pongPolicy: PongPolicy
         /// Outbound fragmentation; default ``Fragmentation/never``.
         public var fragmentation: Fragmentation
+        /// When the Close that fails the connection is written; default ``FailurePolicy/immediate``.
+        public var failurePolicy: FailurePolicy
+
+        /// When a protocol violation's Close frame is written.
+        public enum FailurePolicy: Sendable, Hashable {
+            /// With the error: the receive call that throws writes the Close to its replies and
+            /// the connection is closed.
+            case immediate
+            /// When the caller says: the receive call throws and input is ignored from then on,
+            /// but the connection stays open for sending until ``WebSocketConnection/completeFailure(into:)``
+            /// (or ``WebSocketConnection/sendClose(code:reason:into:)``) writes the Close. A
+            /// caller whose messages are handled later (by another task) answers the messages
+            /// that came before the violation first, as a peer expects.
+            case deferred
+        }
 
         /// Creates a configuration; every parameter has the default described on its property.
         public init(
@@ -48,16 +63,19 @@ extension WebSocketConnection {
             maxMessageSize: Int = 1 << 20,
             delivery: Delivery = .whole,
             pongPolicy: PongPolicy = .automatic,
-            fragmentation: Fragmentation = .never
+            fragmentation: Fragmentation = .never,
+            failurePolicy: FailurePolicy = .immediate
         ) {
             self.maxFrameSize = maxFrameSize
             self.maxMessageSize = maxMessageSize
             self.delivery = delivery
             self.pongPolicy = pongPolicy
             self.fragmentation = fragmentation
+            self.failurePolicy = failurePolicy
         }
 
-        /// The defaults: 1 MiB frames and messages, whole messages, automatic pongs, no fragmentation.
+        /// The defaults: 1 MiB frames and messages, whole messages, automatic pongs, no fragmentation,
+        /// immediate failure.
         public static let `default` = Configuration()
     }
 }

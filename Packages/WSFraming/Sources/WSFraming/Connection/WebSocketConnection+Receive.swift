@@ -66,6 +66,13 @@ extension WebSocketConnection {
     ///   (RFC 6455 §7.1.5).
     public mutating func receiveEndOfInput() -> CloseOutcome {
         if state == .closed, let outcome { return outcome }
+        if let failure = pendingFailure {
+            // The peer left before the failing Close went out: the failure is the outcome.
+            pendingFailure = nil
+            let outcome = CloseOutcome(code: failure.closeCode ?? .protocolError, reason: Self.truncatedReason(failure.message), wasClean: false)
+            close(with: outcome)
+            return outcome
+        }
         let outcome = CloseOutcome(code: .abnormalClosure, wasClean: false)
         close(with: outcome)
         return outcome
@@ -84,7 +91,7 @@ extension WebSocketConnection {
     /// ``maxBorrowedPayloadSize`` bytes that is all in `input` is handed out borrowed:
     /// from `input` itself when it is not masked, else unmasked into `borrowedPayload`.
     mutating func readEvent(_ input: inout UnsafeRawBufferPointer, borrowing: Bool) throws(FramingError) -> Decoded? {
-        while state != .closed {
+        while state != .closed, pendingFailure == nil {
             if frame == nil {
                 guard let header = try takeHeader(&input) else { return nil }
                 if let decoded = try begin(header, &input, borrowing: borrowing) { return decoded }
@@ -357,13 +364,33 @@ extension WebSocketConnection {
     // MARK: - Failing and closing
 
     /// Fails the connection (RFC 6455 §7.1.7): sends a Close frame with the error's code
-    /// unless one was sent already, and moves to `closed`.
+    /// unless one was sent already, and moves to `closed`; with a deferred failure policy on
+    /// an open connection, holds the Close back for ``completeFailure(into:)``.
     private mutating func fail(_ error: FramingError) {
-        let code = error.closeCode ?? .protocolError
-        let reason = Self.truncatedReason(error.message)
-        if sentClose == nil, state != .closed {
+        pendingFailure = error
+        if configuration.failurePolicy == .deferred, state == .open {
+            frame = nil
+            message = InboundMessage()
+            pendingHeader = []
+            return
+        }
+        var out = replyBuffer
+        replyBuffer = []
+        completeFailure(into: &out)
+        replyBuffer = out
+    }
+
+    /// Writes the Close of a failure that ``Configuration/FailurePolicy/deferred`` held back,
+    /// and closes the connection, as an immediate failure would have. Does nothing when no
+    /// failure is pending.
+    public mutating func completeFailure(into sink: inout some ByteSink) {
+        guard let failure = pendingFailure else { return }
+        pendingFailure = nil
+        let code = failure.closeCode ?? .protocolError
+        let reason = Self.truncatedReason(failure.message)
+        if sentClose == nil {
             let frame = CloseFrame(code: code, reason: reason)
-            writeReply(.close, payload: frame.encoded)
+            writeFrame(.close, payload: frame.encoded, into: &sink)
             sentClose = frame
         }
         close(with: CloseOutcome(code: code, reason: reason, wasClean: false))

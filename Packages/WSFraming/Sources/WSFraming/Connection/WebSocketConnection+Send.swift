@@ -83,6 +83,11 @@ extension WebSocketConnection {
     ///   and every code that ``CloseCode/isValidOnWire`` refuses), a reason too long, or a
     ///   connection that already sent its Close.
     public mutating func sendClose(code: CloseCode? = .normalClosure, reason: String = "", into sink: inout some ByteSink) throws(FramingError) {
+        if pendingFailure != nil {
+            // A held-back failure wins: its Close is the one the peer must see.
+            completeFailure(into: &sink)
+            return
+        }
         guard sentClose == nil, state != .closed else {
             throw .local(.connectionClosed, "the connection already sent its Close frame")
         }

@@ -29,6 +29,9 @@ public struct WebSocketConnection {
     public internal(set) var sentClose: CloseFrame?
     /// The Close frame the peer sent, if any.
     public internal(set) var receivedClose: CloseFrame?
+    /// The violation that fails the connection, while its Close waits for
+    /// ``completeFailure(into:)`` (``Configuration/FailurePolicy/deferred`` only).
+    public internal(set) var pendingFailure: FramingError?
 
     var maskingKeys: any MaskingKeyGenerator
     let transform: (any MessageTransform)?
