@@ -57,6 +57,32 @@ struct UpgradeBytesTests {
         await server.stop()
     }
 
+    @Test("an async consumer answers the message that came before a violation, then the Close goes out")
+    func answerBeforeFailure() async throws {
+        let server = try await TestServer.start(handlers: echoHandlers)
+        // "Hello", then a frame with a reserved opcode, in one packet.
+        let request = upgradeRequest(port: server.port) + maskedFrame(.text, Array("Hello".utf8)) + [0x83, 0x80, 1, 2, 3, 4]
+        let reply = try await rawExchange(port: server.port, request)
+        let frames = unmaskedFrames(reply.afterHead)
+        #expect(frames.map(\.opcode) == [.text, .close])
+        #expect(frames.first?.payload == Array("Hello".utf8))
+        #expect(frames.last.map { Array($0.payload.prefix(2)) } == [0x03, 0xEA])
+        await server.stop()
+    }
+
+    @Test("a violation's Close waits at most a second for a consumer that does not read")
+    func failureWaitIsBounded() async throws {
+        let server = try await TestServer.start(handlers: WebSocketServerHandlers(upgraded: { webSocket in
+            try? await Task.sleep(for: .seconds(30))
+        }))
+        let started = ContinuousClock.now
+        let request = upgradeRequest(port: server.port) + maskedFrame(.text, Array("unread".utf8)) + [0x83, 0x80, 1, 2, 3, 4]
+        let reply = try await rawExchange(port: server.port, request, timeout: .seconds(10))
+        #expect(unmaskedFrames(reply.afterHead).map(\.opcode) == [.close])
+        #expect(started.duration(to: .now) < .seconds(5))
+        await server.stop()
+    }
+
     @Test("an unmasked frame from a client fails the connection with 1002")
     func unmasked() async throws {
         let server = try await TestServer.start(handlers: echoHandlers)

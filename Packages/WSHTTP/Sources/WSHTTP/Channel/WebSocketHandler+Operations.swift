@@ -107,6 +107,7 @@ extension WebSocketHandler {
     /// Starts the close handshake (if it has not started) and closes the TCP connection
     /// after `timeout` unless the peer completes it first.
     func startClose(code: CloseCode?, reason: String, timeout: Duration) {
+        guard connection.pendingFailure == nil else { return completeFailure() }
         shared.markClosing()
         if connection.state == .open {
             do throws(FramingError) {

@@ -17,6 +17,8 @@ extension WebSocketHandler {
         keepAliveTimer?.cancel()
         idleTimer?.cancel()
         closeTimer?.cancel()
+        failureTimer?.cancel()
+        failureTimer = nil
         keepAliveTimer = nil
         idleTimer = nil
         closeTimer = nil

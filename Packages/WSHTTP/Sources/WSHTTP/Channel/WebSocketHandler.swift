@@ -53,13 +53,17 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     @exclusivity(unchecked) var lastActivity = ContinuousClock.now
     var idleTimer: Scheduled<Void>?
     var closeTimer: Scheduled<Void>?
+    var failureTimer: Scheduled<Void>?
     var pingWaiters: [PingWaiter] = []
     var pingsSent: UInt64 = 0
     var writabilityWaiters: [EventLoopPromise<Void>] = []
 
-    init(role: WebSocketRole, configuration: WebSocket.Configuration, shared: WebSocketShared, logger: Logger) {
+    /// - Parameter defersFailure: whether a protocol violation waits for the consumer to
+    ///   handle the messages before it (an async consumer) before the failing Close goes out.
+    init(role: WebSocketRole, configuration: WebSocket.Configuration, shared: WebSocketShared, logger: Logger, defersFailure: Bool) {
         var framing = configuration.framing
         framing.delivery = .whole
+        framing.failurePolicy = defersFailure ? .deferred : .immediate
         self.connection = WebSocketConnection(role: role, configuration: framing)
         self.configuration = configuration
         self.shared = shared
@@ -152,7 +156,11 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         buffer.moveReaderIndex(forwardBy: consumed)
         if let failure {
             logger.debug("protocol violation", metadata: [WSLogKey.closeCode: "\(failure.closeCode ?? .protocolError)", WSLogKey.reason: "\(failure.message)"])
-            closeTransport(afterFlush: true)
+            if connection.pendingFailure != nil {
+                holdFailure()
+            } else {
+                closeTransport(afterFlush: true)
+            }
             return
         }
         if paused, buffer.readableBytes > 0 { hold(&buffer) }
@@ -217,7 +225,36 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: - Outbound
 
     func read(context: ChannelHandlerContext) {
-        if paused { readWithheld = true } else { context.read() }
+        if paused || connection.pendingFailure != nil { readWithheld = true } else { context.read() }
+    }
+
+    /// A violation whose Close waits (an async consumer): the consumer first handles the
+    /// messages that came before it, then ``completeFailure()`` sends the Close. Reading
+    /// stops meanwhile, and ``maxFailureDelay`` (or the close timeout, if shorter) bounds the
+    /// wait for a consumer that is slow or does not read.
+    private func holdFailure() {
+        guard case .async(let queue) = consumer, queue.notifiesWhenConsumerIdle() else {
+            completeFailure()
+            return
+        }
+        guard let context else { return }
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        failureTimer = context.eventLoop.scheduleTask(in: .init(min(configuration.closeTimeout, Self.maxFailureDelay))) {
+            bound.value.completeFailure()
+        }
+    }
+
+    /// The longest a violation's Close waits for the consumer to answer earlier messages.
+    static let maxFailureDelay = Duration.seconds(1)
+
+    /// Sends the Close of a held violation and closes the TCP connection.
+    func completeFailure() {
+        guard connection.pendingFailure != nil else { return }
+        failureTimer?.cancel()
+        failureTimer = nil
+        connection.completeFailure(into: &outbound)
+        shared.markClosing()
+        closeTransport(afterFlush: true)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {

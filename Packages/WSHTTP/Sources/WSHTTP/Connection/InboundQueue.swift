@@ -15,6 +15,8 @@ final class InboundQueue: Sendable {
         var isFinished = false
         /// Whether the handler stopped reading because the queue is full.
         var producerPaused = false
+        /// Whether the handler waits for the consumer to be idle (a held violation).
+        var notifyWhenIdle = false
 
         var count: Int { messages.count - head }
 
@@ -66,6 +68,17 @@ final class InboundQueue: Sendable {
         return keepReading
     }
 
+    /// Whether the queue will call ``WebSocketHandler/completeFailure()`` (on the event loop)
+    /// once the consumer has taken every message and waits for more: `true` while it is still
+    /// busy; `false` when it waits already, so that the caller completes the failure now.
+    func notifiesWhenConsumerIdle() -> Bool {
+        state.withLock { state in
+            if state.waiter != nil, state.count == 0 { return false }
+            state.notifyWhenIdle = true
+            return true
+        }
+    }
+
     /// Ends the sequence: the consumer gets the messages that wait, then `nil`.
     func finish() {
         let waiter = state.withLock { state -> UnsafeContinuation<WebSocketMessage?, Never>? in
@@ -113,11 +126,16 @@ final class InboundQueue: Sendable {
     /// resumed by the producer and returns `nil`. Wakes the producer when the queue has
     /// drained to the low watermark.
     private func take(orWaitWith waiter: UnsafeContinuation<WebSocketMessage?, Never>?) -> Ready? {
+        var consumerIdle = false
         let (ready, resumeProducer) = state.withLock { state -> (Ready?, Bool) in
             precondition(state.waiter == nil, "two tasks read the same WebSocket at once; read from one")
             guard state.count > 0 else {
                 if state.isFinished || (waiter != nil && Task.isCancelled) { return (.end, false) }
                 state.waiter = waiter
+                if waiter != nil, state.notifyWhenIdle {
+                    state.notifyWhenIdle = false
+                    consumerIdle = true
+                }
                 return (nil, false)
             }
             let message = state.takeFirst()
@@ -128,6 +146,10 @@ final class InboundQueue: Sendable {
         if resumeProducer {
             let handler = self.handler
             handler.eventLoop.execute { handler.value.resume() }
+        }
+        if consumerIdle {
+            let handler = self.handler
+            handler.eventLoop.execute { handler.value.completeFailure() }
         }
         return ready
     }

@@ -19,7 +19,8 @@ extension WebSocket {
     ) throws -> WebSocket {
         channel.eventLoop.preconditionInEventLoop()
         let shared = WebSocketShared(eventLoop: channel.eventLoop)
-        let handler = WebSocketHandler(role: role, configuration: configuration, shared: shared, logger: logger)
+        let defersFailure = if case .async = consumer { true } else { false }
+        let handler = WebSocketHandler(role: role, configuration: configuration, shared: shared, logger: logger, defersFailure: defersFailure)
         let bound = NIOLoopBound(handler, eventLoop: channel.eventLoop)
         var inbound: InboundQueue?
         switch consumer {
