@@ -75,4 +75,7 @@ step "Autobahn testsuite against WSFraming, server and client roles (Scripts/aut
 ensure_apt python3 python3-venv
 bounded 1500 Scripts/autobahn-framing.sh
 
+step "Autobahn testsuite against WSHTTP: server (callbacks, then a task) and client (Scripts/autobahn-http.sh)"
+bounded 2400 Scripts/autobahn-http.sh
+
 step "all tests passed"
