@@ -47,6 +47,7 @@ extension WebSocketHandler {
             scheduleFlush()
         case .timedOut:
             logger.debug("keepalive ping timed out", metadata: [WSLogKey.closeCode: "1011"])
+            if case .every(_, let timeout) = configuration.autoPing { localReason = "keepalive: no Pong within \(timeout)" }
             try? connection.sendClose(code: .internalError, reason: "keepalive ping timeout", into: &outbound)
             closeTransport(afterFlush: true)
             return
@@ -79,6 +80,7 @@ extension WebSocketHandler {
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         closeTimer = context.eventLoop.scheduleTask(in: .init(delay)) {
             bound.value.logger.debug("close timeout: closing the TCP connection")
+            bound.value.localReason = bound.value.localReason ?? "close timeout: no Close from the peer within \(delay)"
             bound.value.closeTransport(afterFlush: false)
         }
     }

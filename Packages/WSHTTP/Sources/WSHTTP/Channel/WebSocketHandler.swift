@@ -54,6 +54,9 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var idleTimer: Scheduled<Void>?
     var closeTimer: Scheduled<Void>?
     var failureTimer: Scheduled<Void>?
+    /// Why this side closed the TCP connection without the peer's Close (a keepalive or
+    /// close timeout): the reason of the 1006 outcome.
+    var localReason: String?
     var pingWaiters: [PingWaiter] = []
     var pingsSent: UInt64 = 0
     var writabilityWaiters: [EventLoopPromise<Void>] = []
@@ -115,7 +118,11 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         guard !shared.isClosed else { return }
-        let outcome = connection.receiveEndOfInput()
+        var outcome = connection.receiveEndOfInput()
+        if outcome.code == .abnormalClosure, outcome.reason.isEmpty, let localReason {
+            // No Close came back: say why this side gave up.
+            outcome = CloseOutcome(code: .abnormalClosure, reason: localReason, wasClean: false)
+        }
         cancelTimers()
         failWaiters(WebSocketError.closed(outcome))
         logger.debug("closed", metadata: [WSLogKey.closeCode: "\(outcome.code)", WSLogKey.closeReason: "\(outcome.reason)",

@@ -8,7 +8,8 @@ extension WebSocket {
             /// Never ping on our own.
             case disabled
             /// Ping after `interval` without inbound bytes; a Pong that takes longer than
-            /// `timeout` fails the connection (close code 1011, reported as 1006).
+            /// `timeout` fails the connection: it sends 1011 and closes; the outcome is 1006
+            /// (no Close came back) with the reason "keepalive: no Pong within …".
             case every(Duration, timeout: Duration)
         }
 
