@@ -125,7 +125,7 @@ extension WebSocketConnection {
     private mutating func writeMessage(
         _ kind: MessageKind, _ payload: UnsafeRawBufferPointer, reservedBits: ReservedBits, into sink: inout some ByteSink
     ) {
-        guard case .framesOfAtMost(let size) = configuration.fragmentation, size > 0, payload.count > size else {
+        guard isFragmented(payload.count), case .framesOfAtMost(let size) = configuration.fragmentation else {
             writeFrame(kind.opcode, reservedBits: reservedBits, payload: payload, into: &sink)
             return
         }

@@ -11,6 +11,12 @@ extension WebSocketConnection {
         return count + frames * FrameHeader.maxEncodedSize
     }
 
+    /// Whether a message of `count` bytes goes in several frames.
+    func isFragmented(_ count: Int) -> Bool {
+        if case .framesOfAtMost(let size) = configuration.fragmentation, size > 0, count > size { return true }
+        return false
+    }
+
     /// `send(_:payload:into:)` (the sink form) into memory the caller provides, such as the
     /// free space of its own write buffer: the encoder is specialized for it, with no generic
     /// sink in between.
@@ -24,6 +30,12 @@ extension WebSocketConnection {
         _ kind: MessageKind, payload: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer
     ) throws(FramingError) -> Int? {
         guard let needed = maxEncodedSize(ofMessage: payload.count), needed <= destination.count else { return nil }
+        if state == .open, outboundFragmentKind == nil, !isFragmented(payload.count) {
+            // The common case, one plain frame, written here with no sink in between.
+            let key: MaskingKey? = role == .client ? maskingKeys.next() : nil
+            let header = FrameHeader(opcode: kind.opcode, maskingKey: key, payloadLength: payload.count)
+            return FrameWriter.write(header, payload: payload, into: destination)
+        }
         var sink = RawByteSink(destination)
         try send(kind, payload: payload, into: &sink)
         return sink.count

@@ -14,17 +14,30 @@ public enum FrameWriter {
         _ header: FrameHeader, payload: UnsafeRawBufferPointer, into sink: inout some ByteSink
     ) {
         precondition(header.payloadLength == payload.count, "header length differs from the payload's")
-        let headerSize = header.encodedSize
-        sink.append(count: headerSize &+ payload.count) { out in
-            header.encode(into: out)
-            guard payload.count > 0 else { return }
-            let body = UnsafeMutableRawBufferPointer(rebasing: out[headerSize...])
-            if let key = header.maskingKey {
-                key.mask(from: payload, to: body)
-            } else {
-                body.copyMemory(from: payload)
-            }
+        sink.append(count: header.encodedSize &+ payload.count) { out in
+            _ = write(header, payload: payload, into: out)
         }
+    }
+
+    /// Writes one frame at the start of `destination`: the header, then the payload, masked
+    /// with the header's key while it is copied when the header has one.
+    ///
+    /// - Parameter destination: at least `header.encodedSize + payload.count` bytes (a precondition).
+    /// - Returns: the number of bytes written.
+    public static func write(
+        _ header: FrameHeader, payload: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer
+    ) -> Int {
+        precondition(header.payloadLength == payload.count, "header length differs from the payload's")
+        let headerSize = header.encode(into: destination)
+        precondition(destination.count &- headerSize >= payload.count, "destination too small for the frame")
+        guard payload.count > 0, let base = destination.baseAddress else { return headerSize }
+        let body = UnsafeMutableRawBufferPointer(start: base + headerSize, count: payload.count)
+        if let key = header.maskingKey {
+            key.mask(from: payload, to: body)
+        } else {
+            body.copyMemory(from: payload)
+        }
+        return headerSize &+ payload.count
     }
 
     /// Appends one frame with the payload `payload`.
