@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs Examples/ListenLoop on a free port and checks it as a user would: its page over plain
-# HTTP, and its /echo WebSocket with Python's websockets client (Interop/python/ws_peer.py:
-# text, binary, 1 MiB, fragments, ping, close). Needs the root build and Scripts/interop-env.sh.
+# Runs the README's main command, `swift run ListenLoopExample`, on a free port and checks it
+# as a user would: its page over plain HTTP, and its /echo WebSocket with Python's websockets
+# client (Interop/python/ws_peer.py: text, binary, 1 MiB, fragments, ping, close). Needs
+# Scripts/interop-env.sh; stops the server by its PID.
 #
 #   Scripts/example-smoke.sh
 set -euo pipefail
@@ -9,16 +10,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python=.build-interop/venv/bin/python3
 [ -x "$python" ] || { echo "example-smoke: no Python venv; run Scripts/interop-env.sh" >&2; exit 1; }
-binary=$(swift build --show-bin-path)/ListenLoopExample
-[ -x "$binary" ] || { echo "example-smoke: $binary is not built; run swift build" >&2; exit 1; }
-
 output=$(mktemp)
-"$binary" 0 >"$output" 2>&1 &
+# The README's run command, on a free port (swift run replaces itself with the program).
+timeout 600 swift run ListenLoopExample 0 >"$output" 2>&1 &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -f "$output"' EXIT
 
 port=""
-for _ in $(seq 100); do
+for _ in $(seq 3000); do
     port=$(grep -o 'http://127.0.0.1:[0-9]*' "$output" | head -1 | cut -d: -f3 || true)
     [ -n "$port" ] && break
     sleep 0.1

@@ -47,12 +47,12 @@ step "root package: every layer's tests in one build"
 bounded 1500 swift build --build-tests
 bounded 900 swift test
 
-step "the README's run command"
+step "the protocol core's demo (swift run framing-demo)"
 demo=$(bounded 300 swift run framing-demo "Scripts/test.sh smoke test")
 printf '%s\n' "$demo"
 grep -q 'server receives: text("Scripts/test.sh smoke test")' <<<"$demo"
 
-step "the listen-loop example (Examples/ListenLoop) with Python's websockets client"
+step "the README's run command: the listen-loop example (Examples/ListenLoop), with Python's websockets client"
 Scripts/example-smoke.sh
 
 for package in Packages/*/; do
