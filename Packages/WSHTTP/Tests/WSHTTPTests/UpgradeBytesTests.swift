@@ -30,6 +30,26 @@ struct UpgradeBytesTests {
         await server.stop()
     }
 
+    @Test("a request that is not HTTP gets 400 with the parser's reason, and the connection closes")
+    func garbage() async throws {
+        let server = try await TestServer.start(handlers: echoHandlers)
+        let started = ContinuousClock.now
+        let reply = try await rawExchange(port: server.port, Array("\u{1}\u{2} nonsense\r\n\r\n".utf8))
+        #expect(reply.text.hasPrefix("HTTP/1.1 400 Bad Request\r\n"))
+        #expect(reply.afterHead.text.contains("could not be parsed"))
+        #expect(started.duration(to: .now) < .seconds(4), "closed, not left hanging")
+        await server.stop()
+    }
+
+    @Test("a request head over 80 KiB gets 431, and the connection closes")
+    func hugeHead() async throws {
+        let server = try await TestServer.start(handlers: echoHandlers)
+        let request = "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + String(repeating: "a", count: 100 << 10) + "\r\n\r\n"
+        let reply = try await rawExchange(port: server.port, Array(request.utf8))
+        #expect(reply.text.hasPrefix("HTTP/1.1 431 Request Header Fields Too Large\r\n"))
+        await server.stop()
+    }
+
     @Test("plain HTTP requests on the same port go to the HTTP handler, keep-alive")
     func plainHTTP() async throws {
         let server = try await TestServer.start(handlers: WebSocketServerHandlers(

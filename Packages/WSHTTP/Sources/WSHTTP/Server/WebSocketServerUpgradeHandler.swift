@@ -57,6 +57,24 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
         }
     }
 
+    /// A request NIO's parser refuses (malformed, or a head over 80 KiB) gets a status that
+    /// says why, and the connection closes; other errors, or one behind a request still being
+    /// answered, close it.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        switch state {
+        case .answering, .done:
+            state = .done
+            context.close(promise: nil)
+        case .idle, .reading:
+            let status: HTTPResponse.Status = (error as? HTTPParserError) == .headerOverflow ? .requestHeaderFieldsTooLarge : .badRequest
+            logger.notice("bad request", metadata: [WSLogKey.status: "\(status.code)", WSLogKey.reason: "\(error)",
+                                                    WSLogKey.remote: "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")"])
+            state = .answering
+            respond(HTTPResponse(status: status, headerFields: [.contentType: "text/plain; charset=utf-8"]),
+                    body: Array("the request could not be parsed as HTTP/1.1: \(error)\n".utf8), close: true, context: context)
+        }
+    }
+
     /// While a request is being answered, no more is read from the socket: a slow handler
     /// cannot make the connection buffer without bound.
     func read(context: ChannelHandlerContext) {
