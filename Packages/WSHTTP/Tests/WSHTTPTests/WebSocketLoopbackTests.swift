@@ -203,3 +203,30 @@ final class OutcomeBox: Sendable {
     func set(_ value: CloseOutcome?) { stored.withLock { $0 = value } }
     var value: CloseOutcome? { stored.withLock { $0 } }
 }
+
+/// Nothing of a closed connection outlives its last user.
+@Suite("Lifetimes", .timeLimit(.minutes(1)))
+struct LifetimeTests {
+    final class WeakHandler: @unchecked Sendable {
+        weak var handler: WebSocketHandler?
+    }
+
+    @Test("a closed connection's handler and queue are freed once the WebSocket is released", arguments: [true, false])
+    func freed(_ async: Bool) async throws {
+        final class Echo: WebSocketEventLoopHandler {
+            func webSocket(_ webSocket: WebSocket.OnLoop, didReceive message: WebSocket.LentMessage) { webSocket.send(message) }
+        }
+        let server = try await TestServer.start(handlers: echoHandlers)
+        let weak = WeakHandler()
+        do {
+            let client = try await connect(port: server.port, consumer: async ? .async : .eventLoop({ Echo() }))
+            try await client.channel.eventLoop.submit { weak.handler = client.handler.value }.get()
+            try await client.send(text: "hi")
+            if async { #expect(await client.receive() == .text("hi")) }
+            await client.close()
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(weak.handler == nil, "the handler leaked")
+        await server.stop()
+    }
+}

@@ -84,6 +84,8 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         cancelTimers()
+        if case .async(let queue) = consumer { queue.finish() }
+        consumer = nil
         self.context = nil
     }
 
@@ -133,6 +135,9 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .eventLoop(let handler): handler.webSocketDidClose(WebSocket.OnLoop(self), outcome: outcome)
         case nil: break
         }
+        // The queue refers to this handler: letting go of it here breaks the cycle, so both
+        // are freed with the WebSocket that still reads the queue's last messages.
+        consumer = nil
         context.fireChannelInactive()
     }
 
