@@ -285,13 +285,15 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
             promise?.succeed()
             return
         }
+        let written = outbound.bytes.readableBytes
         context.writeAndFlush(wrapOutboundOut(outbound.bytes), promise: promise)
         if outbound.bytes.capacity > Self.maxRetainedOutboundCapacity {
             outbound.bytes = context.channel.allocator.buffer(capacity: 256)
         } else {
             // Keeps the memory when the socket took it all; when the write is still pending
-            // (the peer reads slowly), starts a small buffer rather than one as large.
-            outbound.bytes.clear(minimumCapacity: 256)
+            // (the peer reads slowly), starts a buffer as large as this write, the likely size
+            // of the next, rather than one that grows by doubling again.
+            outbound.bytes.clear(minimumCapacity: max(256, written))
         }
     }
 
