@@ -131,3 +131,55 @@ func outboundBytes(_ channel: NIOAsyncTestingChannel, count: Int) async throws -
     }
     return bytes
 }
+
+/// Random bytes after the upgrade: the connection never crashes or hangs; when it fails, the
+/// last frame it writes is a Close with a protocol code.
+@Suite("Garbage after the upgrade", .timeLimit(.minutes(1)))
+struct GarbageTests {
+    @Test("200 random inputs (seeded), half of them starting like a masked frame, both consumers")
+    func randomInput() async throws {
+        final class Echo: WebSocketEventLoopHandler {
+            func webSocket(_ webSocket: WebSocket.OnLoop, didReceive message: WebSocket.LentMessage) { webSocket.send(message) }
+        }
+        var rng = SplitMix(seed: 2026)
+        var closes = 0
+        for seed in 0..<200 {
+            let consumer: WebSocket.Consumer = seed.isMultiple(of: 2) ? .async : .eventLoop({ Echo() })
+            let channel = NIOAsyncTestingChannel()
+            try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 5000))
+            try await channel.configureWebSocketServerPipeline(
+                logger: testLogger, handlers: WebSocketServerHandlers(consumer: consumer, upgraded: { webSocket in
+                    for await message in webSocket.messages { try? await webSocket.send(message) }
+                })).get()
+            try await channel.writeInbound(ByteBuffer(bytes: upgradeRequest(port: 80)))
+            _ = try await channel.waitForOutboundWrite(as: ByteBuffer.self)
+            // Half the seeds start like a masked client frame, so that the header is accepted.
+            var garbage = (0..<Int.random(in: 1...300, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            if seed % 4 < 2 { garbage[0] = 0x80 | UInt8.random(in: 0...2, using: &rng); if garbage.count > 1 { garbage[1] |= 0x80 } }
+            _ = try? await channel.writeInbound(ByteBuffer(bytes: garbage))
+            try await Task.sleep(for: .milliseconds(2))
+            var written: [UInt8] = []
+            while let buffer = try await channel.readOutbound(as: ByteBuffer.self) { written += Array(buffer.readableBytesView) }
+            if let close = unmaskedFrames(written).last(where: { $0.opcode == .close }), close.payload.count >= 2 {
+                let code = UInt16(close.payload[0]) << 8 | UInt16(close.payload[1])
+                #expect([1002, 1007, 1009].contains(code), "seed \(seed): close code \(code)")
+                closes += 1
+            }
+            _ = try? await channel.finish()
+        }
+        #expect(closes >= 50, "most random inputs fail the connection: \(closes) of 200 did")
+    }
+}
+
+/// A deterministic random number generator (SplitMix64), so that a failing input reproduces.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
