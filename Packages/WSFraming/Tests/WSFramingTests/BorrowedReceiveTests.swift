@@ -110,6 +110,26 @@ struct BorrowedReceiveTests {
         #expect(borrowed.replies == owned.replies)
     }
 
+    @Test("frames the quick path must leave to the general one fail as nextEvent fails them", arguments: [
+        // a whole text frame inside a fragmented message
+        clientFrame(.text, Array("start".utf8), isFinal: false) + clientFrame(.text, Array("new".utf8)),
+        // an unmasked frame to a server
+        serverFrame(.binary, [1, 2, 3]),
+        // a frame over the frame limit (100 bytes here)
+        clientFrame(.binary, [UInt8](repeating: 9, count: 120)),
+        // invalid UTF-8 in a small text frame
+        clientFrame(.text, [0xC3, 0x28]),
+    ])
+    func quickPathRefusals(_ bytes: [UInt8]) {
+        let configuration = WebSocketConnection.Configuration(maxFrameSize: 100, maxMessageSize: 100)
+        let owned = feed(bytes, role: .server, configuration: configuration)
+        let (borrowed, _) = feedBorrowed(bytes, role: .server, configuration: configuration)
+        #expect(borrowed.error != nil)
+        #expect(borrowed.error == owned.error)
+        #expect(borrowed.replies == owned.replies)
+        #expect(borrowed.events == owned.events)
+    }
+
     @Test("a protocol violation after a borrowed message fails as nextEvent does")
     func violation() {
         let bytes = clientFrame(.binary, [1, 2, 3]) + serverFrame(.text, Array("unmasked".utf8))

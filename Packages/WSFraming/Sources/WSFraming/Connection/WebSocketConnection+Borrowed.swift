@@ -29,6 +29,7 @@ extension WebSocketConnection {
     public mutating func nextBorrowedEvent(
         from input: inout UnsafeRawBufferPointer, replies: inout some ByteSink
     ) throws(FramingError) -> BorrowedEvent? {
+        if frame == nil, let lent = lendSmallFrame(&input) { return lent }
         let decoded: Decoded?
         do throws(FramingError) {
             decoded = try readEvent(&input, borrowing: true)
@@ -42,6 +43,30 @@ extension WebSocketConnection {
         case .borrowed(let kind, let payload): return .message(kind, payload)
         case nil: return nil
         }
+    }
+
+    /// The commonest frame, decoded without the general path: a final text or binary frame
+    /// with a 7-bit length, masked as the role requires, whole at the start of `input`,
+    /// between messages. Anything else (and anything wrong, such as invalid UTF-8) returns
+    /// `nil` with `input` untouched, for the general path to decode or refuse.
+    @inline(__always)
+    private mutating func lendSmallFrame(_ input: inout UnsafeRawBufferPointer) -> BorrowedEvent? {
+        guard input.count >= 2, let p = input.baseAddress, pendingHeader.isEmpty, message.kind == nil,
+              state == .open, pendingFailure == nil, configuration.delivery == .whole else { return nil }
+        let b0 = p.load(as: UInt8.self)
+        let b1 = p.load(fromByteOffset: 1, as: UInt8.self)
+        let length = Int(b1 & 0x7F)
+        let masked = b1 & 0x80 != 0
+        guard b0 == 0x81 || b0 == 0x82, length < 126, masked == (role == .server) else { return nil }
+        let headerSize = masked ? 6 : 2
+        guard input.count >= headerSize &+ length, length <= configuration.maxFrameSize,
+              length <= configuration.maxMessageSize else { return nil }
+        let key = masked ? MaskingKey(memoryOrder: p.loadUnaligned(fromByteOffset: 2, as: UInt32.self)) : nil
+        let payload = unmaskedForBorrowing(UnsafeRawBufferPointer(start: p + headerSize, count: length), key: key)
+        let kind: MessageKind = b0 == 0x81 ? .text : .binary
+        guard kind == .binary || UTF8Validator.isValid(payload) else { return nil }
+        input = input.dropping(headerSize &+ length)
+        return .message(kind, payload)
     }
 
     /// `payload` unmasked: itself when there is no key, else a copy in `borrowedPayload`.
