@@ -138,6 +138,51 @@ struct WebSocketLoopbackTests {
         await server.stop()
     }
 
+    @Test("a ping to an event-loop consumer is answered")
+    func fastPathPing() async throws {
+        final class Echo: WebSocketEventLoopHandler {
+            func webSocket(_ webSocket: WebSocket.OnLoop, didReceive message: WebSocket.LentMessage) { webSocket.send(message) }
+        }
+        let server = try await TestServer.start(handlers: WebSocketServerHandlers(consumer: .eventLoop({ Echo() }), upgraded: { _ in }))
+        let client = try await connect(port: server.port)
+        _ = try await client.ping(timeout: .seconds(2))
+        await client.close()
+        await server.stop()
+    }
+
+    @Test("event-loop sends keep their order across small and large frames, replies and the close")
+    func fastPathOrder() async throws {
+        final class Burst: WebSocketEventLoopHandler {
+            func webSocket(_ webSocket: WebSocket.OnLoop, didReceive message: WebSocket.LentMessage) {
+                guard message.text == "go" else {
+                    webSocket.send(message)
+                    return
+                }
+                // Small frames gather in the scratch, large ones go straight to the buffer.
+                webSocket.send(.text("s1"))
+                webSocket.send(.binary([UInt8](repeating: 1, count: 10_000)))
+                webSocket.send(.text("s2"))
+                webSocket.send(.binary([UInt8](repeating: 2, count: 5_000)))
+                webSocket.send(.text("s3"))
+                webSocket.close(code: CloseCode(4001), reason: "done")
+            }
+        }
+        let server = try await TestServer.start(handlers: WebSocketServerHandlers(consumer: .eventLoop({ Burst() }), upgraded: { _ in }))
+        let client = try await connect(port: server.port)
+        // Echoes and the Pong of a ping sent among them, then the burst.
+        for i in 0..<10 { try await client.send(text: "m\(i)") }
+        _ = try await client.ping()
+        try await client.send(text: "go")
+        var received: [WebSocketMessage] = []
+        while let message = await client.receive() { received.append(message) }
+        let expected: [WebSocketMessage] = (0..<10).map { .text("m\($0)") } + [
+            .text("s1"), .binary([UInt8](repeating: 1, count: 10_000)), .text("s2"),
+            .binary([UInt8](repeating: 2, count: 5_000)), .text("s3")]
+        #expect(received == expected)
+        #expect(await client.closed() == CloseOutcome(code: CloseCode(4001), reason: "done", wasClean: true))
+        await server.stop()
+    }
+
     @Test("a server's handler runs on its connection's event loop, unless told not to", arguments: [true, false])
     func handlerPlacement(_ onLoop: Bool) async throws {
         let placements = Mutex<[Bool]>([])

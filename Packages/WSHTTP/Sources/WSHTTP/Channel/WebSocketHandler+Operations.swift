@@ -57,6 +57,14 @@ extension WebSocketHandler {
     /// - Returns: the error that refused it, or `nil` once it is queued.
     private func encode(_ kind: MessageKind, _ payload: UnsafeRawBufferPointer) -> FramingError? {
         do throws(FramingError) {
+            if let scratch {
+                // Inside a read that lends messages: into the scratch, if the frame fits.
+                if let count = try connection.send(kind, payload: payload, into: scratch.free) {
+                    scratch.used &+= count
+                    return nil
+                }
+                commitScratch()
+            }
             var written: Int?
             var failure: FramingError?
             outbound.bytes.writeWithUnsafeMutableBytes(minimumWritableBytes: payload.count &+ FrameHeader.maxEncodedSize) { memory in
@@ -92,6 +100,7 @@ extension WebSocketHandler {
     func sendFragment(_ kind: MessageKind, _ bytes: [UInt8], isFinal: Bool) -> EventLoopFuture<Void> {
         guard let context else { return shared.eventLoop.makeFailedFuture(WebSocketError.closed(shared.outcome)) }
         do throws(FramingError) {
+            commitScratch()
             try connection.sendFragment(kind, bytes, isFinal: isFinal, into: &outbound)
         } catch {
             return context.eventLoop.makeFailedFuture(sendError(error))
@@ -111,6 +120,7 @@ extension WebSocketHandler {
         shared.markClosing()
         if connection.state == .open {
             do throws(FramingError) {
+                commitScratch()
                 try connection.sendClose(code: code, reason: reason, into: &outbound)
             } catch {
                 logger.debug("close refused", metadata: [WSLogKey.reason: "\(error.message)"])
@@ -128,6 +138,7 @@ extension WebSocketHandler {
         // 9 bytes, so that it can never be mistaken for a keepalive's 8-byte payload.
         let payload = [0x75] + withUnsafeBytes(of: pingsSent.bigEndian) { Array($0) }
         do throws(FramingError) {
+            commitScratch()
             try connection.sendPing(payload, into: &outbound)
         } catch {
             return context.eventLoop.makeFailedFuture(sendError(error))

@@ -43,11 +43,13 @@ extension WebSocketHandler {
             break
         case .sendPing(let payload):
             logger.trace("keepalive ping")
+            commitScratch()
             try? connection.sendPing(payload, into: &outbound)
             scheduleFlush()
         case .timedOut:
             logger.debug("keepalive ping timed out", metadata: [WSLogKey.closeCode: "1011"])
             if case .every(_, let timeout) = configuration.autoPing { localReason = "keepalive: no Pong within \(timeout)" }
+            commitScratch()
             try? connection.sendClose(code: .internalError, reason: "keepalive ping timeout", into: &outbound)
             closeTransport(afterFlush: true)
             return

@@ -36,6 +36,10 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     @exclusivity(unchecked) var context: ChannelHandlerContext?
     /// Frames waiting for the next flush.
     @exclusivity(unchecked) var outbound = OutboundBuffer(bytes: ByteBuffer())
+    /// The event loop's scratch, while this connection's read lends messages to callbacks:
+    /// frames gathered there come before anything in `outbound` written after them, so every
+    /// other write calls ``commitScratch()`` first.
+    @exclusivity(unchecked) var scratch: WriteScratch?
     /// Whether a read is being processed: sends wait for `channelReadComplete` to flush.
     @exclusivity(unchecked) var inReadCycle = false
     /// Whether a flush is scheduled for sends made outside a read.
@@ -179,9 +183,17 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if connection.state == .closed { closeHandshakeDone() }
     }
 
-    /// The fast path: messages lent straight from the read buffer to the callbacks.
+    /// The fast path: messages lent straight from the read buffer to the callbacks, whose
+    /// small sends gather in the event loop's scratch.
     private func deliverLent(from input: inout UnsafeRawBufferPointer, to handler: any WebSocketEventLoopHandler) throws(FramingError) {
-        while let event = try connection.nextBorrowedEvent(from: &input, replies: &outbound) {
+        let shared = WriteScratch.current
+        if shared.owner == nil {
+            shared.owner = ObjectIdentifier(self)
+            scratch = shared
+        }
+        defer { releaseScratch() }
+        var replies = ScratchSink(handler: self)
+        while let event = try connection.nextBorrowedEvent(from: &input, replies: &replies) {
             switch event {
             case .message(let kind, let payload):
                 handler.webSocket(WebSocket.OnLoop(self), didReceive: WebSocket.LentMessage(kind: kind, payload: payload))
@@ -264,6 +276,7 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard connection.pendingFailure != nil else { return }
         failureTimer?.cancel()
         failureTimer = nil
+        commitScratch()
         connection.completeFailure(into: &outbound)
         shared.markClosing()
         closeTransport(afterFlush: true)
@@ -278,9 +291,25 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelWritabilityChanged()
     }
 
+    /// Copies the frames gathered in the scratch into `outbound`, keeping their order.
+    func commitScratch() {
+        guard let scratch, scratch.used > 0 else { return }
+        outbound.bytes.writeBytes(scratch.written)
+        scratch.used = 0
+    }
+
+    /// Copies what the scratch holds and gives it back to the event loop.
+    private func releaseScratch() {
+        guard let held = scratch else { return }
+        commitScratch()
+        held.owner = nil
+        scratch = nil
+    }
+
     /// Writes what is waiting, in one write. The buffer is reused when the socket took it
     /// all at once (the usual case), so a steady connection allocates nothing here.
     func flush(promise: EventLoopPromise<Void>? = nil) {
+        commitScratch()
         guard let context, outbound.bytes.readableBytes > 0 else {
             promise?.succeed()
             return
