@@ -28,9 +28,16 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
     ],
     targets: [
+        // What every echo server shares: the command line and the run until SIGINT or SIGTERM.
+        .target(
+            name: "EchoServerSupport",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "NIOWebSocketEcho",
             dependencies: [
+                "EchoServerSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -41,6 +48,7 @@ let package = Package(
         .executableTarget(
             name: "WebSocketsEcho",
             dependencies: [
+                "EchoServerSupport",
                 .product(name: "WSHTTP", package: "WebSockets"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
