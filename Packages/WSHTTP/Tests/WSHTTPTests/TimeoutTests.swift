@@ -54,13 +54,12 @@ struct TimeoutTests {
 
     @Test("idle timeout: a quiet connection is closed with 1001")
     func idle() async throws {
+        // The default keepalive (a ping after 30 s of silence) stays on: it is far slower
+        // than this idle limit, so the silence lasts.
         var serverConfiguration = WebSocket.Configuration()
-        serverConfiguration.autoPing = .disabled
         serverConfiguration.idleTimeout = .milliseconds(200)
         let server = try await TestServer.start(configuration: serverConfiguration, handlers: echoHandlers)
-        var clientConfiguration = WebSocket.Configuration()
-        clientConfiguration.autoPing = .disabled
-        let client = try await connect(port: server.port, configuration: clientConfiguration)
+        let client = try await connect(port: server.port)
         let started = ContinuousClock.now  // the server's last activity is after this
         try await client.send(text: "activity")
         #expect(await client.receive() == .text("activity"))
