@@ -72,6 +72,17 @@ struct WebSocketConnectionCloseTests {
         #expect(server.receiveEndOfInput() == CloseOutcome(code: .abnormalClosure, wasClean: false))
     }
 
+    @Test("the end of input that this side caused keeps its reason in the 1006 outcome; a completed handshake ignores it")
+    func abnormalWithReason() throws {
+        var server = WebSocketConnection(role: .server)
+        var out: [UInt8] = []
+        try server.sendClose(into: &out)
+        #expect(server.receiveEndOfInput(reason: "close timeout") == CloseOutcome(code: .abnormalClosure, reason: "close timeout", wasClean: false))
+        var clean = WebSocketConnection(role: .server)
+        _ = feed(clientFrame(.close, [0x03, 0xE8]), to: &clean)
+        #expect(clean.receiveEndOfInput(reason: "close timeout") == CloseOutcome(code: .normalClosure, wasClean: true))
+    }
+
     @Test("a failed connection reports its failure's code at the end of input")
     func failedThenEnd() {
         var server = WebSocketConnection(role: .server)

@@ -64,7 +64,9 @@ extension WebSocketConnection {
     /// - Returns: how the connection ended: the close handshake's outcome if it completed
     ///   (clean), the failure's if the connection was failed, otherwise 1006, not clean
     ///   (RFC 6455 §7.1.5).
-    public mutating func receiveEndOfInput() -> CloseOutcome {
+    /// - Parameter reason: why this side ended the connection without the peer's Close (a
+    ///   keepalive or close timeout), kept as the reason of a 1006 outcome.
+    public mutating func receiveEndOfInput(reason: String = "") -> CloseOutcome {
         if state == .closed, let outcome { return outcome }
         if let failure = pendingFailure {
             // The peer left before the failing Close went out: the failure is the outcome.
@@ -73,7 +75,7 @@ extension WebSocketConnection {
             close(with: outcome)
             return outcome
         }
-        let outcome = CloseOutcome(code: .abnormalClosure, wasClean: false)
+        let outcome = CloseOutcome(code: .abnormalClosure, reason: reason, wasClean: false)
         close(with: outcome)
         return outcome
     }

@@ -124,11 +124,7 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         guard !shared.isClosed else { return }
-        var outcome = connection.receiveEndOfInput()
-        if outcome.code == .abnormalClosure, outcome.reason.isEmpty, let localReason {
-            // No Close came back: say why this side gave up.
-            outcome = CloseOutcome(code: .abnormalClosure, reason: localReason, wasClean: false)
-        }
+        let outcome = connection.receiveEndOfInput(reason: localReason ?? "")
         cancelTimers()
         failWaiters(WebSocketError.closed(outcome))
         logger.debug("closed", metadata: [WSLogKey.closeCode: "\(outcome.code)", WSLogKey.closeReason: "\(outcome.reason)",
@@ -187,8 +183,8 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// small sends gather in the event loop's scratch.
     private func deliverLent(from input: inout UnsafeRawBufferPointer, to handler: any WebSocketEventLoopHandler) throws(FramingError) {
         let shared = WriteScratch.current
-        if shared.owner == nil {
-            shared.owner = ObjectIdentifier(self)
+        if !shared.isLent {
+            shared.isLent = true
             scratch = shared
         }
         defer { releaseScratch() }
@@ -302,7 +298,7 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func releaseScratch() {
         guard let held = scratch else { return }
         commitScratch()
-        held.owner = nil
+        held.isLent = false
         scratch = nil
     }
 

@@ -21,8 +21,8 @@ final class WriteScratch {
     let base = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
     /// Bytes written and not yet copied out.
     var used = 0
-    /// The connection that holds it, during its read.
-    var owner: ObjectIdentifier?
+    /// Whether a connection holds it, during its read.
+    var isLent = false
 
     /// The free part.
     var free: UnsafeMutableRawBufferPointer {
