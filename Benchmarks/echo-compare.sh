@@ -26,6 +26,9 @@ loadgen_dir="$root/../shared/tools/loadgen"
 loadgen="$loadgen_dir/loadgen"
 package="$root/Benchmarks/EchoServers"
 bin="$package/.build/release"
+# The yardstick's own limit: a minimal C echo server (CeilingEcho/ceiling-echo.c) that does the
+# least any WebSocket server can per message; a figure near its own is loadgen's limit.
+ceiling="$root/Benchmarks/CeilingEcho/.build/ceiling-echo"
 
 # The servers, baseline first, one line each: "NAME|COMMAND", where {PORT} stands for the port.
 # A server must accept WebSocket upgrades on any path at 127.0.0.1:{PORT}, echo every data
@@ -36,6 +39,7 @@ servers=(
     "NIOWebSocket|$bin/NIOWebSocketEcho --port {PORT}"
     "WebSockets|$bin/WebSocketsEcho --port {PORT} --mode eventloop"
     "WebSockets-async|$bin/WebSocketsEcho --port {PORT} --mode async"
+    "ceiling|$ceiling --port {PORT}"
 )
 
 seconds=5
@@ -56,7 +60,7 @@ IFS=, read -ra scenarios <<<"$only"
 for s in "${scenarios[@]}"; do
     [[ $s =~ ^[abcd]$ ]] || { echo "echo-compare: unknown scenario '$s' (a, b, c or d)" >&2; exit 2; }
 done
-for tool in make gcc taskset timeout python3 swift; do
+for tool in make gcc pkg-config taskset timeout python3 swift; do
     command -v "$tool" >/dev/null || { echo "echo-compare: $tool is not on PATH" >&2; exit 1; }
 done
 [ "$(nproc)" -ge 2 ] || { echo "echo-compare: needs two CPUs (server on 1, loadgen on 0)" >&2; exit 1; }
@@ -126,6 +130,10 @@ start_server() {
 started=$(date +%s)
 echo "==> building loadgen and the echo servers (release)" >&2
 timeout 120 make -s -C "$loadgen_dir" >&2
+pkg-config --exists libcrypto \
+    || { echo "echo-compare: ceiling-echo needs libcrypto (apt-get install libssl-dev)" >&2; exit 1; }
+mkdir -p "$(dirname "$ceiling")"
+timeout 120 gcc -O2 -Wall -o "$ceiling" "$root/Benchmarks/CeilingEcho/ceiling-echo.c" $(pkg-config --libs libcrypto) >&2
 timeout 3600 swift build -c release --package-path "$package" >"$work/build.log" 2>&1 \
     || { tail -40 "$work/build.log" >&2; echo "echo-compare: swift build failed" >&2; exit 1; }
 
@@ -204,6 +212,14 @@ for i, row in enumerate(table):
         print("-" * (sum(widths) + 2 * (len(widths) - 1)))
 if len(servers) > 1:
     print(f"(×) = ratio to {baseline}, the baseline; lower is better for µs and KiB, higher for msg/s and MB/s.")
+# How close each server came to the yardstick's own limit, when the ceiling server ran.
+for scenario, key, unit in (("b", "msgs_per_s", "msg/s"), ("c", "mb_per_s", "MB/s")):
+    top = metric("ceiling", scenario, lambda j: j[key])
+    if not top:
+        continue
+    shares = [f"{s} {metric(s, scenario, lambda j: j[key]) / top:.2f}" for s in servers
+              if s != "ceiling" and metric(s, scenario, lambda j: j[key])]
+    print(f"({scenario}) share of ceiling's {top:,.0f} {unit} (loadgen's limit here): " + ", ".join(shares))
 
 notes = []
 for r in rows:
