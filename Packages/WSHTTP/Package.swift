@@ -1,6 +1,7 @@
 // swift-tools-version:6.1
 // WSHTTP, standalone: the opening handshake (WSHandshake: sans I/O, swift-http-types only)
-// and, on SwiftNIO, the upgrade pipelines and the live WebSocket connection.
+// and, on SwiftNIO, TLS on the system's OpenSSL (WSTLS), the upgrade pipelines and the live
+// WebSocket connection.
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -15,6 +16,7 @@ let package = Package(
     platforms: [.macOS(.v15), .iOS(.v18), .tvOS(.v18), .watchOS(.v11)],
     products: [
         .library(name: "WSHandshake", targets: ["WSHandshake"]),
+        .library(name: "WSTLS", targets: ["WSTLS"]),
         .library(name: "WSHTTP", targets: ["WSHTTP"]),
     ],
     dependencies: [
@@ -30,10 +32,24 @@ let package = Package(
             dependencies: [.product(name: "HTTPTypes", package: "swift-http-types")],
             swiftSettings: swiftSettings
         ),
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
+        ),
+        .target(
+            name: "WSTLS",
+            dependencies: [
+                "COpenSSL",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "WSHTTP",
             dependencies: [
-                "WSHandshake",
+                "WSHandshake", "WSTLS",
                 .product(name: "WSFraming", package: "WSFraming"),
                 .product(name: "WSLogging", package: "WSLogging"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -47,7 +63,7 @@ let package = Package(
         .testTarget(
             name: "WSHTTPTests",
             dependencies: [
-                "WSHTTP", "WSHandshake",
+                "WSHTTP", "WSHandshake", "WSTLS",
                 .product(name: "WSFraming", package: "WSFraming"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -3,3 +3,4 @@
 @_exported public import HTTPTypes
 @_exported public import WSFraming
 @_exported public import WSHandshake
+@_exported public import WSTLS

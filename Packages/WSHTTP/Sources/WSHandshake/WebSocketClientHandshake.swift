@@ -15,6 +15,9 @@ public struct WebSocketClientHandshake: Sendable, Hashable {
 
     /// `Sec-WebSocket-Key`.
     public let key: String
+    /// The host connected to, without brackets: a name, an IPv4 or an IPv6 address. A `wss`
+    /// client checks the server's certificate against it.
+    public let host: String
     /// The request to send.
     public let request: HTTPRequest
     /// The subprotocols offered, in order of preference.
@@ -50,6 +53,7 @@ public struct WebSocketClientHandshake: Sendable, Hashable {
         if !subprotocols.isEmpty { fields[.secWebSocketProtocol] = subprotocols.joined(separator: ", ") }
         if !extensions.isEmpty { fields[.secWebSocketExtensions] = WebSocketExtensionOffer.headerValue(extensions) }
         self.key = key
+        self.host = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
         self.subprotocols = subprotocols
         self.extensions = extensions
         self.request = HTTPRequest(method: .get, scheme: secure ? "https" : "http", authority: authority,

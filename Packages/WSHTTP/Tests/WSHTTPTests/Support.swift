@@ -13,11 +13,12 @@ struct TestServer {
     let channel: any Channel
     var port: Int { channel.localAddress?.port ?? 0 }
 
-    static func start(configuration: WebSocket.Configuration = .default, handlers: WebSocketServerHandlers) async throws -> TestServer {
+    static func start(tls: TLSServerContext? = nil, configuration: WebSocket.Configuration = .default,
+                      handlers: WebSocketServerHandlers) async throws -> TestServer {
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.configureWebSocketServerPipeline(configuration: configuration, logger: testLogger, handlers: handlers)
+                channel.configureWebSocketServerPipeline(tls: tls, configuration: configuration, logger: testLogger, handlers: handlers)
             }
             .bind(host: "127.0.0.1", port: 0).get()
         return TestServer(channel: channel)
@@ -28,14 +29,18 @@ struct TestServer {
     }
 }
 
-/// Connects a client to 127.0.0.1:`port`.
+/// Connects a client to 127.0.0.1:`port` (over TLS with `tls`, checking the certificate
+/// against `host`).
 func connect(
     port: Int, target: String = "/", subprotocols: [String] = [], headerFields: HTTPFields = [:],
+    tls: TLSClientContext? = nil, host: String = "127.0.0.1",
     configuration: WebSocket.Configuration = .default, consumer: WebSocket.Consumer = .async
 ) async throws -> WebSocket {
-    let handshake = WebSocketClientHandshake(target: target, host: "127.0.0.1", port: port, subprotocols: subprotocols, headerFields: headerFields)
+    let handshake = WebSocketClientHandshake(target: target, host: host, port: port, secure: tls != nil, subprotocols: subprotocols,
+                                             headerFields: headerFields)
     let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).get()
-    return try await channel.configureWebSocketClientPipeline(handshake: handshake, configuration: configuration, consumer: consumer, logger: testLogger).get()
+    return try await channel.configureWebSocketClientPipeline(handshake: handshake, tls: tls, configuration: configuration,
+                                                              consumer: consumer, logger: testLogger).get()
 }
 
 /// An echo: every message back, on an async consumer.

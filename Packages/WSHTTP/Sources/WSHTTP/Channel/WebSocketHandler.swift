@@ -143,6 +143,7 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         logger.debug("channel error", metadata: [WSLogKey.reason: "\(error)"])
+        localReason = localReason ?? "\(error)"
         context.close(promise: nil)
     }
 

@@ -2,6 +2,7 @@ public import Logging
 public import NIOCore
 import NIOHTTP1
 public import WSHandshake
+public import WSTLS
 
 extension Channel {
     /// Makes this connected channel a WebSocket client: sends `handshake`'s request, checks
@@ -10,10 +11,17 @@ extension Channel {
     ///
     /// - Returns: the live connection; or fails with ``WebSocketError``:
     ///   ``WebSocketError/Code/upgradeRefused`` with the server's response and body for any
-    ///   status but 101, ``WebSocketError/Code/handshakeFailed`` otherwise.
+    ///   status but 101, ``WebSocketError/Code/tlsFailed`` when TLS fails (a certificate
+    ///   refused, …), ``WebSocketError/Code/handshakeFailed`` otherwise.
+    ///
+    /// - Parameters:
+    ///   - tls: speak `wss` with this context: a ``TLSHandler`` goes first in the pipeline,
+    ///     and the request waits until the server's certificate has been verified. Nil for `ws`.
+    ///   - serverHostname: the name sent as SNI and checked against the server's certificate;
+    ///     by default the handshake's ``WebSocketClientHandshake/host``.
     public func configureWebSocketClientPipeline(
-        handshake: WebSocketClientHandshake, configuration: WebSocket.Configuration = .default,
-        consumer: WebSocket.Consumer = .async, logger: Logger
+        handshake: WebSocketClientHandshake, tls: TLSClientContext? = nil, serverHostname: String? = nil,
+        configuration: WebSocket.Configuration = .default, consumer: WebSocket.Consumer = .async, logger: Logger
     ) -> EventLoopFuture<WebSocket> {
         let promise = eventLoop.makePromise(of: WebSocket.self)
         eventLoop.execute {
@@ -23,6 +31,10 @@ extension Channel {
                 let upgrader = WebSocketClientUpgradeHandler(
                     handshake: handshake, configuration: configuration, consumer: consumer, logger: logger,
                     encoder: encoder, decoder: decoder, promise: promise)
+                if let tls {
+                    try self.pipeline.syncOperations.addHandler(
+                        TLSHandler(client: tls, serverHostname: serverHostname ?? handshake.host))
+                }
                 try self.pipeline.syncOperations.addHandlers([encoder, decoder, upgrader])
             } catch {
                 promise.fail(error)

@@ -5,6 +5,7 @@ import NIOHTTP1
 import WSFraming
 import WSHandshake
 import WSLogging
+import WSTLS
 
 /// Sends a client's upgrade request and turns the connection into a live ``WebSocket`` once
 /// ``WebSocketClientHandshake`` accepts the server's 101. The checks are the handshake's.
@@ -91,6 +92,10 @@ final class WebSocketClientUpgradeHandler: ChannelInboundHandler, RemovableChann
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let tls = error as? TLSError {
+            fail(WebSocketError(.tlsFailed, tls.description, tlsError: tls), context: context)
+            return
+        }
         fail(WebSocketError(.handshakeFailed, "the opening handshake failed: \(error)"), context: context)
     }
 
@@ -111,7 +116,8 @@ final class WebSocketClientUpgradeHandler: ChannelInboundHandler, RemovableChann
             target: handshake.request.path ?? "/", requestFields: handshake.request.headerFields,
             responseFields: negotiated.response.headerFields, subprotocol: negotiated.subprotocol,
             extensions: negotiated.response.headerFields[.secWebSocketExtensions],
-            remoteAddress: channel.remoteAddress, localAddress: channel.localAddress)
+            remoteAddress: channel.remoteAddress, localAddress: channel.localAddress,
+            tls: (try? context.pipeline.syncOperations.handler(type: TLSHandler.self))?.connectionInfo)
         do {
             let webSocket = try WebSocket.replaceHTTPHandlers(
                 of: context, encoder: encoder, decoder: decoder, role: .client, configuration: configuration,

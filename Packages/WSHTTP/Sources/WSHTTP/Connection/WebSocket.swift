@@ -2,6 +2,7 @@ public import HTTPTypes
 import Logging
 public import NIOCore
 public import WSFraming
+public import WSTLS
 
 /// A live WebSocket connection, server or client: one type for both roles.
 ///
@@ -30,6 +31,9 @@ public final class WebSocket: Sendable {
         public var remoteAddress: SocketAddress?
         /// Our address.
         public var localAddress: SocketAddress?
+        /// What TLS agreed on (version, cipher, ALPN, SNI, the peer certificate's subject), on
+        /// a `wss` connection; nil on plain TCP.
+        public var tls: TLSConnectionInfo? = nil
     }
 
     /// Server or client.

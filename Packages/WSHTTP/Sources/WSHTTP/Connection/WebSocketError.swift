@@ -1,6 +1,7 @@
 public import HTTPTypes
 public import WSFraming
 public import WSHandshake
+public import WSTLS
 
 /// An error of a live WebSocket or of its opening handshake.
 ///
@@ -22,6 +23,9 @@ public struct WebSocketError: Error, Sendable, CustomStringConvertible {
         /// The server answered the upgrade with another status: ``WebSocketError/response``
         /// and ``WebSocketError/body`` hold its answer.
         public static let upgradeRefused = Code("upgradeRefused")
+        /// TLS failed: the handshake (a certificate refused, no common version, …) or a record
+        /// (``WebSocketError/tlsError`` says what and why).
+        public static let tlsFailed = Code("tlsFailed")
         public var description: String { name }
     }
 
@@ -35,18 +39,22 @@ public struct WebSocketError: Error, Sendable, CustomStringConvertible {
     public let framingError: FramingError?
     /// The handshake's failure, for ``Code/handshakeFailed`` and ``Code/upgradeRefused``.
     public let handshakeError: HandshakeError?
+    /// The TLS failure, for ``Code/tlsFailed``: its ``TLSError/kind`` tells an expired
+    /// certificate from a host name mismatch or an unknown CA.
+    public let tlsError: TLSError?
     /// The server's response to a refused upgrade.
     public var response: HTTPResponse? { handshakeError?.response }
     /// The body of the server's response to a refused upgrade (at most 64 KiB).
     public let body: [UInt8]
 
     init(_ code: Code, _ message: String, outcome: CloseOutcome? = nil, framingError: FramingError? = nil,
-         handshakeError: HandshakeError? = nil, body: [UInt8] = []) {
+         handshakeError: HandshakeError? = nil, tlsError: TLSError? = nil, body: [UInt8] = []) {
         self.code = code
         self.message = message
         self.outcome = outcome
         self.framingError = framingError
         self.handshakeError = handshakeError
+        self.tlsError = tlsError
         self.body = body
     }
 

@@ -3,6 +3,7 @@ public import Logging
 public import NIOCore
 import NIOHTTP1
 public import WSHandshake
+public import WSTLS
 
 /// What a server does with a valid upgrade request.
 public enum WebSocketUpgradeDecision: Sendable {
@@ -59,17 +60,20 @@ extension Channel {
     /// connections in a listen loop of your own.
     ///
     /// - Parameters:
+    ///   - tls: serve `wss` (HTTPS and WebSockets over TLS) with this context; nil for plain TCP.
+    ///     A ``TLSHandler`` goes first in the pipeline; everything after it is unchanged.
     ///   - configuration: the live connection's limits and timeouts.
     ///   - maxRequestBodySize: the largest body of a plain HTTP request (413 beyond). Default 1 MiB.
     ///   - logger: where the connection logs (refused upgrades at notice, lifecycle at debug).
     ///   - handlers: what to do with requests and connections.
     public func configureWebSocketServerPipeline(
-        configuration: WebSocket.Configuration = .default, maxRequestBodySize: Int = 1 << 20,
+        tls: TLSServerContext? = nil, configuration: WebSocket.Configuration = .default, maxRequestBodySize: Int = 1 << 20,
         logger: Logger, handlers: WebSocketServerHandlers
     ) -> EventLoopFuture<Void> {
         let configure = { @Sendable in
             try self.pipeline.syncOperations.configureWebSocketServerPipeline(
-                configuration: configuration, maxRequestBodySize: maxRequestBodySize, logger: logger, handlers: handlers)
+                tls: tls, configuration: configuration, maxRequestBodySize: maxRequestBodySize, logger: logger,
+                handlers: handlers)
         }
         return eventLoop.inEventLoop ? eventLoop.makeCompletedFuture(withResultOf: configure) : eventLoop.submit(configure)
     }
@@ -79,9 +83,10 @@ extension ChannelPipeline.SynchronousOperations {
     /// ``NIOCore/Channel/configureWebSocketServerPipeline(configuration:maxRequestBodySize:logger:handlers:)``,
     /// on the event loop.
     public func configureWebSocketServerPipeline(
-        configuration: WebSocket.Configuration = .default, maxRequestBodySize: Int = 1 << 20,
+        tls: TLSServerContext? = nil, configuration: WebSocket.Configuration = .default, maxRequestBodySize: Int = 1 << 20,
         logger: Logger, handlers: WebSocketServerHandlers
     ) throws {
+        if let tls { try addHandler(TLSHandler(server: tls)) }
         let encoder = HTTPResponseEncoder()
         let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes))
         let upgrader = WebSocketServerUpgradeHandler(

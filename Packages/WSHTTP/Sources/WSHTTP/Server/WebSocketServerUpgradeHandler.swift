@@ -5,6 +5,7 @@ import NIOHTTP1
 import WSFraming
 import WSHandshake
 import WSLogging
+import WSTLS
 
 /// Serves one HTTP/1.1 connection until it upgrades: answers plain requests one at a time,
 /// and turns a valid, accepted upgrade into a live ``WebSocket``. It holds no protocol rule:
@@ -61,6 +62,14 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
     /// says why, and the connection closes; other errors, or one behind a request still being
     /// answered, close it.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let tls = error as? TLSError {
+            // The TLS handler has sent its alert and closes the channel: nothing to answer in HTTP.
+            logger.debug("TLS failed", metadata: [WSLogKey.reason: "\(tls)",
+                                                  WSLogKey.remote: "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")"])
+            state = .done
+            context.close(promise: nil)
+            return
+        }
         switch state {
         case .answering, .done:
             state = .done
@@ -208,7 +217,8 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
         let handshake = WebSocket.Handshake(
             target: upgrade.target, requestFields: upgrade.request.headerFields, responseFields: response.headerFields,
             subprotocol: subprotocol, extensions: response.headerFields[.secWebSocketExtensions],
-            remoteAddress: channel.remoteAddress, localAddress: channel.localAddress)
+            remoteAddress: channel.remoteAddress, localAddress: channel.localAddress,
+            tls: (try? context.pipeline.syncOperations.handler(type: TLSHandler.self))?.connectionInfo)
         let webSocket = try WebSocket.replaceHTTPHandlers(
             of: context, encoder: encoder, decoder: decoder, role: .server, configuration: configuration,
             handshake: handshake, consumer: handlers.consumer, logger: logger)
