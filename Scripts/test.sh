@@ -37,8 +37,10 @@ ensure_apt() {
 }
 
 command -v swift >/dev/null || { echo "Swift is not on PATH: install the Swift toolchain (https://swift.org/install)" >&2; exit 1; }
-# coreutils' timeout, and the C toolchain the benchmarks' allocation counter needs.
-ensure_apt coreutils gcc libc6-dev
+# coreutils' timeout, the C toolchain the benchmarks' allocation counter needs, and the
+# system's OpenSSL that WSTLS links (libssl-dev, found by pkg-config), with the openssl command
+# that makes the TLS tests' certificates and plays their peer, and the system trust store.
+ensure_apt coreutils gcc libc6-dev libssl-dev openssl ca-certificates pkg-config
 
 step "Python's websockets for WSHTTP's interop tests (Scripts/interop-env.sh)"
 bounded 600 Scripts/interop-env.sh
