@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "WSFraming", targets: ["WSFraming"]),
         .library(name: "WSLogging", targets: ["WSLogging"]),
         .library(name: "WSHandshake", targets: ["WSHandshake"]),
+        .library(name: "WSTLS", targets: ["WSTLS"]),
         .library(name: "WSHTTP", targets: ["WSHTTP"]),
         .executable(name: "framing-demo", targets: ["FramingDemo"]),
     ],
@@ -69,11 +70,29 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // WSTLS: TLS on the system's OpenSSL (libssl-dev), as a NIO channel handler.
+        .systemLibrary(
+            name: "COpenSSL",
+            path: "Packages/WSHTTP/Sources/COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
+        ),
+        .target(
+            name: "WSTLS",
+            dependencies: [
+                "COpenSSL",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Packages/WSHTTP/Sources/WSTLS",
+            swiftSettings: swiftSettings
+        ),
+
         // WSHTTP: the upgrade and the live WebSocket on SwiftNIO.
         .target(
             name: "WSHTTP",
             dependencies: [
-                "WSHandshake", "WSFraming", "WSLogging",
+                "WSHandshake", "WSTLS", "WSFraming", "WSLogging",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -86,7 +105,7 @@ let package = Package(
         .testTarget(
             name: "WSHTTPTests",
             dependencies: [
-                "WSHTTP", "WSHandshake", "WSFraming",
+                "WSHTTP", "WSHandshake", "WSTLS", "WSFraming",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -101,7 +120,7 @@ let package = Package(
         // The umbrella: re-exports every layer.
         .target(
             name: "WebSockets",
-            dependencies: ["WSFraming", "WSLogging", "WSHandshake", "WSHTTP"],
+            dependencies: ["WSFraming", "WSLogging", "WSHandshake", "WSTLS", "WSHTTP"],
             path: "Sources/WebSockets",
             swiftSettings: swiftSettings
         ),

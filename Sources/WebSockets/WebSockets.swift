@@ -2,4 +2,5 @@
 @_exported public import WSFraming
 @_exported public import WSLogging
 @_exported public import WSHandshake
+@_exported public import WSTLS
 @_exported public import WSHTTP

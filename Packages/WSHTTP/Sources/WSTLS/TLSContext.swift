@@ -32,6 +32,11 @@ public final class TLSServerContext: Sendable {
     }
 
     var box: SSLContextBox { current.withLock { $0.box } }
+
+    /// The connections (OpenSSL `SSL` objects) made from this context that are alive now:
+    /// open, or still closing. A figure for metrics and leak checks.
+    public var liveConnections: Int { live.load(ordering: .relaxed) }
+    let live = Atomic<Int>(0)
 }
 
 /// A TLS client's trust store, identity and policy, loaded into OpenSSL once and shared by
@@ -40,6 +45,10 @@ public final class TLSClientContext: Sendable {
     /// The configuration it was made from.
     public let configuration: TLSClientConfiguration
     let box: SSLContextBox
+
+    /// The connections (OpenSSL `SSL` objects) made from this context that are alive now.
+    public var liveConnections: Int { live.load(ordering: .relaxed) }
+    let live = Atomic<Int>(0)
 
     /// Loads the trust store and the client certificate, if any.
     /// - Throws: `TLSError` of kind `.configuration`, saying which file and what is wrong.

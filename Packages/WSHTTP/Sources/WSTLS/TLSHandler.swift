@@ -29,6 +29,10 @@ public struct TLSHandshakeCompleted: Sendable {
     public let info: TLSConnectionInfo
 }
 
+/// Sent down the pipeline (`userInboundEventTriggered`) when the peer's `close_notify` has
+/// arrived: it will send no more, and the connection closes (after ours, if not sent yet).
+public struct TLSCloseNotifyReceived: Sendable {}
+
 /// TLS on a NIO channel, with OpenSSL working on memory buffers: ciphertext from the socket
 /// goes in, plaintext comes out to the next handler; plaintext written by the handlers goes in,
 /// ciphertext goes to the socket. Put it first in the pipeline (`TLSHandler(server:)` or
@@ -109,6 +113,14 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.closeNotifyTimeout = closeNotifyTimeout
     }
 
+    /// Counts a connection of the context in or out.
+    private func countInContext(_ delta: Int) {
+        switch role {
+        case .server(let server): server.live.add(delta, ordering: .relaxed)
+        case .client(let client, _): client.live.add(delta, ordering: .relaxed)
+        }
+    }
+
     private var isServer: Bool { if case .server = role { true } else { false } }
     private var peerName: String { isServer ? "client" : "server" }
 
@@ -165,6 +177,7 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         Self.live.add(1, ordering: .relaxed)
+        countInContext(1)
         self.contextBox = contextBox
         SSL_set_bio(ssl, readBIO, writeBIO)
         self.ssl = ssl
@@ -206,6 +219,7 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if let ssl {
             SSL_free(ssl) // frees both BIOs
             Self.live.subtract(1, ordering: .relaxed)
+            countInContext(-1)
         }
         ssl = nil
         readBIO = nil
@@ -346,6 +360,7 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func peerSentCloseNotify(context: ChannelHandlerContext) {
         guard let ssl else { return }
+        context.fireUserInboundEventTriggered(TLSCloseNotifyReceived())
         if !sentCloseNotify {
             sentCloseNotify = true
             _ = SSL_shutdown(ssl)
