@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -75,6 +76,52 @@ struct TLSLoopbackTests {
         // Nothing was sent before verification: the server saw no request.
         try await Task.sleep(for: .milliseconds(100))
         #expect(received.value == nil)
+        await server.stop()
+    }
+
+    @Test("by default a client verifies against the system's trust store, which does not know the test CA")
+    func systemTrustStoreByDefault() async throws {
+        let server = try await TestServer.start(tls: try TLSServerContext(certificates.server()), handlers: echoHandlers)
+        let error = await #expect(throws: WebSocketError.self) {
+            _ = try await connect(port: server.port, tls: try TLSClientContext(), host: "localhost")
+        }
+        #expect(error?.tlsError?.kind == .unknownCA, "\(String(describing: error))")
+        await server.stop()
+    }
+
+    @Test("certificates and keys given as PEM bytes work as files do")
+    func pemBytes() async throws {
+        func bytes(_ name: String) throws -> PEMSource {
+            .bytes(Array(try String(contentsOfFile: certificates.path(name), encoding: .utf8).utf8))
+        }
+        let server = try await TestServer.start(
+            tls: try TLSServerContext(TLSServerConfiguration(certificateChain: try bytes("server.pem"), privateKey: try bytes("server.key"))),
+            handlers: echoHandlers)
+        let client = try await connect(port: server.port, tls: try TLSClientContext(.init(verification: .trustedCAs(try bytes("ca.pem")))),
+                                       host: "localhost")
+        try await client.send(text: "from bytes")
+        #expect(await client.receive() == .text("from bytes"))
+        await client.close()
+        await server.stop()
+    }
+
+    @Test("optional client certificates: a client without one is served, one with one is named")
+    func mutualOptional() async throws {
+        let facts = LockedBox<String>()
+        let server = try await TestServer.start(
+            tls: try TLSServerContext(certificates.server(clientCertificates: .optional(trustedCAs: certificates.file("ca.pem")))),
+            handlers: WebSocketServerHandlers(upgraded: { webSocket in
+                facts.set(webSocket.handshake.tls?.peerCertificateSubject ?? "none")
+                for await message in webSocket.messages { try? await webSocket.send(message) }
+            }))
+        for (withCertificate, expected) in [(false, "none"), (true, "CN=test-client")] {
+            let client = try await connect(port: server.port, tls: try TLSClientContext(certificates.client(withCertificate: withCertificate)),
+                                           host: "localhost")
+            try await client.send(text: "optional")
+            #expect(await client.receive() == .text("optional"))
+            #expect(facts.value == expected)
+            await client.close()
+        }
         await server.stop()
     }
 
