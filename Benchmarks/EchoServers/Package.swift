@@ -1,14 +1,19 @@
 // swift-tools-version:6.1
 // EchoServers: WebSocket echo servers for `Benchmarks/echo-compare.sh`, which drives each of
-// them with the team's load generator (`../shared/tools/loadgen`) in one run. A leaf package,
-// apart from `Benchmarks/` so that the framing benchmarks never build SwiftNIO.
+// them with the team's load generator (`../shared/tools/loadgen`) in one run, and a load client
+// of our own for `Benchmarks/tls-compare.sh` (ws against wss: loadgen speaks no TLS). A leaf
+// package, apart from `Benchmarks/` so that the framing benchmarks never build SwiftNIO.
 //
 //     swift build -c release --package-path Benchmarks/EchoServers
 //     Benchmarks/EchoServers/.build/release/NIOWebSocketEcho --port 9002
+//     Benchmarks/EchoServers/.build/release/WebSocketsEcho --port 9002 --tls-cert cert.pem --tls-key key.pem
+//     Benchmarks/EchoServers/.build/release/WebSocketsLoad --port 9002 -c 10 -d 4 -s 16384 -t 5 --tls-ca ca.pem --server-name localhost
 //
 // `NIOWebSocketEcho` is the baseline: SwiftNIO's own NIOWebSocket, in the shape of swift-nio's
 // `NIOWebSocketServer` example. `WebSocketsEcho` is the project's own server, on the root
-// package's `WSHTTP` (`--mode eventloop` or `--mode async`).
+// package's `WSHTTP` (`--mode eventloop` or `--mode async`; wss with `--tls-cert` and
+// `--tls-key`, through WSTLS). `WebSocketsLoad` is the load client: WSHTTP's client pipeline with
+// the event-loop consumer on one thread, ws or (with `--tls-ca`) wss.
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -28,7 +33,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
     ],
     targets: [
-        // What every echo server shares: the command line and the run until SIGINT or SIGTERM.
+        // What every echo server (and the load client) shares: the command line, the run until
+        // SIGINT or SIGTERM.
         .target(
             name: "EchoServerSupport",
             dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
@@ -47,6 +53,18 @@ let package = Package(
         ),
         .executableTarget(
             name: "WebSocketsEcho",
+            dependencies: [
+                "EchoServerSupport",
+                .product(name: "WSHTTP", package: "WebSockets"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The load client of `tls-compare.sh`: ws and wss on WSHTTP's client pipeline.
+        .executableTarget(
+            name: "WebSocketsLoad",
             dependencies: [
                 "EchoServerSupport",
                 .product(name: "WSHTTP", package: "WebSockets"),

@@ -18,15 +18,20 @@ import Darwin
 /// echoes in an ``EchoHandler`` on the event loop; `--mode async` echoes from a task per
 /// connection that reads `webSocket.messages` and awaits each `send`. Messages may be up to the
 /// default 1 MiB; there is no keepalive ping and no idle timeout, so that the server sends
-/// nothing but echoes. Logs warnings and above only.
+/// nothing but echoes. With `--tls-cert FILE --tls-key FILE` it serves `wss` instead of `ws`
+/// (WSTLS, in either mode), for `Benchmarks/tls-compare.sh`. Logs warnings and above only.
 ///
 /// Prints `listening on HOST:PORT` once bound; SIGINT or SIGTERM closes the listener and the
 /// event loop, then the process exits with status 0.
 @main
 enum WebSocketsEcho {
     static func main() {
-        let usage = "usage: WebSocketsEcho [--host ADDRESS] [--port PORT] [--mode eventloop|async] [--max-message BYTES]"
-        let commandLine = EchoCommandLine(name: "WebSocketsEcho", flags: ["--mode", "--max-message"], usage: usage)
+        let usage = """
+            usage: WebSocketsEcho [--host ADDRESS] [--port PORT] [--mode eventloop|async] [--max-message BYTES]
+                                  [--tls-cert FILE --tls-key FILE]
+            """
+        let commandLine = EchoCommandLine(name: "WebSocketsEcho", flags: ["--mode", "--max-message", "--tls-cert", "--tls-key"],
+                                          usage: usage)
         // --mode: `eventloop` (the default) echoes in an ``EchoHandler`` on the event loop,
         // `async` from a task per connection.
         guard let mode = Mode(rawValue: commandLine.values["--mode"] ?? "eventloop") else {
@@ -39,10 +44,31 @@ enum WebSocketsEcho {
             writeLine("WebSocketsEcho: --max-message needs a positive number of bytes", to: 2)
             exit(2)
         }
+        let tls = makeTLSContext(certificate: commandLine.values["--tls-cert"], key: commandLine.values["--tls-key"])
         var logger = Logger(label: "WebSocketsEcho")
         logger.logLevel = .warning
         runUntilStopped(name: "WebSocketsEcho", on: commandLine) { group in
-            makeBootstrap(group: group, mode: mode, maxMessage: maxMessage, logger: logger)
+            makeBootstrap(group: group, mode: mode, maxMessage: maxMessage, tls: tls, logger: logger)
+        }
+    }
+
+    /// The TLS context of `--tls-cert` (the chain, PEM) and `--tls-key` (its key, PEM): nil
+    /// for `ws` when neither is given; exits with status 2 when only one is, or when WSTLS
+    /// refuses them (the error says why: a missing file, a key that does not match, …).
+    private static func makeTLSContext(certificate: String?, key: String?) -> TLSServerContext? {
+        switch (certificate, key) {
+        case (nil, nil):
+            return nil
+        case let (certificate?, key?):
+            do {
+                return try TLSServerContext(TLSServerConfiguration(certificateChain: .file(certificate), privateKey: .file(key)))
+            } catch {
+                writeLine("WebSocketsEcho: \(error)", to: 2)
+                exit(2)
+            }
+        default:
+            writeLine("WebSocketsEcho: --tls-cert and --tls-key go together", to: 2)
+            exit(2)
         }
     }
 
@@ -54,8 +80,10 @@ enum WebSocketsEcho {
         case async
     }
 
-    /// The listener: every accepted connection gets the library's server pipeline.
-    private static func makeBootstrap(group: MultiThreadedEventLoopGroup, mode: Mode, maxMessage: Int, logger: Logger) -> ServerBootstrap {
+    /// The listener: every accepted connection gets the library's server pipeline, behind a
+    /// ``TLSHandler`` when `tls` is given.
+    private static func makeBootstrap(group: MultiThreadedEventLoopGroup, mode: Mode, maxMessage: Int, tls: TLSServerContext?,
+                                      logger: Logger) -> ServerBootstrap {
         let framing = WebSocketConnection.Configuration(maxFrameSize: maxMessage, maxMessageSize: maxMessage)
         let configuration = WebSocket.Configuration(framing: framing, autoPing: .disabled, idleTimeout: nil)
         let handlers = makeHandlers(mode: mode)
@@ -63,7 +91,7 @@ enum WebSocketsEcho {
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.configureWebSocketServerPipeline(configuration: configuration, logger: logger, handlers: handlers)
+                channel.configureWebSocketServerPipeline(tls: tls, configuration: configuration, logger: logger, handlers: handlers)
             }
             .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
     }
