@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """A peer for WSHTTP's interop tests, on Python's `websockets` (17.x, the asyncio API).
 
-  ws_peer.py server --port 0         an echo server on 127.0.0.1
-  ws_peer.py client --url WS-URL     a fixed script against a server
+  ws_peer.py server --port 0 [--cert PEM --key PEM]   an echo server on 127.0.0.1 (wss with --cert)
+  ws_peer.py client --url URL [--ca PEM]              a fixed script against a server (wss:// with --ca)
 
 Scripts/interop-env.sh makes the venv it runs in; Packages/WSHTTP/Tests/WSHTTPTests/
-PythonInteropTests.swift runs it.
+PythonInteropTests.swift and TLS/TLSInteropTests.swift run it.
 
 server: prints `PORT <n>` once listening. Chooses the subprotocol "chat" when the client
 offers it (and none otherwise), echoes text as text and binary as binary, takes messages up to
@@ -13,6 +13,11 @@ offers it (and none otherwise), echoes text as text and binary as binary, takes 
 connection it prints `CLOSED {"path", "close_code", "close_reason"}`: the Close it received.
 It exits on SIGTERM, SIGINT, or when its standard input (a pipe) reaches its end, so it
 outlives no test.
+
+With --cert and --key the server speaks TLS (wss) with that certificate chain and key. With
+--ca the client trusts only the CA certificates in that file, and checks the server's
+certificate and host name (ssl.create_default_context: verification on); it then offers ALPN
+http/1.1 and adds "tls_version" and "alpn" to what it prints.
 
 client: offers "chat"; echoes text, binary 0..255, 1 MiB of binary, a message sent in
 fragments (text and binary); pings; closes with 4000 "bye". Prints one JSON line of what it
@@ -24,6 +29,7 @@ import json
 import logging
 import os
 import signal
+import ssl
 import stat
 import sys
 import time
@@ -78,13 +84,32 @@ def watch_stdin(loop, stop):
     loop.add_reader(fd, readable)
 
 
-async def run_server(port):
+def server_tls(cert, key):
+    """An SSLContext for a wss server with this certificate chain and key, or None for ws."""
+    if cert is None:
+        return None
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    context.set_alpn_protocols(["http/1.1"])
+    return context
+
+
+def client_tls(ca):
+    """An SSLContext for a wss client that trusts only `ca` and checks the host name, or None for ws."""
+    if ca is None:
+        return None
+    context = ssl.create_default_context(cafile=ca)  # CERT_REQUIRED, check_hostname
+    context.set_alpn_protocols(["http/1.1"])
+    return context
+
+
+async def run_server(port, tls):
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     watch_stdin(loop, stop)
-    async with serve(handle, "127.0.0.1", port, select_subprotocol=select_subprotocol, max_size=MAX_SIZE) as server:
+    async with serve(handle, "127.0.0.1", port, select_subprotocol=select_subprotocol, max_size=MAX_SIZE, ssl=tls) as server:
         print(f"PORT {server.sockets[0].getsockname()[1]}", flush=True)
         await stop.wait()
     return 0
@@ -119,10 +144,14 @@ async def echo(connection, name, message):
     return received
 
 
-async def run_client(url):
+async def run_client(url, tls):
     connection = await step(
-        "connect", connect(url, subprotocols=["chat"], max_size=MAX_SIZE, proxy=None, open_timeout=STEP_TIMEOUT))
+        "connect", connect(url, subprotocols=["chat"], max_size=MAX_SIZE, proxy=None, open_timeout=STEP_TIMEOUT, ssl=tls))
     results = {"subprotocol": connection.subprotocol}
+    if tls is not None:
+        tls_object = connection.transport.get_extra_info("ssl_object")
+        results["tls_version"] = tls_object.version()
+        results["alpn"] = tls_object.selected_alpn_protocol()
     results["text"] = await echo(connection, "text", "héllo ✓")
     results["binary_hex"] = (await echo(connection, "binary", bytes(range(256)))).hex()
     large = bytes(i * 31 & 0xFF for i in range(1 << 20))
@@ -147,14 +176,19 @@ def main():
     commands = parser.add_subparsers(dest="command", required=True)
     server = commands.add_parser("server", help="an echo server on 127.0.0.1")
     server.add_argument("--port", type=int, default=0, help="0 for a free port (default)")
+    server.add_argument("--cert", help="PEM certificate chain: speak wss with it (needs --key)")
+    server.add_argument("--key", help="PEM private key of --cert")
     client = commands.add_parser("client", help="a fixed script against a server")
-    client.add_argument("--url", required=True, help="ws://127.0.0.1:PORT/PATH")
+    client.add_argument("--url", required=True, help="ws://127.0.0.1:PORT/PATH, or wss://localhost:PORT/PATH with --ca")
+    client.add_argument("--ca", help="PEM CA certificates: the only ones a wss server's certificate may chain to")
     arguments = parser.parse_args()
+    if arguments.command == "server" and (arguments.cert is None) != (arguments.key is None):
+        parser.error("--cert and --key go together")
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="ws_peer %(levelname)s %(name)s: %(message)s")
     try:
         if arguments.command == "server":
-            return asyncio.run(run_server(arguments.port))
-        return asyncio.run(run_client(arguments.url))
+            return asyncio.run(run_server(arguments.port, server_tls(arguments.cert, arguments.key)))
+        return asyncio.run(run_client(arguments.url, client_tls(arguments.ca)))
     except Failure as failure:
         print(f"ws_peer client: {failure}", file=sys.stderr, flush=True)
         return 1

@@ -20,7 +20,7 @@ struct PythonInteropTests {
                 }
                 outcomeSink.yield(await webSocket.closed())
             }))
-        let python = try PythonProcess(script: "ws_peer.py", arguments: ["client", "--url", "ws://127.0.0.1:\(server.port)/interop"])
+        let python = try PeerProcess.python(script: "ws_peer.py", arguments: ["client", "--url", "ws://127.0.0.1:\(server.port)/interop"])
         defer { python.terminate() }
 
         let status = try await python.exitStatus()
@@ -46,7 +46,7 @@ struct PythonInteropTests {
 
     @Test("our client and a Python server: echoes whole and in fragments, ping, chat, and our Close 4001 done, clean (RFC 6455 §5.4, §5.5, §7)")
     func ourClientPythonServer() async throws {
-        let python = try PythonProcess(script: "ws_peer.py", arguments: ["server", "--port", "0"])
+        let python = try PeerProcess.python(script: "ws_peer.py", arguments: ["server", "--port", "0"])
         defer { python.terminate() }
         let port = try #require(Int(try await python.line(startingWith: "PORT ")))
 
@@ -79,7 +79,7 @@ struct PythonInteropTests {
 
     @Test("our client when a Python server closes first with 4002: the code and reason, clean (RFC 6455 §7.1.5, §7.1.6)")
     func pythonServerClosesFirst() async throws {
-        let python = try PythonProcess(script: "ws_peer.py", arguments: ["server", "--port", "0"])
+        let python = try PeerProcess.python(script: "ws_peer.py", arguments: ["server", "--port", "0"])
         defer { python.terminate() }
         let port = try #require(Int(try await python.line(startingWith: "PORT ")))
 
