@@ -350,7 +350,9 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 // its handshake: the alert arrives here, and says why like a handshake failure.
                 var error = TLSError.handshake(ssl: ssl, role: isServer ? "server" : "client", peer: peerName)
                 if error.kind == .handshakeFailed {
-                    error = TLSError(.protocolError, "a TLS record from the \(peerName) could not be read", detail: error.detail)
+                    let alert = error.detail?.contains("alert") == true
+                    error = TLSError(.protocolError, alert ? "the \(peerName) ended the connection with a fatal TLS alert"
+                                                           : "a TLS record from the \(peerName) could not be read", detail: error.detail)
                 }
                 fail(error, context: context)
                 return
