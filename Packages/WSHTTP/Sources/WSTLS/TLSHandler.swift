@@ -237,8 +237,9 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
             timer?.cancel()
             timer = nil
             state = .established
-            connectionInfo = Self.info(of: ssl)
-            context.fireUserInboundEventTriggered(TLSHandshakeCompleted(info: connectionInfo!))
+            let info = Self.info(of: ssl)
+            connectionInfo = info
+            context.fireUserInboundEventTriggered(TLSHandshakeCompleted(info: info))
             let writes = waitingWrites
             waitingWrites = []
             for (buffer, promise) in writes { encrypt(buffer, promise: promise, context: context) }
@@ -321,43 +322,45 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Decrypts every whole record received and passes the plaintext on, in as few buffers as fit.
     private func readPlaintext(context: ChannelHandlerContext) {
         guard let ssl, let readBIO else { return }
-        var plaintext: ByteBuffer?
+        var plaintext = newPlaintextBuffer(context: context, readBIO: readBIO)
         while true {
-            if plaintext == nil || plaintext!.writableBytes == 0 {
-                if let full = plaintext { context.fireChannelRead(wrapInboundOut(full)) }
-                let capacity = min(max(Int(BIO_ctrl_pending(readBIO)), 16_384), 256 * 1024)
-                plaintext = context.channel.allocator.buffer(capacity: capacity)
+            if plaintext.writableBytes == 0 {
+                context.fireChannelRead(wrapInboundOut(plaintext))
+                plaintext = newPlaintextBuffer(context: context, readBIO: readBIO)
             }
             ERR_clear_error()
             var result: Int32 = 0
-            plaintext!.writeWithUnsafeMutableBytes(minimumWritableBytes: 0) { raw in
+            plaintext.writeWithUnsafeMutableBytes(minimumWritableBytes: 0) { raw in
                 result = SSL_read(ssl, raw.baseAddress, Int32(clamping: raw.count))
                 return Int(max(0, result))
             }
             if result > 0 { continue }
             let error = SSL_get_error(ssl, result)
-            if let pending = plaintext, pending.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(pending)) }
-            plaintext = nil
+            if plaintext.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(plaintext)) }
             switch error {
             case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
                 flushCiphertextIfAny(context: context)
-                return
             case SSL_ERROR_ZERO_RETURN:
                 peerSentCloseNotify(context: context)
-                return
             default:
                 // In TLS 1.3 a server refuses a client certificate after the client has finished
                 // its handshake: the alert arrives here, and says why like a handshake failure.
-                var error = TLSError.handshake(ssl: ssl, role: isServer ? "server" : "client", peer: peerName)
-                if error.kind == .handshakeFailed {
-                    let alert = error.detail?.contains("alert") == true
-                    error = TLSError(.protocolError, alert ? "the \(peerName) ended the connection with a fatal TLS alert"
-                                                           : "a TLS record from the \(peerName) could not be read", detail: error.detail)
+                var failure = TLSError.handshake(ssl: ssl, role: isServer ? "server" : "client", peer: peerName)
+                if failure.kind == .handshakeFailed {
+                    let alert = failure.detail?.contains("alert") == true
+                    failure = TLSError(.protocolError, alert ? "the \(peerName) ended the connection with a fatal TLS alert"
+                                                             : "a TLS record from the \(peerName) could not be read", detail: failure.detail)
                 }
-                fail(error, context: context)
-                return
+                fail(failure, context: context)
             }
+            return
         }
+    }
+
+    /// A buffer for what the records received so far decrypt to: as large as their ciphertext
+    /// (so that a message of several records arrives in one piece), 16 KiB to 1 MiB.
+    private func newPlaintextBuffer(context: ChannelHandlerContext, readBIO: OpaquePointer) -> ByteBuffer {
+        context.channel.allocator.buffer(capacity: min(max(Int(BIO_ctrl_pending(readBIO)), 16_384), 1 << 20))
     }
 
     private func peerSentCloseNotify(context: ChannelHandlerContext) {
@@ -478,11 +481,15 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         state = .closing
-        closePromise = promise ?? context.eventLoop.makePromise()
+        let closing = promise ?? context.eventLoop.makePromise()
+        closePromise = closing
         sentCloseNotify = true
         ERR_clear_error()
         _ = SSL_shutdown(ssl)
+        // The write can fail on a socket the peer has reset, and the channel close at once
+        // (channelInactive completes `closing`): then there is nothing to wait for.
         flushCiphertext(context: context)
+        guard closePromise != nil else { return }
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         timer?.cancel()
         timer = context.eventLoop.scheduleTask(in: closeNotifyTimeout) {
@@ -491,7 +498,6 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
             handler.closePromise = nil
             context.close(promise: promise)
         }
-        let closing = closePromise!
         closing.futureResult.whenComplete { _ in
             bound.value.0.timer?.cancel()
         }

@@ -104,6 +104,29 @@ struct TLSLifecycleTests {
         await server.stop()
     }
 
+    @Test("a close whose close_notify cannot be written (the socket is gone) completes at once")
+    func closeOnBrokenSocket() async throws {
+        let server = try await TLSTestServer.start(try TLSServerContext(certificates.server()))
+        let broken = BreakWritesAfterArming()
+        let events = EventRecorder()
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers([
+                        broken, TLSHandler(client: try TLSClientContext(certificates.client()), serverHostname: "localhost"), events,
+                    ])
+                }
+            }
+            .connect(host: "127.0.0.1", port: server.port).get()
+        try await events.handshake.futureResult(on: channel.eventLoop).get()
+        broken.arm()
+        let started = ContinuousClock.now
+        try? await channel.close()
+        #expect(ContinuousClock.now - started < .milliseconds(500))
+        #expect(!channel.isActive)
+        await server.stop()
+    }
+
     @Test("a client that never finishes the handshake is cut off by the handshake timeout")
     func handshakeTimeout() async throws {
         let server = try await TLSTestServer.start(try TLSServerContext(certificates.server()), handshakeTimeout: .milliseconds(300))
@@ -217,5 +240,21 @@ final class DeafAfterArming: ChannelInboundHandler, Sendable {
     func arm() { armed.store(true, ordering: .relaxed) }
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if !armed.load(ordering: .relaxed) { context.fireChannelRead(data) }
+    }
+}
+
+/// Next to the socket: once armed, fails every write and closes the channel at once, as NIO does
+/// when a write finds the connection reset.
+final class BreakWritesAfterArming: ChannelOutboundHandler, Sendable {
+    typealias OutboundIn = ByteBuffer
+    private let armed = Atomic<Bool>(false)
+    func arm() { armed.store(true, ordering: .relaxed) }
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard armed.load(ordering: .relaxed) else {
+            context.write(data, promise: promise)
+            return
+        }
+        promise?.fail(ChannelError.ioOnClosedChannel)
+        context.close(promise: nil)
     }
 }

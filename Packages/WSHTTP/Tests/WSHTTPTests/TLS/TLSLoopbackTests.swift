@@ -266,6 +266,42 @@ struct TLSLoopbackTests {
         await server.stop()
     }
 
+    @Test("a client that resets the connection with echoes unread: the server closes that one and serves on",
+          arguments: ["async", "eventLoop"])
+    func resetWithUnreadEchoes(consumer: String) async throws {
+        let handlers = consumer == "async" ? echoHandlers
+            : WebSocketServerHandlers(consumer: .eventLoop({ LoopEcho() }), upgraded: { _ in })
+        let server = try await TestServer.start(tls: try TLSServerContext(certificates.server()), handlers: handlers)
+        let clientContext = try TLSClientContext(certificates.client())
+        for _ in 0..<5 {
+            // A raw TLS client: the upgrade and 50 messages of 16 KiB, no reading (the echoes
+            // pile up unread), then a close with SO_LINGER 0, which is a TCP reset.
+            let events = EventRecorder()
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandlers([
+                            TLSHandler(client: clientContext, serverHostname: "localhost"), events,
+                        ])
+                    }
+                }
+                .connect(host: "127.0.0.1", port: server.port).get()
+            try await events.handshake.futureResult(on: channel.eventLoop).get()
+            try await channel.setOption(.autoRead, value: false).get()
+            var bytes = upgradeRequest(port: server.port)
+            for _ in 0..<50 { bytes += maskedFrame(.binary, [UInt8](repeating: 1, count: 16 << 10)) }
+            try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
+            let options = try #require(channel as? any SocketOptionProvider)
+            try await options.setSoLinger(linger(l_onoff: 1, l_linger: 0)).get()
+            try? await channel.close()
+        }
+        let client = try await connect(port: server.port, tls: try TLSClientContext(certificates.client()), host: "localhost")
+        try await client.send(text: "still serving")
+        #expect(await client.receive() == .text("still serving"))
+        await client.close()
+        await server.stop()
+    }
+
     @Test("a peer that vanishes mid-record: 1006 on our side, with the reason, and no hang")
     func vanishMidRecord() async throws {
         let outcome = LockedBox<CloseOutcome>()
@@ -293,6 +329,11 @@ struct TLSLoopbackTests {
         #expect(result.wasClean == false)
         await server.stop()
     }
+}
+
+/// An echo on the event loop, with no task per message.
+final class LoopEcho: WebSocketEventLoopHandler {
+    func webSocket(_ webSocket: WebSocket.OnLoop, didReceive message: WebSocket.LentMessage) { webSocket.send(message) }
 }
 
 /// A value set by a server's handler and read by the test.
