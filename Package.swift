@@ -21,12 +21,14 @@ let package = Package(
         .library(name: "WSHandshake", targets: ["WSHandshake"]),
         .library(name: "WSTLS", targets: ["WSTLS"]),
         .library(name: "WSHTTP", targets: ["WSHTTP"]),
+        .library(name: "WSServer", targets: ["WSServer"]),
         .executable(name: "framing-demo", targets: ["FramingDemo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
     ],
     targets: [
         // WSFraming: the sans-I/O protocol core.
@@ -117,10 +119,37 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // WSServer: HTTP and WebSockets on one port, gatekeeping, graceful shutdown.
+        .target(
+            name: "WSServer",
+            dependencies: [
+                "WSHTTP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            path: "Packages/WSServer/Sources/WSServer",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WSServerTests",
+            dependencies: [
+                "WSServer", "WSHTTP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Packages/WSServer/Tests/WSServerTests",
+            swiftSettings: swiftSettings
+        ),
+
         // The umbrella: re-exports every layer.
         .target(
             name: "WebSockets",
-            dependencies: ["WSFraming", "WSLogging", "WSHandshake", "WSTLS", "WSHTTP"],
+            dependencies: ["WSFraming", "WSLogging", "WSHandshake", "WSTLS", "WSHTTP", "WSServer"],
             path: "Sources/WebSockets",
             swiftSettings: swiftSettings
         ),

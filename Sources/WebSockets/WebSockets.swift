@@ -4,3 +4,4 @@
 @_exported public import WSHandshake
 @_exported public import WSTLS
 @_exported public import WSHTTP
+@_exported public import WSServer

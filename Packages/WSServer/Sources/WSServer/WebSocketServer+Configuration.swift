@@ -1,0 +1,52 @@
+public import NIOCore
+public import WSHTTP
+
+extension WebSocketServer {
+    /// Everything a server is configured with, with documented defaults (the seed's
+    /// `default_options()`). The live connections' own limits and timeouts are in `webSocket`.
+    public struct Configuration: Sendable {
+        /// The live connections' limits and timeouts: frame and message size, outbound buffer,
+        /// auto-ping, idle and close timeouts (WSHTTP's defaults).
+        public var webSocket: WebSocket.Configuration
+        /// The most WebSocket connections open at once; an upgrade over it gets 503 with
+        /// `Retry-After`. Plain HTTP requests are still answered. Default 10,000.
+        public var maxConnections: Int
+        /// How long a connection may take from accept to its 101 (TLS handshake included): a
+        /// slow or silent client is cut off. A connection that only serves plain HTTP is closed
+        /// this long after it was accepted. Default 10 s.
+        public var handshakeTimeout: Duration
+        /// Called with the peer's address before a byte is read (the seed's `tcpisvalid`);
+        /// `false` closes the connection at once. Default: every address is let in.
+        public var connectionFilter: (@Sendable (SocketAddress) -> Bool)?
+        /// The origins allowed to open a WebSocket (`Origin` compared exactly, such as
+        /// `https://example.com`); an upgrade from another origin gets 403. A request without
+        /// `Origin` (not a browser) is let in. Nil (the default) lets every origin in.
+        public var allowedOrigins: Set<String>?
+        /// The subprotocols the server speaks, in its order of preference: each upgrade gets
+        /// the first of these that the client offered, or none. Default: none.
+        public var subprotocols: [String]
+        /// How long `shutdown()` waits for clients to answer the 1001 Close before it closes
+        /// what is left. Default 5 s.
+        public var shutdownTimeout: Duration
+        /// The largest body of a plain HTTP request (413 beyond). Default 1 MiB.
+        public var maxRequestBodySize: Int
+
+        /// The defaults named on each property.
+        public init(webSocket: WebSocket.Configuration = .default, maxConnections: Int = 10_000,
+                    handshakeTimeout: Duration = .seconds(10), connectionFilter: (@Sendable (SocketAddress) -> Bool)? = nil,
+                    allowedOrigins: Set<String>? = nil, subprotocols: [String] = [], shutdownTimeout: Duration = .seconds(5),
+                    maxRequestBodySize: Int = 1 << 20) {
+            self.webSocket = webSocket
+            self.maxConnections = maxConnections
+            self.handshakeTimeout = handshakeTimeout
+            self.connectionFilter = connectionFilter
+            self.allowedOrigins = allowedOrigins
+            self.subprotocols = subprotocols
+            self.shutdownTimeout = shutdownTimeout
+            self.maxRequestBodySize = maxRequestBodySize
+        }
+
+        /// The defaults.
+        public static var `default`: Configuration { Configuration() }
+    }
+}

@@ -1,0 +1,202 @@
+public import Logging
+public import NIOCore
+public import NIOPosix
+public import ServiceLifecycle
+import Synchronization
+import UnixSignals
+public import WSHTTP
+
+/// An HTTP handler and a WebSocket handler on one port, plain or TLS, IPv4 or IPv6: the seed's
+/// `ServerWS`, with its options all working and its gatekeeping before the 101.
+///
+/// ```swift
+/// let server = WebSocketServer(host: "0.0.0.0", port: 8080, handlers: WebSocketServerHandlers(
+///     http: { request, _ in (HTTPResponse(status: .ok), Array("hello\n".utf8)) },
+///     upgraded: { webSocket in
+///         for await message in webSocket.messages { try? await webSocket.send(message) }
+///     }))
+/// try await server.run()          // until shutdown(), task cancellation, or SIGTERM in a ServiceGroup
+/// ```
+///
+/// Gatekeeping runs in this order, each before the next: the connection filter (before a
+/// byte is read), TLS, the handshake timeout, the HTTP checks of the upgrade (RFC 6455), the
+/// origin allow-list (403), the connection limit (503), then `handlers.shouldUpgrade`.
+public final class WebSocketServer: Service, Sendable {
+    /// The address asked for.
+    public let host: String
+    /// The port asked for; 0 for a free one (``localAddress`` says which).
+    public let port: Int
+    /// The options in force.
+    public let configuration: Configuration
+    /// The TLS context of a `wss` server; nil for plain TCP.
+    public let tls: TLSServerContext?
+    private let handlers: WebSocketServerHandlers
+    private let logger: Logger
+    private let group: any EventLoopGroup
+    private let registry = ConnectionRegistry()
+    private let listener = Mutex<(any Channel)?>(nil)
+    private let stopped: EventLoopPromise<Void>
+
+    /// A server, not yet listening: ``run()`` or ``start()`` binds it.
+    ///
+    /// - Parameters:
+    ///   - host: the address to listen on: `127.0.0.1` (the default), `0.0.0.0`, `::1`, `::`.
+    ///   - port: the port, 0 for a free one.
+    ///   - tls: serve `wss` and HTTPS with this context.
+    ///   - group: the event loops; by default NIO's shared one, a loop per core.
+    ///   - handlers: plain HTTP requests, the decision on upgrades, the live connections.
+    public init(host: String = "127.0.0.1", port: Int = 8080, configuration: Configuration = .default,
+                tls: TLSServerContext? = nil, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+                logger: Logger = Logger(label: "WSServer"), handlers: WebSocketServerHandlers) {
+        self.host = host
+        self.port = port
+        self.configuration = configuration
+        self.tls = tls
+        self.group = group
+        self.logger = logger
+        self.handlers = handlers
+        stopped = group.any().makePromise(of: Void.self)
+    }
+
+    /// The address the server listens on, once started.
+    public var localAddress: SocketAddress? { listener.withLock { $0?.localAddress } }
+    /// The TCP connections open now (HTTP, upgrading and WebSocket), exact under churn.
+    public var connectionCount: Int { registry.connectionCount }
+    /// The WebSocket connections open now.
+    public var webSocketCount: Int { registry.webSocketCount }
+
+    /// Binds and starts accepting; returns once the server listens.
+    /// - Throws: NIO's error when the address cannot be bound (in use, not local, …).
+    public func start() async throws {
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { [self] channel in accept(channel) }
+            .bind(host: host, port: port).get()
+        listener.withLock { $0 = channel }
+        logger.info("listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")",
+                                            "tls": "\(tls != nil)"])
+    }
+
+    /// Serves until ``shutdown()`` is called, the task is cancelled, or, inside a
+    /// `ServiceGroup`, a graceful shutdown begins (SIGTERM or SIGINT, as the group is set);
+    /// the last two shut the server down gracefully, as ``shutdown()`` does.
+    public func run() async throws {
+        if listener.withLock({ $0 == nil }) { try await start() }
+        try await withTaskCancellationOrGracefulShutdownHandler {
+            try await stopped.futureResult.get()
+        } onCancelOrGracefulShutdown: {
+            Task { await self.shutdown() }
+        }
+    }
+
+    /// Serves `handlers` on `host`:`port` until the process is asked to stop (SIGTERM or
+    /// SIGINT), then shuts down gracefully: the one call of the seed's `serve(server, port)`.
+    public static func serve(host: String = "127.0.0.1", port: Int = 8080, configuration: Configuration = .default,
+                             tls: TLSServerContext? = nil, logger: Logger = Logger(label: "WSServer"),
+                             handlers: WebSocketServerHandlers) async throws {
+        let server = WebSocketServer(host: host, port: port, configuration: configuration, tls: tls, logger: logger,
+                                     handlers: handlers)
+        let group = ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint],
+                                                      logger: logger))
+        try await group.run()
+    }
+
+    /// Stops accepting, sends every WebSocket client a Close with 1001 (going away), waits up to
+    /// `configuration.shutdownTimeout` for their answers, then closes whatever is left, plain
+    /// HTTP connections included. Handlers see their connection end with 1001. Calling it again
+    /// waits for the first call's end.
+    public func shutdown() async {
+        let channel = listener.withLock { $0 }
+        try? await channel?.close()
+        let (webSockets, others) = registry.stopAccepting()
+        logger.info("shutting down", metadata: ["webSockets": "\(webSockets.count)", "other": "\(others.count)"])
+        for other in others { other.close(promise: nil) }
+        let timeout = configuration.shutdownTimeout
+        await withTaskGroup(of: Void.self) { group in
+            for webSocket in webSockets {
+                group.addTask { _ = await webSocket.close(code: .goingAway, reason: "server shutting down", timeout: timeout) }
+            }
+        }
+        for leftover in registry.openChannels { try? await leftover.close() }
+        stopped.succeed()
+    }
+
+    // MARK: Each connection
+
+    /// Sets up an accepted connection: the filter, the count, the handshake timer, and the
+    /// pipeline with this server's gatekeeping around the user's handlers.
+    private func accept(_ channel: any Channel) -> EventLoopFuture<Void> {
+        if let filter = configuration.connectionFilter, let remote = channel.remoteAddress, !filter(remote) {
+            logger.debug("connection filtered out", metadata: ["remote": "\(remote)"])
+            return channel.eventLoop.makeFailedFuture(ChannelError.inputClosed)
+        }
+        guard let id = registry.add(channel) else {
+            return channel.eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
+        }
+        let connection = ConnectionState()
+        let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(configuration.handshakeTimeout.nanoseconds))) {
+            guard !connection.upgraded.load(ordering: .relaxed) else { return }
+            channel.close(promise: nil)
+        }
+        channel.closeFuture.whenComplete { [registry] _ in
+            timer.cancel()
+            _ = registry.remove(id)
+            if connection.holdsSlot.exchange(false, ordering: .relaxed) { registry.releaseSlot() }
+        }
+        return channel.configureWebSocketServerPipeline(
+            tls: tls, configuration: configuration.webSocket, maxRequestBodySize: configuration.maxRequestBodySize,
+            logger: logger, handlers: gatekept(id: id, connection: connection))
+    }
+
+    /// The user's handlers behind the origin check, the connection limit and the subprotocol list.
+    private func gatekept(id: Int, connection: ConnectionState) -> WebSocketServerHandlers {
+        let user = handlers
+        let configuration = configuration
+        let registry = registry
+        var gatekept = user
+        gatekept.shouldUpgrade = { upgrade in
+            if let allowed = configuration.allowedOrigins, let origin = upgrade.origin, !allowed.contains(origin) {
+                return .refuse(HTTPResponse(status: .forbidden, headerFields: [.contentType: "text/plain; charset=utf-8"]),
+                               body: Array("origin \(origin) is not allowed\n".utf8))
+            }
+            guard registry.takeSlot(limit: configuration.maxConnections) else {
+                return .refuse(HTTPResponse(status: .serviceUnavailable,
+                                            headerFields: [.contentType: "text/plain; charset=utf-8", .retryAfter: "1"]),
+                               body: Array("the server is at its connection limit\n".utf8))
+            }
+            connection.holdsSlot.store(true, ordering: .relaxed)
+            let decision = await user.shouldUpgrade(upgrade)
+            switch decision {
+            case .refuse:
+                if connection.holdsSlot.exchange(false, ordering: .relaxed) { registry.releaseSlot() }
+                return decision
+            case .accept(let subprotocol, let headerFields):
+                connection.upgraded.store(true, ordering: .relaxed)
+                guard subprotocol == nil, !configuration.subprotocols.isEmpty else { return decision }
+                return .accept(subprotocol: upgrade.subprotocol(choosingFrom: configuration.subprotocols), headerFields: headerFields)
+            }
+        }
+        gatekept.upgraded = { webSocket in
+            registry.upgraded(id, webSocket)
+            await user.upgraded(webSocket)
+        }
+        return gatekept
+    }
+}
+
+/// What the server knows of one connection.
+private final class ConnectionState: Sendable {
+    /// The upgrade was accepted: the handshake timer no longer applies.
+    let upgraded = Atomic<Bool>(false)
+    /// The connection holds one of `maxConnections` slots.
+    let holdsSlot = Atomic<Bool>(false)
+}
+
+extension Duration {
+    var nanoseconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) * 1e9 + Double(attoseconds) / 1e9
+    }
+}

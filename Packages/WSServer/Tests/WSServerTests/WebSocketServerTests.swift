@@ -1,0 +1,200 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+import Testing
+import WSHTTP
+import WSServer
+
+@Suite("WebSocketServer: one port for HTTP and WebSockets, its gatekeeping and its shutdown", .timeLimit(.minutes(2)))
+struct WebSocketServerTests {
+    @Test("HTTP and WebSocket on one port, on a free port of IPv4 and of IPv6", arguments: ["127.0.0.1", "::1"])
+    func onePort(host: String) async throws {
+        let server = try await startServer(host: host)
+        #expect(server.boundPort > 0)
+        let client = try await connect(server, host: host)
+        try await client.send(text: "over \(host)")
+        #expect(await client.receive() == .text("over \(host)"))
+        if host == "127.0.0.1" {
+            #expect(try await httpGet(port: server.boundPort, path: "/page").contains("http /page"))
+        }
+        await client.close()
+        await server.shutdown()
+    }
+
+    @Test("over maxConnections an upgrade gets 503 with Retry-After; plain HTTP and open connections go on")
+    func connectionLimit() async throws {
+        let server = try await startServer(configuration: .init(maxConnections: 2))
+        let first = try await connect(server), second = try await connect(server)
+        let error = await #expect(throws: WebSocketError.self) { _ = try await connect(server) }
+        #expect(error?.response?.status == .serviceUnavailable)
+        #expect(error?.response?.headerFields[.retryAfter] == "1")
+        #expect(try await httpGet(port: server.boundPort).contains("200 OK"))
+        try await first.send(text: "still here")
+        #expect(await first.receive() == .text("still here"))
+        await second.close()
+        #expect(try await eventually { server.webSocketCount == 1 })
+        let third = try await connect(server)
+        try await third.send(text: "a freed slot")
+        #expect(await third.receive() == .text("a freed slot"))
+        await first.close()
+        await third.close()
+        await server.shutdown()
+    }
+
+    @Test("a silent client is cut off by the handshake timeout; others are served")
+    func handshakeTimeout() async throws {
+        let server = try await startServer(configuration: .init(handshakeTimeout: .milliseconds(300)))
+        let started = ContinuousClock.now
+        let silent = try await rawExchange(port: server.boundPort, [], timeout: .seconds(5))
+        #expect(silent.closedByPeer)
+        #expect(ContinuousClock.now - started < .seconds(3))
+        let client = try await connect(server)
+        try await Task.sleep(for: .milliseconds(500)) // past the timeout: an upgraded connection stays
+        try await client.send(text: "upgraded in time")
+        #expect(await client.receive() == .text("upgraded in time"))
+        await client.close()
+        await server.shutdown()
+    }
+
+    @Test("the connection filter closes a refused address before reading a byte")
+    func connectionFilter() async throws {
+        let asked = LockedValue<String>()
+        let server = try await startServer(configuration: .init(connectionFilter: { address in
+            asked.set(address.ipAddress ?? "?")
+            return false
+        }))
+        let answer = try await rawExchange(port: server.boundPort, Array("GET / HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+        #expect(answer.closedByPeer)
+        #expect(answer.bytes.isEmpty)
+        #expect(asked.value == "127.0.0.1")
+        #expect(server.connectionCount == 0)
+        await server.shutdown()
+    }
+
+    @Test("only allowed origins upgrade (403 otherwise); a request without Origin is let in")
+    func origins() async throws {
+        let server = try await startServer(configuration: .init(allowedOrigins: ["https://good.example"]))
+        let good = try await connect(server, origin: "https://good.example")
+        await good.close()
+        let error = await #expect(throws: WebSocketError.self) { _ = try await connect(server, origin: "https://evil.example") }
+        #expect(error?.response?.status == .forbidden)
+        let body = String(decoding: error?.body ?? [], as: UTF8.self)
+        #expect(body.contains("evil.example"))
+        let noOrigin = try await connect(server)
+        await noOrigin.close()
+        await server.shutdown()
+    }
+
+    @Test("the server's subprotocol preference decides")
+    func subprotocols() async throws {
+        let server = try await startServer(configuration: .init(subprotocols: ["chat.v2", "chat.v1"]))
+        let client = try await connect(server, subprotocols: ["chat.v1", "chat.v2"])
+        #expect(client.handshake.subprotocol == "chat.v2")
+        await client.close()
+        let none = try await connect(server, subprotocols: ["other"])
+        #expect(none.handshake.subprotocol == nil)
+        await none.close()
+        await server.shutdown()
+    }
+
+    @Test("shutdown sends every client 1001, stops accepting and leaves no connection")
+    func shutdown() async throws {
+        let seen = LockedValue<Int>()
+        let server = try await startServer(handlers: WebSocketServerHandlers(upgraded: { webSocket in
+            for await message in webSocket.messages { try? await webSocket.send(message) }
+            if await webSocket.closed().code == .goingAway { seen.update { ($0 ?? 0) + 1 } }
+        }))
+        var clients: [WebSocket] = []
+        for _ in 0..<3 { clients.append(try await connect(server)) }
+        #expect(try await eventually { server.webSocketCount == 3 })
+        let port = server.boundPort
+        await server.shutdown()
+        for client in clients {
+            let outcome = await client.closed()
+            #expect(outcome.code == .goingAway)
+            #expect(outcome.wasClean)
+        }
+        #expect(try await eventually { seen.value == 3 })
+        #expect(server.connectionCount == 0)
+        await #expect(throws: (any Error).self) {
+            _ = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).get()
+        }
+    }
+
+    @Test("connectionCount is exact under churn")
+    func churn() async throws {
+        let server = try await startServer()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    for _ in 0..<25 {
+                        let client = try await connect(server)
+                        await client.close()
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try await eventually { server.connectionCount == 0 && server.webSocketCount == 0 })
+        var open: [WebSocket] = []
+        for _ in 0..<10 { open.append(try await connect(server)) }
+        #expect(try await eventually { server.connectionCount == 10 && server.webSocketCount == 10 })
+        for client in open { await client.close() }
+        #expect(try await eventually { server.connectionCount == 0 })
+        await server.shutdown()
+    }
+
+    @Test("as a Service: a graceful shutdown of the ServiceGroup closes clients with 1001 and run() returns")
+    func service() async throws {
+        let server = WebSocketServer(port: 0, logger: testLogger, handlers: echo)
+        try await server.start()
+        let group = ServiceGroup(configuration: .init(services: [server], logger: testLogger))
+        let running = Task { try await group.run() }
+        let client = try await connect(server)
+        try await client.send(text: "serving")
+        #expect(await client.receive() == .text("serving"))
+        await group.triggerGracefulShutdown()
+        #expect(await client.closed().code == .goingAway)
+        try await running.value
+    }
+
+    @Test("wss: the same server over TLS")
+    func tls() async throws {
+        let folder = try makeSelfSignedCertificate()
+        let server = try await startServer(tls: try TLSServerContext(TLSServerConfiguration(
+            certificateChain: .file(folder + "/cert.pem"), privateKey: .file(folder + "/key.pem"))))
+        let client = try await connect(server, tls: try TLSClientContext(.init(verification: .trustedCAs(.file(folder + "/cert.pem")))))
+        #expect(client.handshake.tls?.version != nil)
+        try await client.send(text: "secure")
+        #expect(await client.receive() == .text("secure"))
+        await client.close()
+        await server.shutdown()
+    }
+}
+
+/// A value set from handlers and read by the test.
+final class LockedValue<Value: Sendable>: Sendable {
+    private let stored = Mutex<Value?>(nil)
+    func set(_ value: Value) { stored.withLock { $0 = value } }
+    func update(_ change: (Value?) -> Value) { stored.withLock { $0 = change($0) } }
+    var value: Value? { stored.withLock { $0 } }
+}
+
+/// A self-signed certificate for 127.0.0.1 and localhost, made by the openssl command.
+func makeSelfSignedCertificate() throws -> String {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("wsserver-tls-\(getpid())").path
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                         "-keyout", folder + "/key.pem", "-out", folder + "/cert.pem", "-days", "2", "-subj", "/CN=localhost",
+                         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { throw CocoaError(.fileWriteUnknown) }
+    return folder
+}
