@@ -25,6 +25,15 @@ extension WebSocketServer {
         /// The subprotocols the server speaks, in its order of preference: each upgrade gets
         /// the first of these that the client offered, or none. Default: none.
         public var subprotocols: [String]
+        /// New WebSocket connections per client address (a token bucket per IP address); an
+        /// upgrade over it gets 429 with `Retry-After`. Default `nil`: no limit.
+        public var connectionRateLimit: RateLimit?
+        /// Messages per connection: over it the connection is closed with 1008. The same as
+        /// `webSocket.messageRateLimit`. Default `nil`: no limit.
+        public var messageRateLimit: RateLimit? {
+            get { webSocket.messageRateLimit }
+            set { webSocket.messageRateLimit = newValue }
+        }
         /// How long `shutdown()` waits for clients to answer the 1001 Close before it closes
         /// what is left. Default 5 s.
         public var shutdownTimeout: Duration
@@ -34,14 +43,16 @@ extension WebSocketServer {
         /// The defaults named on each property.
         public init(webSocket: WebSocket.Configuration = .default, maxConnections: Int = 10_000,
                     handshakeTimeout: Duration = .seconds(10), connectionFilter: (@Sendable (SocketAddress) -> Bool)? = nil,
-                    allowedOrigins: Set<String>? = nil, subprotocols: [String] = [], shutdownTimeout: Duration = .seconds(5),
-                    maxRequestBodySize: Int = 1 << 20) {
+                    allowedOrigins: Set<String>? = nil, subprotocols: [String] = [], connectionRateLimit: RateLimit? = nil,
+                    messageRateLimit: RateLimit? = nil, shutdownTimeout: Duration = .seconds(5), maxRequestBodySize: Int = 1 << 20) {
             self.webSocket = webSocket
             self.maxConnections = maxConnections
             self.handshakeTimeout = handshakeTimeout
             self.connectionFilter = connectionFilter
             self.allowedOrigins = allowedOrigins
             self.subprotocols = subprotocols
+            self.connectionRateLimit = connectionRateLimit
+            if let messageRateLimit { self.webSocket.messageRateLimit = messageRateLimit }
             self.shutdownTimeout = shutdownTimeout
             self.maxRequestBodySize = maxRequestBodySize
         }

@@ -20,7 +20,8 @@ public import WSHTTP
 ///
 /// Gatekeeping runs in this order, each before the next: the connection filter (before a
 /// byte is read), TLS, the handshake timeout, the HTTP checks of the upgrade (RFC 6455), the
-/// origin allow-list (403), the connection limit (503), then `handlers.shouldUpgrade`.
+/// origin allow-list (403), the connection rate of the address (429), the connection limit
+/// (503), then `handlers.shouldUpgrade`.
 public final class WebSocketServer: Service, Sendable {
     /// The address asked for.
     public let host: String
@@ -34,6 +35,7 @@ public final class WebSocketServer: Service, Sendable {
     private let logger: Logger
     private let group: any EventLoopGroup
     private let registry = ConnectionRegistry()
+    private let connectionRate: ClientRateLimiter?
     private let listener = Mutex<(any Channel)?>(nil)
     private let stopped: EventLoopPromise<Void>
 
@@ -56,6 +58,7 @@ public final class WebSocketServer: Service, Sendable {
         self.logger = logger
         self.handlers = handlers
         stopped = group.any().makePromise(of: Void.self)
+        connectionRate = configuration.connectionRateLimit.map { ClientRateLimiter($0) }
     }
 
     /// The address the server listens on, once started.
@@ -147,19 +150,26 @@ public final class WebSocketServer: Service, Sendable {
         }
         return channel.configureWebSocketServerPipeline(
             tls: tls, configuration: configuration.webSocket, maxRequestBodySize: configuration.maxRequestBodySize,
-            logger: logger, handlers: gatekept(id: id, connection: connection))
+            logger: logger, handlers: gatekept(id: id, connection: connection, client: channel.remoteAddress?.ipAddress ?? "?"))
     }
 
     /// The user's handlers behind the origin check, the connection limit and the subprotocol list.
-    private func gatekept(id: Int, connection: ConnectionState) -> WebSocketServerHandlers {
+    private func gatekept(id: Int, connection: ConnectionState, client: String) -> WebSocketServerHandlers {
         let user = handlers
         let configuration = configuration
         let registry = registry
+        let connectionRate = connectionRate
         var gatekept = user
         gatekept.shouldUpgrade = { upgrade in
             if let allowed = configuration.allowedOrigins, let origin = upgrade.origin, !allowed.contains(origin) {
                 return .refuse(HTTPResponse(status: .forbidden, headerFields: [.contentType: "text/plain; charset=utf-8"]),
                                body: Array("origin \(origin) is not allowed\n".utf8))
+            }
+            if let wait = connectionRate?.take(client) {
+                let seconds = wait.isFinite ? max(1, Int(wait.rounded(.up))) : 3600
+                return .refuse(HTTPResponse(status: .tooManyRequests,
+                                            headerFields: [.contentType: "text/plain; charset=utf-8", .retryAfter: "\(seconds)"]),
+                               body: Array("too many new connections from \(client); retry in \(seconds) s\n".utf8))
             }
             guard registry.takeSlot(limit: configuration.maxConnections) else {
                 return .refuse(HTTPResponse(status: .serviceUnavailable,

@@ -99,6 +99,47 @@ struct WebSocketServerTests {
         await server.shutdown()
     }
 
+    @Test("over the connection rate of an address, an upgrade gets 429 with Retry-After; HTTP and open connections go on")
+    func connectionRate() async throws {
+        let server = try await startServer(configuration: .init(connectionRateLimit: RateLimit(perSecond: 1, burst: 2)))
+        let first = try await connect(server), second = try await connect(server)
+        let error = await #expect(throws: WebSocketError.self) { _ = try await connect(server) }
+        #expect(error?.response?.status == .tooManyRequests)
+        #expect(error?.response?.headerFields[.retryAfter] == "1")
+        #expect(try await httpGet(port: server.boundPort).contains("200 OK"))
+        try await first.send(text: "unaffected")
+        #expect(await first.receive() == .text("unaffected"))
+        try await Task.sleep(for: .milliseconds(1100))
+        let later = try await connect(server)
+        await later.close()
+        await first.close()
+        await second.close()
+        await server.shutdown()
+    }
+
+    @Test("over the message rate, the connection is closed with 1008; others go on", arguments: ["async", "eventLoop"])
+    func messageRate(consumer: String) async throws {
+        var configuration = WebSocketServer.Configuration(messageRateLimit: RateLimit(perSecond: 1, burst: 5))
+        configuration.webSocket.autoPing = .disabled
+        let handlers = consumer == "async" ? echo : WebSocketServerHandlers(consumer: .eventLoop({ LoopEcho() }), upgraded: { _ in })
+        let server = try await startServer(configuration: configuration, handlers: handlers)
+        let calm = try await connect(server)
+        let flooder = try await connect(server)
+        for i in 0..<10 { try? await flooder.send(text: "\(i)") }
+        var echoed = 0
+        while case .text = await flooder.receive() { echoed += 1 }
+        // The callbacks answer each message as it comes; an async handler may not have answered
+        // the first five before the Close goes out, which is at once.
+        #expect(consumer == "async" ? echoed <= 5 : echoed == 5)
+        let outcome = await flooder.closed()
+        #expect(outcome.code == .policyViolation)
+        #expect(outcome.reason == "message rate limit exceeded")
+        try await calm.send(text: "calm")
+        #expect(await calm.receive() == .text("calm"))
+        await calm.close()
+        await server.shutdown()
+    }
+
     @Test("shutdown sends every client 1001, stops accepting and leaves no connection")
     func shutdown() async throws {
         let seen = LockedValue<Int>()
@@ -172,6 +213,11 @@ struct WebSocketServerTests {
         await client.close()
         await server.shutdown()
     }
+}
+
+/// An echo on the event loop.
+final class LoopEcho: WebSocketEventLoopHandler {
+    func webSocket(_ webSocket: WebSocket.OnLoop, didReceive message: WebSocket.LentMessage) { webSocket.send(message) }
 }
 
 /// A value set from handlers and read by the test.

@@ -61,6 +61,10 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Why this side closed the TCP connection without the peer's Close (a keepalive or
     /// close timeout): the reason of the 1006 outcome.
     var localReason: String?
+    /// The message rate limit's bucket, when the configuration has one.
+    var messageBucket: TokenBucket?
+    /// The peer went over the message rate limit: nothing more is delivered.
+    var overRateLimit = false
     var pingWaiters: [PingWaiter] = []
     var pingsSent: UInt64 = 0
     var writabilityWaiters: [EventLoopPromise<Void>] = []
@@ -75,6 +79,7 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.configuration = configuration
         self.shared = shared
         self.logger = logger
+        messageBucket = configuration.messageRateLimit.map { TokenBucket($0, now: NIODeadline.now().uptimeNanoseconds) }
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -157,8 +162,11 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 if case .eventLoop(let handler) = consumer {
                     try deliverLent(from: &input, to: handler)
                 } else {
-                    while !paused, let event = try connection.nextEvent(from: &input, replies: &outbound) {
-                        handle(event)
+                    while !paused, !overRateLimit, let event = try connection.nextEvent(from: &input, replies: &outbound) {
+                        switch event {
+                        case .text, .binary: if admitMessage() { handle(event) }
+                        default: handle(event)
+                        }
                     }
                 }
             } catch {
@@ -190,7 +198,12 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         defer { releaseScratch() }
         var replies = ScratchSink(handler: self)
-        while let event = try connection.nextBorrowedEvent(from: &input, replies: &replies) {
+        while !overRateLimit, let event = try connection.nextBorrowedEvent(from: &input, replies: &replies) {
+            switch event {
+            case .message, .event(.text), .event(.binary):
+                guard admitMessage() else { return }
+            case .event: break
+            }
             switch event {
             case .message(let kind, let payload):
                 handler.webSocket(WebSocket.OnLoop(self), didReceive: WebSocket.LentMessage(kind: kind, payload: payload))
@@ -202,6 +215,22 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 handle(other)
             }
         }
+    }
+
+    /// Takes a token of the message rate limit; over it, sends a Close with 1008 and stops
+    /// delivering (the rest of the input is dropped).
+    private func admitMessage() -> Bool {
+        guard !overRateLimit else { return false }
+        guard var bucket = messageBucket else { return true }
+        defer { messageBucket = bucket }
+        if bucket.take(now: NIODeadline.now().uptimeNanoseconds) { return true }
+        overRateLimit = true
+        logger.debug("message rate limit exceeded", metadata: [WSLogKey.closeCode: "1008"])
+        localReason = "message rate limit exceeded"
+        commitScratch()
+        try? connection.sendClose(code: .policyViolation, reason: "message rate limit exceeded", into: &outbound)
+        closeTransport(afterFlush: true)
+        return false
     }
 
     private func hold(_ buffer: inout ByteBuffer) {

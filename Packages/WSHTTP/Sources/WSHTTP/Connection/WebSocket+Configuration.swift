@@ -27,6 +27,9 @@ extension WebSocket {
         /// Time without any inbound byte after which the connection is closed with 1001.
         /// Default `nil`: none (auto-ping keeps a live connection busy).
         public var idleTimeout: Duration?
+        /// The most messages a peer may send: over it the connection is closed with 1008
+        /// (policy violation), "message rate limit exceeded". Default `nil`: no limit.
+        public var messageRateLimit: RateLimit?
         /// How long a closing endpoint waits for the peer's Close, and a client for the
         /// server to close the TCP connection, before it closes it itself. Default 10 s.
         public var closeTimeout: Duration
@@ -41,8 +44,10 @@ extension WebSocket {
             autoPing: AutoPing = .every(.seconds(30), timeout: .seconds(10)),
             idleTimeout: Duration? = nil,
             closeTimeout: Duration = .seconds(10),
-            pingTimeout: Duration = .seconds(10)
+            pingTimeout: Duration = .seconds(10),
+            messageRateLimit: RateLimit? = nil
         ) {
+            self.messageRateLimit = messageRateLimit
             self.framing = framing
             self.maxBufferedMessages = maxBufferedMessages
             self.maxBufferedOutboundBytes = maxBufferedOutboundBytes
