@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "WSTLS", targets: ["WSTLS"]),
         .library(name: "WSHTTP", targets: ["WSHTTP"]),
         .library(name: "WSServer", targets: ["WSServer"]),
+        .library(name: "WSClient", targets: ["WSClient"]),
         .executable(name: "framing-demo", targets: ["FramingDemo"]),
     ],
     dependencies: [
@@ -146,10 +147,34 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // WSClient: WebSocket.connect(to:) with URLs, TLS verification and timeouts.
+        .target(
+            name: "WSClient",
+            dependencies: [
+                "WSHTTP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Packages/WSClient/Sources/WSClient",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WSClientTests",
+            dependencies: [
+                "WSClient", "WSHTTP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Packages/WSClient/Tests/WSClientTests",
+            swiftSettings: swiftSettings
+        ),
+
         // The umbrella: re-exports every layer.
         .target(
             name: "WebSockets",
-            dependencies: ["WSFraming", "WSLogging", "WSHandshake", "WSTLS", "WSHTTP", "WSServer"],
+            dependencies: ["WSFraming", "WSLogging", "WSHandshake", "WSTLS", "WSHTTP", "WSServer", "WSClient"],
             path: "Sources/WebSockets",
             swiftSettings: swiftSettings
         ),

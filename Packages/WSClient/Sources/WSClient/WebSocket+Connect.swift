@@ -1,0 +1,124 @@
+public import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+public import WSHTTP
+
+/// What a client connects with: headers, subprotocols, timeouts, TLS and the connection's own
+/// limits. The defaults suit a client on the open internet.
+public struct WebSocketClientConfiguration: Sendable {
+    /// More request fields: `Authorization`, cookies, …
+    public var headerFields: HTTPFields
+    /// An `Origin` to send, as a browser would. Default: none.
+    public var origin: String?
+    /// Subprotocols offered, in order of preference.
+    public var subprotocols: [String]
+    /// The most time the TCP connection may take. Default 10 s.
+    public var connectTimeout: Duration
+    /// The most time the TLS and WebSocket handshakes may take together. Default 10 s.
+    public var handshakeTimeout: Duration
+    /// How a `wss` server is checked; by default against the system's trust store and the
+    /// URL's host. Made into a context once per configuration value's first use.
+    public var tls: TLSClientConfiguration
+    /// The live connection's limits and timeouts (message size, auto-ping, close timeout, …).
+    public var webSocket: WebSocket.Configuration
+
+    /// The defaults named on each property.
+    public init(headerFields: HTTPFields = [:], origin: String? = nil, subprotocols: [String] = [],
+                connectTimeout: Duration = .seconds(10), handshakeTimeout: Duration = .seconds(10),
+                tls: TLSClientConfiguration = TLSClientConfiguration(), webSocket: WebSocket.Configuration = .default) {
+        self.headerFields = headerFields
+        self.origin = origin
+        self.subprotocols = subprotocols
+        self.connectTimeout = connectTimeout
+        self.handshakeTimeout = handshakeTimeout
+        self.tls = tls
+        self.webSocket = webSocket
+    }
+}
+
+extension WebSocket {
+    /// Connects to `url` and runs `body` with the connection; when `body` returns or throws, the
+    /// connection is closed (1000) and the TCP connection with it: the seed's
+    /// `WebSockets.open(url) do ws … end`.
+    ///
+    /// ```swift
+    /// let reply = try await WebSocket.connect(to: "wss://echo.example/chat") { ws in
+    ///     try await ws.send(text: "hello")
+    ///     return await ws.receive()
+    /// }
+    /// ```
+    ///
+    /// - Throws: ``WebSocketClientError`` (bad URL, connection failed, timeouts), or
+    ///   `WebSocketError` for a refused upgrade (`.upgradeRefused`, with the server's response
+    ///   and body), a refused certificate (`.tlsFailed`, with the `TLSError`) or another
+    ///   handshake failure; and whatever `body` throws.
+    public static func connect<Result: Sendable>(
+        to url: String, configuration: WebSocketClientConfiguration = .init(), tls context: TLSClientContext? = nil,
+        logger: Logger = Logger(label: "WSClient"), _ body: (WebSocket) async throws -> Result
+    ) async throws -> Result {
+        let webSocket = try await connect(to: url, configuration: configuration, tls: context, logger: logger)
+        do {
+            let result = try await body(webSocket)
+            _ = await webSocket.close()
+            return result
+        } catch {
+            _ = await webSocket.close()
+            throw error
+        }
+    }
+
+    /// Connects to `url` and returns the open connection; closing it is the caller's.
+    ///
+    /// - Parameters:
+    ///   - url: `ws://host[:port]/path?query` or `wss://…`; an IPv6 host in brackets.
+    ///   - context: a TLS context to use for `wss` instead of one made from
+    ///     `configuration.tls` (make one and share it across connections: loading a trust store
+    ///     takes milliseconds).
+    /// - Throws: as ``connect(to:configuration:tls:logger:_:)``.
+    public static func connect(
+        to url: String, configuration: WebSocketClientConfiguration = .init(), tls context: TLSClientContext? = nil,
+        logger: Logger = Logger(label: "WSClient")
+    ) async throws -> WebSocket {
+        let target = try WebSocketURL(url)
+        let tls: TLSClientContext? = target.secure ? try (context ?? TLSClientContext(configuration.tls, logger: logger)) : nil
+        let handshake = WebSocketClientHandshake(
+            target: target.target, host: target.host, port: target.port, secure: target.secure, origin: configuration.origin,
+            subprotocols: configuration.subprotocols, headerFields: configuration.headerFields)
+        let channel: any Channel
+        do {
+            channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(.nanoseconds(Int64(configuration.connectTimeout / .nanoseconds(1))))
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .connect(host: target.host, port: target.port).get()
+        } catch ChannelError.connectTimeout {
+            throw WebSocketClientError(.connectTimeout, "no TCP connection to \(target.host):\(target.port) within \(configuration.connectTimeout)")
+        } catch {
+            throw WebSocketClientError(.connectFailed, "could not connect to \(target.host):\(target.port): \(error)")
+        }
+        let upgrade = channel.configureWebSocketClientPipeline(handshake: handshake, tls: tls, configuration: configuration.webSocket,
+                                                               logger: logger)
+        let timeout = configuration.handshakeTimeout
+        let timedOut = TimeoutFlag()
+        let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout / .nanoseconds(1)))) {
+            timedOut.fired.store(true, ordering: .relaxed)
+            channel.close(promise: nil)
+        }
+        do {
+            let webSocket = try await upgrade.get()
+            timer.cancel()
+            return webSocket
+        } catch {
+            timer.cancel()
+            if timedOut.fired.load(ordering: .relaxed) {
+                throw WebSocketClientError(.handshakeTimeout, "the handshake with \(target) did not finish within \(timeout)")
+            }
+            throw error
+        }
+    }
+}
+
+/// Set when the handshake timer closed the channel.
+private final class TimeoutFlag: Sendable {
+    let fired = Atomic<Bool>(false)
+}
