@@ -61,6 +61,9 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Why this side closed the TCP connection without the peer's Close (a keepalive or
     /// close timeout): the reason of the 1006 outcome.
     var localReason: String?
+    /// The opening handshake's facts, for the fast path's callbacks.
+    var handshake = WebSocket.Handshake(target: "/", requestFields: [:], responseFields: [:], subprotocol: nil, extensions: nil,
+                                        remoteAddress: nil, localAddress: nil)
     /// The message rate limit's bucket, when the configuration has one.
     var messageBucket: TokenBucket?
     /// The peer went over the message rate limit: nothing more is delivered.

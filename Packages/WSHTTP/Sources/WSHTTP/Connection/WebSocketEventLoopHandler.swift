@@ -61,6 +61,10 @@ extension WebSocket {
 
         init(_ handler: WebSocketHandler) { self.handler = handler }
 
+        /// The opening handshake's facts: target, fields, subprotocol, addresses, TLS (route on
+        /// the target, or tell connections apart by their remote address).
+        public var handshake: WebSocket.Handshake { handler.handshake }
+
         /// Sends a lent message (an echo), straight from its bytes.
         ///
         /// - Returns: whether it was queued; `false` once the close handshake has started.
