@@ -24,12 +24,14 @@ let package = Package(
         .library(name: "WSServer", targets: ["WSServer"]),
         .library(name: "WSClient", targets: ["WSClient"]),
         .executable(name: "framing-demo", targets: ["FramingDemo"]),
+        .executable(name: "websockets", targets: ["WebSocketsCommand"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
     ],
     targets: [
         // WSFraming: the sans-I/O protocol core.
@@ -178,7 +180,21 @@ let package = Package(
             path: "Sources/WebSockets",
             swiftSettings: swiftSettings
         ),
-        // Until the `websockets` command exists: encode and decode a message, print the bytes.
+        // The `websockets` command: `serve` (the demo page, an echo on every path) and `connect`.
+        .executableTarget(
+            name: "WebSocketsCommand",
+            dependencies: [
+                "WSServer", "WSClient", "WSLogging",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            path: "Sources/WebSocketsCommand",
+            swiftSettings: swiftSettings
+        ),
+        // Encode and decode a message, print the bytes: the protocol core alone.
         .executableTarget(
             name: "FramingDemo",
             dependencies: ["WSFraming"],

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the README's main command, `swift run ListenLoopExample`, on a free port and checks it
+# Runs the listen-loop example, `swift run ListenLoopExample`, on a free port and checks it
 # as a user would: its page over plain HTTP, and its /echo WebSocket with Python's websockets
 # client (Interop/python/ws_peer.py: text, binary, 1 MiB, fragments, ping, close). Needs
 # Scripts/interop-env.sh; stops the server by its PID.
@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 python=.build-interop/venv/bin/python3
 [ -x "$python" ] || { echo "example-smoke: no Python venv; run Scripts/interop-env.sh" >&2; exit 1; }
 output=$(mktemp)
-# The README's run command, on a free port (swift run replaces itself with the program).
+# The example, on a free port (swift run replaces itself with the program).
 timeout 600 swift run ListenLoopExample 0 >"$output" 2>&1 &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -f "$output"' EXIT

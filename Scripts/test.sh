@@ -56,8 +56,11 @@ demo=$(bounded 300 swift run framing-demo "Scripts/test.sh smoke test")
 printf '%s\n' "$demo"
 grep -q 'server receives: text("Scripts/test.sh smoke test")' <<<"$demo"
 
-step "the README's run command: the listen-loop example (Examples/ListenLoop), with Python's websockets client"
+step "the listen-loop example (Examples/ListenLoop), with Python's websockets client"
 Scripts/example-smoke.sh
+
+step "the README's main command: websockets serve and connect, with Python's websockets and openssl (Scripts/cli-smoke.sh)"
+bounded 900 Scripts/cli-smoke.sh
 
 for package in Packages/*/; do
     name=$(basename "$package")

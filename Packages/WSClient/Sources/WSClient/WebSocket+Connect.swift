@@ -93,6 +93,11 @@ extension WebSocket {
                 .connect(host: target.host, port: target.port).get()
         } catch ChannelError.connectTimeout {
             throw WebSocketClientError(.connectTimeout, "no TCP connection to \(target.host):\(target.port) within \(configuration.connectTimeout)")
+        } catch let error as NIOConnectionError {
+            // The first attempt's reason ("Connection refused"), or the name lookup's.
+            let cause = error.connectionErrors.first.map { "\($0.error)" }
+                ?? (error.dnsAError ?? error.dnsAAAAError).map { "no such host (\($0))" } ?? "\(error)"
+            throw WebSocketClientError(.connectFailed, "could not connect to \(target.host):\(target.port): \(cause)")
         } catch {
             throw WebSocketClientError(.connectFailed, "could not connect to \(target.host):\(target.port): \(error)")
         }

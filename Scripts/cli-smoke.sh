@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Runs the README's main command, `swift run websockets serve`, and the `websockets connect`
+# client, as a user would, against Python's websockets (Interop/python, the venv of
+# Scripts/interop-env.sh) and the openssl command:
+#   - serve: the demo page at /, 404 elsewhere, files of --root beside it; /echo with ws_peer's
+#     client script (text, binary, 1 MiB, fragments, ping, close 4000); /relay passing a move
+#     from one page to another and answering a ping to its sender; https and wss with
+#     --tls-cert/--tls-key; SIGTERM ends it with status 0.
+#   - connect: --echo against a Python server; lines typed, /ping and /close against serve;
+#     wss with --ca, and a refused certificate exiting 1 with the reason.
+# Every process is bounded in time and stopped by its PID.
+#
+#   Scripts/cli-smoke.sh
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+python=.build-interop/venv/bin/python3
+[ -x "$python" ] || { echo "cli-smoke: no Python venv; run Scripts/interop-env.sh" >&2; exit 1; }
+work=$(mktemp -d)
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+
+timeout 900 swift build --product websockets >"$work/build.log" 2>&1 || { tail -30 "$work/build.log" >&2; exit 1; }
+websockets="$(swift build --show-bin-path)/websockets"
+
+# Starts `websockets serve ARGS…` on a free port; sets $port and $serve_pid.
+start_serve() {
+    local out="$work/serve-$#.out"
+    # The README's main command (swift run replaces itself with the program: the PID is serve's).
+    timeout 300 swift run --skip-build websockets serve --port 0 "$@" >"$out" 2>"$work/serve.err" &
+    serve_pid=$!
+    pids+=("$serve_pid")
+    port=""
+    for _ in $(seq 300); do
+        port=$(grep -o '127.0.0.1:[0-9]*' "$out" | head -1 | cut -d: -f2 || true)
+        [ -n "$port" ] && return 0
+        sleep 0.1
+    done
+    echo "cli-smoke: websockets serve did not start:" >&2
+    cat "$out" "$work/serve.err" >&2
+    exit 1
+}
+
+fetch() { timeout 10 "$python" - "$@" <<'PY'
+import ssl, sys, urllib.request, urllib.error
+context = ssl.create_default_context(cafile=sys.argv[2]) if len(sys.argv) > 2 else None
+try:
+    with urllib.request.urlopen(sys.argv[1], timeout=5, context=context) as response:
+        print(response.status); print(response.headers.get("Content-Type")); print(response.read().decode())
+except urllib.error.HTTPError as error:
+    print(error.code)
+PY
+}
+
+mkdir -p "$work/root"
+echo 'body { color: red }' >"$work/root/style.css"
+start_serve --root "$work/root"
+
+page=$(fetch "http://127.0.0.1:$port/")
+grep -q '<svg' <<<"$page" || { echo "cli-smoke: / is not the demo page" >&2; exit 1; }
+grep -q 'text/html' <<<"$page"
+[ "$(fetch "http://127.0.0.1:$port/missing" | head -1)" = 404 ] || { echo "cli-smoke: /missing is not 404" >&2; exit 1; }
+fetch "http://127.0.0.1:$port/style.css" | grep -q 'text/css' || { echo "cli-smoke: --root's file is not served" >&2; exit 1; }
+[ "$(fetch "http://127.0.0.1:$port/%2e%2e/%2e%2e/etc/hostname" | head -1)" = 400 ] || { echo "cli-smoke: a path out of --root was not refused" >&2; exit 1; }
+echo "cli-smoke: the page, --root's files and 404 OK"
+
+result=$(timeout 60 "$python" Interop/python/ws_peer.py client --url "ws://127.0.0.1:$port/echo")
+grep -q '"close_code": 4000' <<<"$result" || { echo "cli-smoke: /echo: $result" >&2; exit 1; }
+echo "cli-smoke: /echo with Python's client OK"
+
+timeout 30 "$python" - "$port" <<'PY'
+import json, sys
+from websockets.sync.client import connect
+url = f"ws://127.0.0.1:{sys.argv[1]}/relay"
+with connect(url) as a, connect(url) as b:
+    a.send(json.dumps({"type": "ping", "t": 1}))
+    assert json.loads(a.recv(timeout=5)) == {"type": "ping", "t": 1}, "the ping came back changed"
+    a.send(json.dumps({"type": "move", "id": "circle", "x": 10, "y": 20}))
+    assert json.loads(b.recv(timeout=5)) == {"type": "move", "id": "circle", "x": 10, "y": 20}, "the move did not reach the other page"
+print("cli-smoke: /relay passed a move between two pages and answered a ping")
+PY
+
+interactive=$( (printf 'hello there\n/ping\n'; sleep 1; printf '/close 4000 bye\n') | timeout 20 "$websockets" connect "ws://127.0.0.1:$port/echo")
+grep -q '< hello there' <<<"$interactive" && grep -q 'pong after' <<<"$interactive" && grep -q 'closed: 4000' <<<"$interactive" \
+    || { echo "cli-smoke: connect, interactive: $interactive" >&2; exit 1; }
+echo "cli-smoke: connect typed lines, /ping and /close OK"
+
+kill -TERM "$serve_pid"
+status=0
+timeout 15 tail --pid="$serve_pid" -f /dev/null || { echo "cli-smoke: serve did not stop on SIGTERM" >&2; exit 1; }
+wait "$serve_pid" || status=$?
+[ "$status" = 0 ] || { echo "cli-smoke: serve exited $status on SIGTERM" >&2; exit 1; }
+echo "cli-smoke: SIGTERM stops serve with status 0"
+
+# connect --echo against a Python server that sends two messages and wants them back.
+timeout 30 "$python" - "$websockets" <<'PY'
+import asyncio, subprocess, sys
+from websockets.asyncio.server import serve
+
+async def main():
+    done = asyncio.get_running_loop().create_future()
+    async def handler(connection):
+        await connection.send("hi from python")
+        await connection.send(b"\x00\x01\x02")
+        got = [await connection.recv(), await connection.recv()]
+        await connection.close(1000, "done")
+        done.set_result(got)
+    async with serve(handler, "127.0.0.1", 0) as server:
+        port = server.sockets[0].getsockname()[1]
+        client = await asyncio.create_subprocess_exec(sys.argv[1], "connect", "--echo", f"ws://127.0.0.1:{port}/")
+        got = await asyncio.wait_for(done, 10)
+        status = await asyncio.wait_for(client.wait(), 10)
+    assert got == ["hi from python", b"\x00\x01\x02"], got
+    assert status == 0, f"connect --echo exited {status}"
+    print("cli-smoke: connect --echo sent back both messages and exited 0 on close")
+asyncio.run(main())
+PY
+
+# wss: serve with a certificate made here; connect with --ca, and without (refused).
+timeout 30 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$work/key.pem" \
+    -out "$work/cert.pem" -days 2 -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null
+start_serve --tls-cert "$work/cert.pem" --tls-key "$work/key.pem"
+fetch "https://localhost:$port/" "$work/cert.pem" | grep -q '<svg' || { echo "cli-smoke: the page over https failed" >&2; exit 1; }
+secure=$( (printf 'over tls\n'; sleep 1) | timeout 20 "$websockets" connect --ca "$work/cert.pem" "wss://localhost:$port/echo")
+grep -q '< over tls' <<<"$secure" || { echo "cli-smoke: connect over wss: $secure" >&2; exit 1; }
+set +e
+refused=$(timeout 20 "$websockets" connect "wss://localhost:$port/echo" </dev/null 2>&1)
+refused_status=$?
+set -e
+[ "$refused_status" = 1 ] && grep -q 'unknownCA' <<<"$refused" \
+    || { echo "cli-smoke: an unknown CA was not refused with status 1 and its reason: $refused_status $refused" >&2; exit 1; }
+echo "cli-smoke: https, wss with --ca, and a refused certificate (status 1: ${refused:0:90}…) OK"
+echo "cli-smoke: all OK"

@@ -1,0 +1,152 @@
+import ArgumentParser
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+import WSServer
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `websockets serve`: the demo page at `/`, the files of `--root` beside it, an echo of every
+/// message on every WebSocket path on the event-loop fast path, and `/relay` for the page.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the demo page and echo every WebSocket message.",
+        discussion: """
+            Open http://HOST:PORT/ in two browser windows and drag the shapes: the page talks to /relay, which \
+            passes every move to the other pages. Every other WebSocket path echoes each message back, on the \
+            event loop, at the library's full speed. Stop with Ctrl-C (SIGINT) or SIGTERM: clients get 1001.
+            """)
+
+    @Option(help: "The address to listen on (0.0.0.0 or :: for every interface).")
+    var host = "127.0.0.1"
+
+    @Option(help: "The port (0 for a free one; the address is printed).")
+    var port = 8080
+
+    @Option(help: "A folder whose files are served beside the page.")
+    var root: String?
+
+    @Option(name: .customLong("tls-cert"), help: "A PEM certificate chain: serve https and wss (with --tls-key).")
+    var tlsCertificate: String?
+
+    @Option(name: .customLong("tls-key"), help: "The PEM private key of --tls-cert.")
+    var tlsKey: String?
+
+    @Option(name: .customLong("max-message-size"), help: "The largest message and frame accepted, in bytes.")
+    var maxMessageSize = 16 << 20
+
+    @Option(name: .customLong("log-level"), help: "Log levels: info, or info,WSHTTP=debug (default: WS_LOG_LEVEL, else info).")
+    var logLevel: LogLevelOption?
+
+    func validate() throws {
+        guard (tlsCertificate == nil) == (tlsKey == nil) else {
+            throw ValidationError("--tls-cert and --tls-key go together")
+        }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
+        guard maxMessageSize >= 125 else { throw ValidationError("--max-message-size must be at least 125 bytes") }
+    }
+
+    func run() async throws {
+        LogLevelOption.bootstrap(logLevel)
+        let logger = Logger(label: "websockets.serve")
+        var tls: TLSServerContext?
+        if let tlsCertificate, let tlsKey {
+            do {
+                tls = try TLSServerContext(TLSServerConfiguration(certificateChain: .file(tlsCertificate), privateKey: .file(tlsKey)))
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        }
+        let files: StaticFiles?
+        do { files = try root.map { try StaticFiles(folder: $0) } } catch { throw ValidationError("--root: \(error)") }
+        var configuration = WebSocketServer.Configuration()
+        configuration.webSocket.framing.maxFrameSize = maxMessageSize
+        configuration.webSocket.framing.maxMessageSize = maxMessageSize
+        let relay = Relay()
+        let page = Array(DemoPage.html.utf8)
+        let handlers = WebSocketServerHandlers(
+            http: { request, _ in
+                if request.path == "/" || request.path?.hasPrefix("/?") == true {
+                    return (HTTPResponse(status: .ok, headerFields: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"]), page)
+                }
+                return files?.response(for: request)
+                    ?? (HTTPResponse(status: .notFound, headerFields: [.contentType: "text/plain; charset=utf-8"]), Array("not found\n".utf8))
+            },
+            consumer: .eventLoop({ ServeHandler(relay: relay) }),
+            upgraded: { webSocket in
+                guard Relay.isRelay(webSocket.handshake) else { return }
+                relay.add(webSocket)
+                _ = await webSocket.closed()
+                relay.remove(webSocket)
+            })
+        let server = WebSocketServer(host: host, port: port, configuration: configuration, tls: tls, logger: logger, handlers: handlers)
+        do {
+            try await server.start()
+        } catch {
+            throw ValidationError("cannot listen on \(host):\(port): \(error)")
+        }
+        let scheme = tls == nil ? "http" : "https"
+        let bound = server.localAddress?.port ?? port
+        let shownHost = host.contains(":") ? "[\(host)]" : host
+        // Written at once (standard output may be a pipe), for scripts that wait for the address.
+        let line = Array("listening on \(scheme)://\(shownHost):\(bound)/  (echo on any WebSocket path; Ctrl-C stops)\n".utf8)
+        _ = line.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
+        let group = ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+/// The fast path of `serve`: an echo, except on `/relay`, whose moves go to the other pages.
+final class ServeHandler: WebSocketEventLoopHandler {
+    private let relay: Relay
+    private var isRelay: Bool?
+
+    init(relay: Relay) { self.relay = relay }
+
+    func webSocket(_ webSocket: WebSocket.OnLoop, didReceive message: WebSocket.LentMessage) {
+        let relayed = isRelay ?? Relay.isRelay(webSocket.handshake)
+        isRelay = relayed
+        guard relayed, !Relay.isPing(message) else {
+            webSocket.send(message)
+            return
+        }
+        relay.broadcast(message.message, from: Relay.key(webSocket.handshake))
+    }
+}
+
+/// The pages connected to `/relay`, each keyed by its remote address.
+final class Relay: Sendable {
+    private let pages = Mutex<[String: WebSocket]>([:])
+
+    static func isRelay(_ handshake: WebSocket.Handshake) -> Bool {
+        handshake.target == "/relay" || handshake.target.hasPrefix("/relay?")
+    }
+
+    static func key(_ handshake: WebSocket.Handshake) -> String { "\(handshake.remoteAddress.map { "\($0)" } ?? "?")" }
+
+    /// A page's round-trip probe, `{"type":"ping",…}` (spaces allowed): answered to its sender only.
+    static func isPing(_ message: WebSocket.LentMessage) -> Bool {
+        guard message.kind == .text else { return false }
+        let pattern = #"{"type":"ping""#.utf8
+        return message.withUnsafeBytes { bytes in
+            bytes.lazy.filter { $0 != UInt8(ascii: " ") }.prefix(pattern.count).elementsEqual(pattern)
+        }
+    }
+
+    func add(_ webSocket: WebSocket) { pages.withLock { $0[Self.key(webSocket.handshake)] = webSocket } }
+    func remove(_ webSocket: WebSocket) { pages.withLock { $0[Self.key(webSocket.handshake)] = nil } }
+
+    /// Sends `message` to every page but its sender's.
+    func broadcast(_ message: WebSocketMessage, from sender: String) {
+        let others = pages.withLock { $0.filter { $0.key != sender }.map(\.value) }
+        for page in others {
+            Task { _ = await page.sendGuarded(message) }
+        }
+    }
+}
