@@ -126,7 +126,7 @@ let package = Package(
         .target(
             name: "WSServer",
             dependencies: [
-                "WSHTTP",
+                "WSHTTP", "WSTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -28,6 +28,7 @@ let package = Package(
             name: "WSServer",
             dependencies: [
                 .product(name: "WSHTTP", package: "WSHTTP"),
+                .product(name: "WSTLS", package: "WSHTTP"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -60,3 +60,4 @@ struct StaticFilesTests {
         #expect(error?.message.contains("/no/such/folder") == true)
     }
 }
+
