@@ -38,6 +38,13 @@ public final class WebSocketServer: Service, Sendable {
     private let connectionRate: ClientRateLimiter?
     private let listener = Mutex<(any Channel)?>(nil)
     private let stopped: EventLoopPromise<Void>
+    private let errorContinuation: AsyncStream<ConnectionError>.Continuation
+
+    /// What went wrong on connections, as it happens (the seed's `.out` channel), besides the
+    /// log: TLS failures, socket errors, WebSockets that ended badly (any outcome but a clean
+    /// 1000 or 1001). (A request that is not HTTP gets its 400 and a log line.) Keeps the newest 1,000 unread; ends when the server has shut down.
+    /// Read it from one task.
+    public let errors: AsyncStream<ConnectionError>
 
     /// A server, not yet listening: ``run()`` or ``start()`` binds it.
     ///
@@ -59,6 +66,7 @@ public final class WebSocketServer: Service, Sendable {
         self.handlers = handlers
         stopped = group.any().makePromise(of: Void.self)
         connectionRate = configuration.connectionRateLimit.map { ClientRateLimiter($0) }
+        (errors, errorContinuation) = AsyncStream.makeStream(of: ConnectionError.self, bufferingPolicy: .bufferingNewest(1000))
     }
 
     /// The address the server listens on, once started.
@@ -123,6 +131,7 @@ public final class WebSocketServer: Service, Sendable {
             }
         }
         for leftover in registry.openChannels { try? await leftover.close() }
+        errorContinuation.finish()
         stopped.succeed()
     }
 
@@ -148,9 +157,19 @@ public final class WebSocketServer: Service, Sendable {
             _ = registry.remove(id)
             if connection.holdsSlot.exchange(false, ordering: .relaxed) { registry.releaseSlot() }
         }
+        let continuation = errorContinuation
         return channel.configureWebSocketServerPipeline(
             tls: tls, configuration: configuration.webSocket, maxRequestBodySize: configuration.maxRequestBodySize,
-            logger: logger, handlers: gatekept(id: id, connection: connection, client: channel.remoteAddress?.ipAddress ?? "?"))
+            logger: logger, handlers: gatekept(id: id, connection: connection, client: channel.remoteAddress?.ipAddress ?? "?")
+        ).flatMapThrowing {
+            // Right behind TLS (or first): it sees TLS and socket errors, before and after the upgrade.
+            let tap = ErrorTap { continuation.yield($0) }
+            if let tlsHandler = try? channel.pipeline.syncOperations.handler(type: TLSHandler.self) {
+                try channel.pipeline.syncOperations.addHandler(tap, position: .after(tlsHandler))
+            } else {
+                try channel.pipeline.syncOperations.addHandler(tap, position: .first)
+            }
+        }
     }
 
     /// The user's handlers behind the origin check, the connection limit and the subprotocol list.
@@ -188,8 +207,15 @@ public final class WebSocketServer: Service, Sendable {
                 return .accept(subprotocol: upgrade.subprotocol(choosingFrom: configuration.subprotocols), headerFields: headerFields)
             }
         }
+        let continuation = errorContinuation
         gatekept.upgraded = { webSocket in
             registry.upgraded(id, webSocket)
+            Task {
+                let outcome = await webSocket.closed()
+                guard !outcome.wasClean || (outcome.code != .normalClosure && outcome.code != .goingAway) else { return }
+                continuation.yield(.init(kind: .webSocket, remoteAddress: webSocket.handshake.remoteAddress,
+                                         message: "the WebSocket ended with \(outcome)", outcome: outcome, error: nil))
+            }
             await user.upgraded(webSocket)
         }
         return gatekept

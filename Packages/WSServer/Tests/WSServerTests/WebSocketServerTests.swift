@@ -155,6 +155,30 @@ struct WebSocketServerTests {
         await server.shutdown()
     }
 
+    @Test("errors: a TLS failure and a WebSocket that ended with a protocol violation reach the stream")
+    func errors() async throws {
+        let folder = try makeSelfSignedCertificate()
+        let tls = try TLSServerContext(TLSServerConfiguration(certificateChain: .file(folder + "/cert.pem"), privateKey: .file(folder + "/key.pem")))
+        let secure = try await startServer(tls: tls)
+        _ = try await rawExchange(port: secure.boundPort, Array("GET / HTTP/1.1\r\n\r\n".utf8))
+        var iterator = secure.errors.makeAsyncIterator()
+        let tlsError = await iterator.next()
+        #expect(tlsError?.kind == .tls)
+        #expect((tlsError?.error as? TLSError)?.kind == .notTLS)
+        await secure.shutdown()
+        #expect(await iterator.next() == nil) // the stream ends with the server
+
+        let plain = try await startServer()
+        let client = try await connect(plain)
+        // A frame from a client without a mask: the server closes with 1002.
+        try await client.channel.writeAndFlush(ByteBuffer(bytes: [0x81, 0x02, 0x68, 0x69])).get()
+        var plainErrors = plain.errors.makeAsyncIterator()
+        let violation = await plainErrors.next()
+        #expect(violation?.kind == .webSocket)
+        #expect(violation?.outcome?.code == .protocolError)
+        await plain.shutdown()
+    }
+
     @Test("shutdown sends every client 1001, stops accepting and leaves no connection")
     func shutdown() async throws {
         let seen = LockedValue<Int>()
