@@ -62,6 +62,10 @@ Scripts/example-smoke.sh
 step "the README's main command: websockets serve and connect, with Python's websockets and openssl (Scripts/cli-smoke.sh)"
 bounded 900 Scripts/cli-smoke.sh
 
+step "interop with node's ws, both ways (Scripts/node-interop.sh)"
+ensure_apt node-ws
+bounded 300 Scripts/node-interop.sh
+
 step "the demo page in headless Chromium: it connects back, relays moves both ways (Scripts/browser-smoke.sh)"
 ensure_apt chromium
 bounded 600 Scripts/browser-smoke.sh

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Interop with node's `ws` (Debian's node-ws), both ways, through the `websockets` command:
+#   - node's client against `websockets serve`'s echo: text, binary, 1 MiB, a message in
+#     fragments, a ping answered with its payload, a close with 4000 "bye" echoed;
+#   - `websockets connect --echo` against node's server: text, binary and 1 MiB sent back,
+#     then node closes with 1000 and the client exits 0.
+# node offers permessage-deflate; until WSDeflate lands the server declines it (no extension in
+# the 101), which node accepts. Every process is bounded in time and stopped by its PID.
+#
+#   Scripts/node-interop.sh
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+command -v node >/dev/null || { echo "node-interop: no node (apt-get install node-ws brings nodejs)" >&2; exit 1; }
+export NODE_PATH=/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}
+node -e "require('ws')" 2>/dev/null || { echo "node-interop: node cannot load ws (apt-get install node-ws)" >&2; exit 1; }
+work=$(mktemp -d)
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+
+timeout 900 swift build --product websockets >"$work/build.log" 2>&1 || { tail -30 "$work/build.log" >&2; exit 1; }
+timeout 300 swift run --skip-build websockets serve --port 0 >"$work/serve.out" 2>"$work/serve.err" &
+pids+=($!)
+port=""
+for _ in $(seq 300); do
+    port=$(grep -o '127.0.0.1:[0-9]*' "$work/serve.out" | head -1 | cut -d: -f2 || true)
+    [ -n "$port" ] && break
+    sleep 0.1
+done
+[ -n "$port" ] || { echo "node-interop: websockets serve did not start" >&2; cat "$work/serve.err" >&2; exit 1; }
+
+timeout 60 node - "$port" <<'JS'
+const WebSocket = require("ws");
+const port = process.argv[2];
+const fail = (why) => { console.error(`node-interop: node client: ${why}`); process.exit(1); };
+setTimeout(() => fail("timed out"), 30000).unref();
+const ws = new WebSocket(`ws://127.0.0.1:${port}/echo`);
+const big = Buffer.alloc(1 << 20, 7);
+const expected = [["text", "hello from node ✓"], ["binary", Buffer.from([0, 1, 2, 255])], ["binary", big], ["text", "fragmented message"]];
+const received = [];
+ws.on("open", () => {
+  if (ws.extensions && Object.keys(ws.extensions).length) fail(`unexpected extensions ${JSON.stringify(ws.extensions)}`);
+  ws.send(expected[0][1]);
+  ws.send(expected[1][1]);
+  ws.send(big);
+  ws.send("fragmented ", { fin: false });
+  ws.send("message", { fin: true });
+  ws.ping(Buffer.from("are you there"));
+});
+ws.on("pong", (data) => { if (data.toString() !== "are you there") fail(`pong payload ${data}`); received.push("pong"); });
+ws.on("message", (data, isBinary) => {
+  received.push([isBinary ? "binary" : "text", isBinary ? data : data.toString()]);
+  if (received.filter((r) => r !== "pong").length === expected.length) ws.close(4000, "bye");
+});
+ws.on("close", (code, reason) => {
+  const messages = received.filter((r) => r !== "pong");
+  messages.forEach(([kind, data], i) => {
+    if (kind !== expected[i][0] || !(kind === "text" ? data === expected[i][1] : Buffer.compare(data, expected[i][1]) === 0))
+      fail(`message ${i} came back as ${kind} of ${data.length} bytes`);
+  });
+  if (!received.includes("pong")) fail("no pong");
+  if (code !== 4000) fail(`close code ${code} ${reason}`);
+  console.log(`node-interop: node's client: ${messages.length} messages echoed (text, binary, 1 MiB, fragments), ping answered, close ${code}`);
+  process.exit(0);
+});
+ws.on("error", (error) => fail(error.message));
+JS
+
+timeout 60 node - "$(swift build --show-bin-path)/websockets" <<'JS'
+const { WebSocketServer } = require("ws");
+const { spawn } = require("child_process");
+const fail = (why) => { console.error(`node-interop: node server: ${why}`); process.exit(1); };
+setTimeout(() => fail("timed out"), 30000).unref();
+const big = Buffer.alloc(1 << 20, 9);
+const sent = [["text", "hi from node"], ["binary", Buffer.from([3, 2, 1])], ["binary", big]];
+const server = new WebSocketServer({ host: "127.0.0.1", port: 0 }, () => {
+  const client = spawn(process.argv[2], ["connect", "--echo", `ws://127.0.0.1:${server.address().port}/`], { stdio: ["ignore", "inherit", "inherit"] });
+  client.on("exit", (status) => {
+    if (status !== 0) fail(`websockets connect --echo exited ${status}`);
+    console.log("node-interop: websockets connect --echo sent back text, binary and 1 MiB to node's server and exited 0");
+    process.exit(0);
+  });
+});
+server.on("connection", (ws) => {
+  const back = [];
+  ws.on("message", (data, isBinary) => {
+    back.push([isBinary ? "binary" : "text", isBinary ? data : data.toString()]);
+    if (back.length < sent.length) return;
+    back.forEach(([kind, data], i) => {
+      if (kind !== sent[i][0] || !(kind === "text" ? data === sent[i][1] : Buffer.compare(data, sent[i][1]) === 0)) fail(`echo ${i} differs`);
+    });
+    ws.close(1000, "done");
+  });
+  for (const [kind, data] of sent) ws.send(data, { binary: kind === "binary" });
+});
+JS
+echo "node-interop: all OK"
