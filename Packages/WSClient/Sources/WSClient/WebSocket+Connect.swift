@@ -2,6 +2,11 @@ public import Logging
 import NIOCore
 import NIOPosix
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 public import WSHTTP
 
 /// What a client connects with: headers, subprotocols, timeouts, TLS and the connection's own
@@ -22,11 +27,26 @@ public struct WebSocketClientConfiguration: Sendable {
     public var tls: TLSClientConfiguration
     /// The live connection's limits and timeouts (message size, auto-ping, close timeout, …).
     public var webSocket: WebSocket.Configuration
+    /// Which HTTP proxy to tunnel through. Default: the environment's (`https_proxy` for wss,
+    /// `http_proxy` for ws, unless `no_proxy` names the host).
+    public var proxy: ProxyChoice
+
+    /// Which HTTP proxy a client goes through.
+    public enum ProxyChoice: Sendable, Hashable {
+        /// The environment's `http_proxy`, `https_proxy` and `no_proxy` (either case).
+        case environment
+        /// No proxy, whatever the environment says.
+        case direct
+        /// This proxy, for every URL.
+        case proxy(HTTPProxy)
+    }
 
     /// The defaults named on each property.
     public init(headerFields: HTTPFields = [:], origin: String? = nil, subprotocols: [String] = [],
                 connectTimeout: Duration = .seconds(10), handshakeTimeout: Duration = .seconds(10),
-                tls: TLSClientConfiguration = TLSClientConfiguration(), webSocket: WebSocket.Configuration = .default) {
+                tls: TLSClientConfiguration = TLSClientConfiguration(), webSocket: WebSocket.Configuration = .default,
+                proxy: ProxyChoice = .environment) {
+        self.proxy = proxy
         self.headerFields = headerFields
         self.origin = origin
         self.subprotocols = subprotocols
@@ -85,24 +105,28 @@ extension WebSocket {
         let handshake = WebSocketClientHandshake(
             target: target.target, host: target.host, port: target.port, secure: target.secure, origin: configuration.origin,
             subprotocols: configuration.subprotocols, headerFields: configuration.headerFields)
+        let proxy: HTTPProxy? = switch configuration.proxy {
+        case .environment: HTTPProxy.fromEnvironment(for: target, environment: ProcessEnvironment.variables())
+        case .direct: nil
+        case .proxy(let proxy): proxy
+        }
+        let (peerHost, peerPort) = proxy.map { ($0.host, $0.port) } ?? (target.host, target.port)
         let channel: any Channel
         do {
             channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connectTimeout(.nanoseconds(Int64(configuration.connectTimeout / .nanoseconds(1))))
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .connect(host: target.host, port: target.port).get()
+                .connect(host: peerHost, port: peerPort).get()
         } catch ChannelError.connectTimeout {
-            throw WebSocketClientError(.connectTimeout, "no TCP connection to \(target.host):\(target.port) within \(configuration.connectTimeout)")
+            throw WebSocketClientError(.connectTimeout, "no TCP connection to \(peerHost):\(peerPort) within \(configuration.connectTimeout)")
         } catch let error as NIOConnectionError {
             // The first attempt's reason ("Connection refused"), or the name lookup's.
             let cause = error.connectionErrors.first.map { "\($0.error)" }
                 ?? (error.dnsAError ?? error.dnsAAAAError).map { "no such host (\($0))" } ?? "\(error)"
-            throw WebSocketClientError(.connectFailed, "could not connect to \(target.host):\(target.port): \(cause)")
+            throw WebSocketClientError(.connectFailed, "could not connect to \(peerHost):\(peerPort)\(proxy == nil ? "" : " (the proxy)"): \(cause)")
         } catch {
-            throw WebSocketClientError(.connectFailed, "could not connect to \(target.host):\(target.port): \(error)")
+            throw WebSocketClientError(.connectFailed, "could not connect to \(peerHost):\(peerPort)\(proxy == nil ? "" : " (the proxy)"): \(error)")
         }
-        let upgrade = channel.configureWebSocketClientPipeline(handshake: handshake, tls: tls, configuration: configuration.webSocket,
-                                                               logger: logger)
         let timeout = configuration.handshakeTimeout
         let timedOut = TimeoutFlag()
         let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout / .nanoseconds(1)))) {
@@ -110,6 +134,15 @@ extension WebSocket {
             channel.close(promise: nil)
         }
         do {
+            if let proxy {
+                let tunnel = channel.eventLoop.makePromise(of: Void.self)
+                try await channel.eventLoop.submit {
+                    try channel.pipeline.syncOperations.addHandler(ProxyConnectHandler(target: target, proxy: proxy, promise: tunnel))
+                }.get()
+                try await tunnel.futureResult.get()
+            }
+            let upgrade = channel.configureWebSocketClientPipeline(handshake: handshake, tls: tls, configuration: configuration.webSocket,
+                                                                   logger: logger)
             let webSocket = try await upgrade.get()
             timer.cancel()
             return webSocket
@@ -126,4 +159,20 @@ extension WebSocket {
 /// Set when the handshake timer closed the channel.
 private final class TimeoutFlag: Sendable {
     let fired = Atomic<Bool>(false)
+}
+
+/// The process's environment variables.
+enum ProcessEnvironment {
+    static func variables() -> [String: String] {
+        var variables: [String: String] = [:]
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                variables[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            pointer += 1
+        }
+        return variables
+    }
 }

@@ -14,6 +14,8 @@ public struct WebSocketClientError: Error, Sendable, Hashable, CustomStringConve
         public static let connectFailed = Code("connectFailed")
         /// The TCP connection was not made within `connectTimeout`.
         public static let connectTimeout = Code("connectTimeout")
+        /// The HTTP proxy refused the tunnel (its status line says why) or broke off.
+        public static let proxyFailed = Code("proxyFailed")
         /// The TLS and WebSocket handshakes did not finish within `handshakeTimeout`.
         public static let handshakeTimeout = Code("handshakeTimeout")
     }

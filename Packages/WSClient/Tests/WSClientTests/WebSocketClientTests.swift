@@ -160,8 +160,16 @@ struct EchoServer {
     func stop() async { try? await channel.close() }
 }
 
-/// A self-signed certificate for localhost and 127.0.0.1, made by the openssl command.
+/// The folder of a self-signed certificate for localhost and 127.0.0.1 (`cert.pem`,
+/// `key.pem`), made once per test process by the openssl command.
 func makeSelfSignedCertificate() throws -> String {
+    guard let folder = selfSignedFolder else { throw CocoaError(.fileWriteUnknown) }
+    return folder
+}
+
+private let selfSignedFolder: String? = try? makeSelfSignedCertificateOnce()
+
+private func makeSelfSignedCertificateOnce() throws -> String {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("wsclient-tls-\(getpid())").path
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     let process = Process()

@@ -267,8 +267,16 @@ final class LockedValue<Value: Sendable>: Sendable {
     var value: Value? { stored.withLock { $0 } }
 }
 
-/// A self-signed certificate for 127.0.0.1 and localhost, made by the openssl command.
+/// The folder of a self-signed certificate for 127.0.0.1 and localhost (`cert.pem`,
+/// `key.pem`), made once per test process by the openssl command (tests run in parallel).
 func makeSelfSignedCertificate() throws -> String {
+    guard let folder = selfSignedFolder else { throw CocoaError(.fileWriteUnknown) }
+    return folder
+}
+
+private let selfSignedFolder: String? = try? makeSelfSignedCertificateOnce()
+
+private func makeSelfSignedCertificateOnce() throws -> String {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("wsserver-tls-\(getpid())").path
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     let process = Process()
