@@ -201,18 +201,5 @@ let package = Package(
             path: "Sources/FramingDemo",
             swiftSettings: swiftSettings
         ),
-        // A listen loop of the user's own that upgrades with WSHTTP (Docs and WSHTTP's README).
-        .executableTarget(
-            name: "ListenLoopExample",
-            dependencies: [
-                "WSHTTP",
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "Examples/ListenLoop",
-            swiftSettings: swiftSettings
-        ),
     ]
 )

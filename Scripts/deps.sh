@@ -4,7 +4,7 @@
 # through pkg-config). Idempotent: nothing is installed when all are present. Needs root or
 # sudo for apt-get; never reads standard input.
 #
-#   Scripts/deps.sh && swift run ListenLoopExample 8080
+#   Scripts/deps.sh && swift run websockets serve
 set -euo pipefail
 
 packages=(libssl-dev pkg-config)

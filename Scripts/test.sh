@@ -58,8 +58,8 @@ demo=$(bounded 300 swift run framing-demo "Scripts/test.sh smoke test")
 printf '%s\n' "$demo"
 grep -q 'server receives: text("Scripts/test.sh smoke test")' <<<"$demo"
 
-step "the listen-loop example (Examples/ListenLoop), with Python's websockets client"
-Scripts/example-smoke.sh
+step "the examples (Examples/), each run as a user would (Scripts/examples-smoke.sh)"
+bounded 1500 Scripts/examples-smoke.sh
 
 step "the README's main command: websockets serve and connect, with Python's websockets and openssl (Scripts/cli-smoke.sh)"
 bounded 900 Scripts/cli-smoke.sh

@@ -2,7 +2,7 @@
 // each into an HTTP/1.1 server that upgrades WebSockets. Plain requests get a page; upgrades
 // on /echo are accepted and echoed; other upgrades are refused with 404 before the 101.
 //
-//     swift run ListenLoopExample [port]        (default 8080; 0 picks a free port)
+//     swift run --package-path Examples ListenLoop [port]        (default 8080; 0 picks a free port)
 import Foundation
 import HTTPTypes
 import Logging

@@ -1,0 +1,56 @@
+// swift-tools-version:6.1
+// The seed's examples, done in Swift: a leaf package on the root package (by path), built in
+// CI. Run one with `swift run --package-path Examples NAME`:
+//
+//     MinimalServer      HTTP and a WebSocket echo on one port, with an origin check
+//     CountingTogether   a server and a client in one process count to ten, logged with wslog
+//     BrowserChat        a chat page; every message goes to every open page
+//     ListenLoop         a listen loop of your own, upgraded by WSHTTP
+//     CodecOnly          WSFraming alone, on bytes read from a file
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),  // as user code would be written: no stricter import rules
+]
+
+let package = Package(
+    name: "Examples",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        // The root package, by name: its identity is its folder's name, which a clone may change.
+        .package(name: "WebSockets", path: ".."),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "MinimalServer",
+            dependencies: [.product(name: "WSServer", package: "WebSockets")],
+            path: "MinimalServer", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "CountingTogether",
+            dependencies: [
+                .product(name: "WSServer", package: "WebSockets"), .product(name: "WSClient", package: "WebSockets"),
+                .product(name: "WSLogging", package: "WebSockets"), .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "CountingTogether", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "BrowserChat",
+            dependencies: [.product(name: "WSServer", package: "WebSockets")],
+            path: "BrowserChat", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "ListenLoop",
+            dependencies: [
+                .product(name: "WSHTTP", package: "WebSockets"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            path: "ListenLoop", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "CodecOnly",
+            dependencies: [.product(name: "WSFraming", package: "WebSockets")],
+            path: "CodecOnly", swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Builds the Examples package and runs each example as a user would (Python's websockets from
+# the venv of Scripts/interop-env.sh plays the browser): MinimalServer's echo and its origin
+# check (403 for another origin), CountingTogether counting to ten, BrowserChat passing a
+# message to every member, ListenLoop's page and echo (ws_peer's client script), CodecOnly
+# writing frames to a file and decoding them. Every server is bounded and stopped by its PID.
+#
+#   Scripts/examples-smoke.sh
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+python="$PWD/.build-interop/venv/bin/python3"
+[ -x "$python" ] || { echo "examples-smoke: no Python venv; run Scripts/interop-env.sh" >&2; exit 1; }
+work=$(mktemp -d)
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+
+timeout 1200 swift build --package-path Examples >"$work/build.log" 2>&1 || { tail -30 "$work/build.log" >&2; exit 1; }
+bin=$(swift build --package-path Examples --show-bin-path)
+
+# Starts example NAME on a free port; sets $port.
+start() {
+    timeout 120 "$bin/$1" 0 >"$work/$1.out" 2>"$work/$1.err" &
+    pids+=($!)
+    port=""
+    for _ in $(seq 300); do
+        port=$(grep -o '127.0.0.1:[0-9]*' "$work/$1.out" | head -1 | cut -d: -f2 || true)
+        [ -n "$port" ] && return 0
+        sleep 0.1
+    done
+    echo "examples-smoke: $1 did not start:" >&2
+    cat "$work/$1.out" "$work/$1.err" >&2
+    exit 1
+}
+
+start MinimalServer
+timeout 30 "$python" - "$port" <<'PY'
+import sys
+from websockets.sync.client import connect
+from websockets.exceptions import InvalidStatus
+port = sys.argv[1]
+with connect(f"ws://127.0.0.1:{port}/echo", origin=f"http://127.0.0.1:{port}") as ws:
+    ws.send("same origin"); assert ws.recv(timeout=5) == "same origin"
+try:
+    connect(f"ws://127.0.0.1:{port}/echo", origin="http://evil.example")
+    raise SystemExit("examples-smoke: MinimalServer let another origin in")
+except InvalidStatus as error:
+    assert error.response.status_code == 403, error.response.status_code
+print("examples-smoke: MinimalServer echoes its own origin and refuses another with 403")
+PY
+
+counting=$(timeout 60 "$bin/CountingTogether" 2>&1)
+grep -q 'counted to ten together' <<<"$counting" || { echo "examples-smoke: CountingTogether: $counting" >&2; exit 1; }
+[ "$(grep -c 'wslog: ' <<<"$counting")" -ge 10 ] || { echo "examples-smoke: CountingTogether logged too little" >&2; exit 1; }
+echo "examples-smoke: CountingTogether counted to ten, logged with wslog"
+
+start BrowserChat
+timeout 30 "$python" - "$port" <<'PY'
+import sys
+from websockets.sync.client import connect
+url = f"ws://127.0.0.1:{sys.argv[1]}/chat"
+with connect(url) as ada, connect(url) as bob:
+    ada.send("ada: hello, room")
+    assert bob.recv(timeout=5) == "ada: hello, room"
+    assert ada.recv(timeout=5) == "ada: hello, room"
+print("examples-smoke: BrowserChat passed a message to every member")
+PY
+
+start ListenLoop
+page=$(timeout 10 "$python" -c "import urllib.request, sys; print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())" "http://127.0.0.1:$port/")
+grep -q "new WebSocket" <<<"$page" || { echo "examples-smoke: ListenLoop's page is not there" >&2; exit 1; }
+result=$(timeout 60 "$python" Interop/python/ws_peer.py client --url "ws://127.0.0.1:$port/echo")
+grep -q '"close_code": 4000' <<<"$result" || { echo "examples-smoke: ListenLoop: $result" >&2; exit 1; }
+echo "examples-smoke: ListenLoop serves its page and echoes ws_peer's script"
+
+"$bin/CodecOnly" write "$work/frames.bin" "Hello" "again" >/dev/null
+decoded=$("$bin/CodecOnly" read "$work/frames.bin")
+grep -q 'event: text("again")' <<<"$decoded" && grep -q 'outcome: 1000 done (clean)' <<<"$decoded" \
+    || { echo "examples-smoke: CodecOnly: $decoded" >&2; exit 1; }
+echo "examples-smoke: CodecOnly wrote client frames to a file and decoded them as a server"
+echo "examples-smoke: all OK"
