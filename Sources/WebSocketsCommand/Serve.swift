@@ -80,7 +80,7 @@ struct Serve: AsyncParsableCommand {
             },
             consumer: .eventLoop({ ServeHandler(relay: relay) }),
             upgraded: { webSocket in
-                guard Relay.isRelay(webSocket.handshake) else { return }
+                guard Relay.isRelay(webSocket.handshake.target) else { return }
                 relay.add(webSocket)
                 _ = await webSocket.closed()
                 relay.remove(webSocket)
@@ -110,13 +110,13 @@ final class ServeHandler: WebSocketEventLoopHandler {
     init(relay: Relay) { self.relay = relay }
 
     func webSocket(_ webSocket: WebSocket.OnLoop, didReceive message: WebSocket.LentMessage) {
-        let relayed = isRelay ?? Relay.isRelay(webSocket.handshake)
+        let relayed = isRelay ?? Relay.isRelay(webSocket.target)
         isRelay = relayed
         guard relayed, !Relay.isPing(message) else {
             webSocket.send(message)
             return
         }
-        relay.broadcast(message.message, from: Relay.key(webSocket.handshake))
+        relay.broadcast(message.message, from: Relay.key(webSocket.remoteAddress))
     }
 }
 
@@ -124,11 +124,11 @@ final class ServeHandler: WebSocketEventLoopHandler {
 final class Relay: Sendable {
     private let pages = Mutex<[String: WebSocket]>([:])
 
-    static func isRelay(_ handshake: WebSocket.Handshake) -> Bool {
-        handshake.target == "/relay" || handshake.target.hasPrefix("/relay?")
+    static func isRelay(_ target: String) -> Bool {
+        target == "/relay" || target.hasPrefix("/relay?")
     }
 
-    static func key(_ handshake: WebSocket.Handshake) -> String { "\(handshake.remoteAddress.map { "\($0)" } ?? "?")" }
+    static func key(_ remoteAddress: SocketAddress?) -> String { "\(remoteAddress.map { "\($0)" } ?? "?")" }
 
     /// A page's round-trip probe, `{"type":"ping",…}` (spaces allowed): answered to its sender only.
     static func isPing(_ message: WebSocket.LentMessage) -> Bool {
@@ -139,8 +139,8 @@ final class Relay: Sendable {
         }
     }
 
-    func add(_ webSocket: WebSocket) { pages.withLock { $0[Self.key(webSocket.handshake)] = webSocket } }
-    func remove(_ webSocket: WebSocket) { pages.withLock { $0[Self.key(webSocket.handshake)] = nil } }
+    func add(_ webSocket: WebSocket) { pages.withLock { $0[Self.key(webSocket.handshake.remoteAddress)] = webSocket } }
+    func remove(_ webSocket: WebSocket) { pages.withLock { $0[Self.key(webSocket.handshake.remoteAddress)] = nil } }
 
     /// Sends `message` to every page but its sender's.
     func broadcast(_ message: WebSocketMessage, from sender: String) {

@@ -1,14 +1,15 @@
 import NIOCore
 import Synchronization
-import WSHTTP
 
-/// The server's connections: every accepted channel until it closes, and the WebSockets among
-/// them, with the slots that cap them. One lock; every count is exact under churn.
+/// The server's connections: every accepted channel until it closes, which of them are
+/// WebSockets, and the slots that cap them. One lock; every count is exact under churn. Only
+/// channels are kept (a `WebSocket` would keep its handshake's header fields alive: memory
+/// that every idle connection would pay).
 final class ConnectionRegistry: Sendable {
     private struct State {
         var nextID = 0
         var channels: [Int: any Channel] = [:]
-        var webSockets: [Int: WebSocket] = [:]
+        var webSockets: Set<Int> = []
         /// Upgrades accepted and not yet closed (a slot is taken before the 101).
         var slots = 0
         var accepting = true
@@ -39,27 +40,28 @@ final class ConnectionRegistry: Sendable {
         state.withLock { $0.slots -= 1 }
     }
 
-    func upgraded(_ id: Int, _ webSocket: WebSocket) {
-        state.withLock { $0.webSockets[id] = webSocket }
+    func upgraded(_ id: Int) {
+        state.withLock { _ = $0.webSockets.insert(id) }
     }
 
     /// Forgets connection `id`; returns whether it was a WebSocket.
     func remove(_ id: Int) -> Bool {
         state.withLock { state in
             state.channels[id] = nil
-            return state.webSockets.removeValue(forKey: id) != nil
+            return state.webSockets.remove(id) != nil
         }
     }
 
     var connectionCount: Int { state.withLock { $0.channels.count } }
     var webSocketCount: Int { state.withLock { $0.webSockets.count } }
 
-    /// Stops accepting, and returns the WebSockets and the other channels open now.
-    func stopAccepting() -> (webSockets: [WebSocket], others: [any Channel]) {
+    /// Stops accepting, and returns the WebSocket channels and the other channels open now.
+    func stopAccepting() -> (webSockets: [any Channel], others: [any Channel]) {
         state.withLock { state in
             state.accepting = false
-            let others = state.channels.filter { state.webSockets[$0.key] == nil }.map(\.value)
-            return (Array(state.webSockets.values), others)
+            let webSockets = state.channels.filter { state.webSockets.contains($0.key) }.map(\.value)
+            let others = state.channels.filter { !state.webSockets.contains($0.key) }.map(\.value)
+            return (webSockets, others)
         }
     }
 

@@ -125,10 +125,12 @@ public final class WebSocketServer: Service, Sendable {
         logger.info("shutting down", metadata: ["webSockets": "\(webSockets.count)", "other": "\(others.count)"])
         for other in others { other.close(promise: nil) }
         let timeout = configuration.shutdownTimeout
-        await withTaskGroup(of: Void.self) { group in
-            for webSocket in webSockets {
-                group.addTask { _ = await webSocket.close(code: .goingAway, reason: "server shutting down", timeout: timeout) }
-            }
+        // Each connection sends its 1001 and closes TCP when the answer comes, or after `timeout`.
+        let request = WebSocket.CloseRequest(code: .goingAway, reason: "server shutting down", timeout: timeout)
+        for channel in webSockets { channel.triggerUserOutboundEvent(request, promise: nil) }
+        let deadline = ContinuousClock.now + timeout + .seconds(1)
+        for channel in webSockets {
+            while channel.isActive, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
         }
         for leftover in registry.openChannels { try? await leftover.close() }
         errorContinuation.finish()
@@ -152,6 +154,7 @@ public final class WebSocketServer: Service, Sendable {
             guard !connection.upgraded.load(ordering: .relaxed) else { return }
             channel.close(promise: nil)
         }
+        connection.handshakeTimer.withLock { $0 = timer }
         channel.closeFuture.whenComplete { [registry] _ in
             timer.cancel()
             _ = registry.remove(id)
@@ -203,18 +206,21 @@ public final class WebSocketServer: Service, Sendable {
                 return decision
             case .accept(let subprotocol, let headerFields):
                 connection.upgraded.store(true, ordering: .relaxed)
+                // Its memory goes now, not when it would have fired.
+                connection.handshakeTimer.withLock { $0?.cancel(); $0 = nil }
                 guard subprotocol == nil, !configuration.subprotocols.isEmpty else { return decision }
                 return .accept(subprotocol: upgrade.subprotocol(choosingFrom: configuration.subprotocols), headerFields: headerFields)
             }
         }
         let continuation = errorContinuation
         gatekept.upgraded = { webSocket in
-            registry.upgraded(id, webSocket)
-            Task {
-                let outcome = await webSocket.closed()
+            registry.upgraded(id)
+            // A callback that keeps nothing of the WebSocket: an idle connection costs less.
+            let remote = webSocket.handshake.remoteAddress
+            webSocket.whenClosed { outcome in
                 guard !outcome.wasClean || (outcome.code != .normalClosure && outcome.code != .goingAway) else { return }
-                continuation.yield(.init(kind: .webSocket, remoteAddress: webSocket.handshake.remoteAddress,
-                                         message: "the WebSocket ended with \(outcome)", outcome: outcome, error: nil))
+                continuation.yield(.init(kind: .webSocket, remoteAddress: remote, message: "the WebSocket ended with \(outcome)",
+                                         outcome: outcome, error: nil))
             }
             await user.upgraded(webSocket)
         }
@@ -228,6 +234,8 @@ private final class ConnectionState: Sendable {
     let upgraded = Atomic<Bool>(false)
     /// The connection holds one of `maxConnections` slots.
     let holdsSlot = Atomic<Bool>(false)
+    /// The handshake timer, until the upgrade is accepted.
+    let handshakeTimer = Mutex<Scheduled<Void>?>(nil)
 }
 
 extension Duration {

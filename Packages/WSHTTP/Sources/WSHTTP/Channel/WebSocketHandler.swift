@@ -61,9 +61,10 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Why this side closed the TCP connection without the peer's Close (a keepalive or
     /// close timeout): the reason of the 1006 outcome.
     var localReason: String?
-    /// The opening handshake's facts, for the fast path's callbacks.
-    var handshake = WebSocket.Handshake(target: "/", requestFields: [:], responseFields: [:], subprotocol: nil, extensions: nil,
-                                        remoteAddress: nil, localAddress: nil)
+    /// The request target and the peer, for the fast path's callbacks (not the whole
+    /// handshake: its header fields would cost every idle connection a kilobyte).
+    var target = "/"
+    var remoteAddress: SocketAddress?
     /// The message rate limit's bucket, when the configuration has one.
     var messageBucket: TokenBucket?
     /// The peer went over the message rate limit: nothing more is delivered.
@@ -147,6 +148,17 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         // are freed with the WebSocket that still reads the queue's last messages.
         consumer = nil
         context.fireChannelInactive()
+    }
+
+    /// A ``WebSocket/CloseRequest`` starts the close handshake; other events pass on.
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        guard let request = event as? WebSocket.CloseRequest else {
+            context.triggerUserOutboundEvent(event, promise: promise)
+            return
+        }
+        shared.markClosing()
+        startClose(code: request.code, reason: request.reason, timeout: request.timeout ?? configuration.closeTimeout)
+        promise?.succeed()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

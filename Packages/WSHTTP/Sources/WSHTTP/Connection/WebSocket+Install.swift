@@ -21,7 +21,8 @@ extension WebSocket {
         let shared = WebSocketShared(eventLoop: channel.eventLoop)
         let defersFailure = if case .async = consumer { true } else { false }
         let handler = WebSocketHandler(role: role, configuration: configuration, shared: shared, logger: logger, defersFailure: defersFailure)
-        handler.handshake = handshake
+        handler.target = handshake.target
+        handler.remoteAddress = handshake.remoteAddress
         let bound = NIOLoopBound(handler, eventLoop: channel.eventLoop)
         var inbound: InboundQueue?
         switch consumer {

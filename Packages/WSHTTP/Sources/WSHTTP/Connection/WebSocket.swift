@@ -75,6 +75,15 @@ public final class WebSocket: Sendable {
     /// Close without a code, 1006 when none arrived) and whether the closing was clean.
     public var outcome: CloseOutcome? { shared.outcome }
 
+    /// Calls `body` with the outcome once the connection has ended (its channel closed), on the
+    /// channel's event loop, without keeping this `WebSocket` alive until then.
+    public func whenClosed(_ body: @escaping @Sendable (CloseOutcome) -> Void) {
+        let shared = self.shared
+        channel.closeFuture.whenComplete { _ in
+            body(shared.outcome ?? CloseOutcome(code: .abnormalClosure, reason: "", wasClean: false))
+        }
+    }
+
     /// Waits until the connection has ended, and says how.
     public func closed() async -> CloseOutcome {
         (try? await shared.closedPromise.futureResult.get()) ?? CloseOutcome(code: .abnormalClosure, wasClean: false)
@@ -184,6 +193,25 @@ public final class WebSocket: Sendable {
         let handler = self.handler
         handler.eventLoop.execute { handler.value.startClose(code: code, reason: reason, timeout: timeout) }
         return await closed()
+    }
+
+    /// Asks the connection on `channel` to close as ``close(code:reason:timeout:)`` does, without
+    /// its `WebSocket`: what a server that keeps only channels sends on shutdown. Sent down the
+    /// pipeline with `channel.triggerUserOutboundEvent(_:)`; other channels ignore it.
+    public struct CloseRequest: Sendable {
+        /// The code of the Close to send.
+        public var code: CloseCode
+        /// Its reason.
+        public var reason: String
+        /// How long to wait for the peer's Close before closing TCP; nil: the configuration's.
+        public var timeout: Duration?
+
+        /// A request to close with `code` and `reason`.
+        public init(code: CloseCode, reason: String = "", timeout: Duration? = nil) {
+            self.code = code
+            self.reason = reason
+            self.timeout = timeout
+        }
     }
 
     // MARK: - Guarded forms

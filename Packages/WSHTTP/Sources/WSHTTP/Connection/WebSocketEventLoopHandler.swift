@@ -1,5 +1,5 @@
 public import WSFraming
-import NIOCore
+public import NIOCore
 
 /// Per-message callbacks that run on the connection's event loop: the fast path, with no
 /// task switch and no allocation per message (a server that must go at the speed of the
@@ -61,9 +61,10 @@ extension WebSocket {
 
         init(_ handler: WebSocketHandler) { self.handler = handler }
 
-        /// The opening handshake's facts: target, fields, subprotocol, addresses, TLS (route on
-        /// the target, or tell connections apart by their remote address).
-        public var handshake: WebSocket.Handshake { handler.handshake }
+        /// The request target (path and query) of the upgrade: route on it.
+        public var target: String { handler.target }
+        /// The peer's address: tell connections apart by it.
+        public var remoteAddress: SocketAddress? { handler.remoteAddress }
 
         /// Sends a lent message (an echo), straight from its bytes.
         ///
