@@ -213,18 +213,17 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         defer { releaseScratch() }
         var replies = ScratchSink(handler: self)
+        // The rate limit costs a nil check per message when there is none.
         while !overRateLimit, let event = try connection.nextBorrowedEvent(from: &input, replies: &replies) {
             switch event {
-            case .message, .event(.text), .event(.binary):
-                guard admitMessage() else { return }
-            case .event: break
-            }
-            switch event {
             case .message(let kind, let payload):
+                if messageBucket != nil, !admitMessage() { return }
                 handler.webSocket(WebSocket.OnLoop(self), didReceive: WebSocket.LentMessage(kind: kind, payload: payload))
             case .event(.text(var text)):
+                if messageBucket != nil, !admitMessage() { return }
                 text.withUTF8 { handler.webSocket(WebSocket.OnLoop(self), didReceive: WebSocket.LentMessage(kind: .text, payload: UnsafeRawBufferPointer($0))) }
             case .event(.binary(let bytes)):
+                if messageBucket != nil, !admitMessage() { return }
                 bytes.withUnsafeBytes { handler.webSocket(WebSocket.OnLoop(self), didReceive: WebSocket.LentMessage(kind: .binary, payload: $0)) }
             case .event(let other):
                 handle(other)
