@@ -5,6 +5,7 @@
 //     MinimalServer      HTTP and a WebSocket echo on one port, with an origin check
 //     CountingTogether   a server and a client in one process count to ten, logged with wslog
 //     BrowserChat        a chat page; every message goes to every open page
+//     TokenGate          WebSockets only for pages the server served, with signed, expiring tokens
 //     ListenLoop         a listen loop of your own, upgraded by WSHTTP
 //     CodecOnly          WSFraming alone, on bytes read from a file
 import PackageDescription
@@ -40,6 +41,10 @@ let package = Package(
             name: "BrowserChat",
             dependencies: [.product(name: "WSServer", package: "WebSockets")],
             path: "BrowserChat", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "TokenGate",
+            dependencies: [.product(name: "WSServer", package: "WebSockets")],
+            path: "TokenGate", swiftSettings: swiftSettings),
         .executableTarget(
             name: "ListenLoop",
             dependencies: [

@@ -2,7 +2,7 @@
 # Builds the Examples package and runs each example as a user would (Python's websockets from
 # the venv of Scripts/interop-env.sh plays the browser): MinimalServer's echo and its origin
 # check (403 for another origin), CountingTogether counting to ten, BrowserChat passing a
-# message to every member, ListenLoop's page and echo (ws_peer's client script), CodecOnly
+# message to every member, TokenGate's signed tokens (403 without one), ListenLoop's page and echo (ws_peer's client script), CodecOnly
 # writing frames to a file and decoding them. Every server is bounded and stopped by its PID.
 #
 #   Scripts/examples-smoke.sh
@@ -64,6 +64,25 @@ with connect(url) as ada, connect(url) as bob:
     assert bob.recv(timeout=5) == "ada: hello, room"
     assert ada.recv(timeout=5) == "ada: hello, room"
 print("examples-smoke: BrowserChat passed a message to every member")
+PY
+
+start TokenGate
+timeout 30 "$python" - "$port" <<'PY'
+import re, sys, urllib.request
+from websockets.sync.client import connect
+from websockets.exceptions import InvalidStatus
+port = sys.argv[1]
+page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read().decode()
+token = re.search(r"token=([A-Za-z0-9._-]+)", page).group(1)
+with connect(f"ws://127.0.0.1:{port}/echo?token={token}") as ws:
+    ws.send("with the page's token"); assert ws.recv(timeout=5) == "with the page's token"
+for target in ["/echo", "/echo?token=" + token[:-2] + "AA", "/echo?token=v1.1.cGFnZQ." + token.split(".")[-1]]:
+    try:
+        connect(f"ws://127.0.0.1:{port}{target}")
+        raise SystemExit(f"examples-smoke: TokenGate let {target} in")
+    except InvalidStatus as error:
+        assert error.response.status_code == 403, error.response.status_code
+print("examples-smoke: TokenGate lets the page's token in and refuses none, forged and expired tokens with 403")
 PY
 
 start ListenLoop
