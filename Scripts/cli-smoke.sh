@@ -8,7 +8,8 @@
 #     --tls-cert/--tls-key; SIGTERM ends it with status 0.
 #   - connect: --echo against a Python server; lines typed, /ping and /close against serve;
 #     wss with --ca, and a refused certificate exiting 1 with the reason.
-# Every process is bounded in time and stopped by its PID.
+# Every process is bounded in time and stopped by its PID. (Outputs are captured before they are
+# searched: `producer | grep -q` under pipefail fails when grep stops reading early.)
 #
 #   Scripts/cli-smoke.sh
 set -euo pipefail
@@ -59,9 +60,12 @@ start_serve --root "$work/root"
 page=$(fetch "http://127.0.0.1:$port/")
 grep -q '<svg' <<<"$page" || { echo "cli-smoke: / is not the demo page" >&2; exit 1; }
 grep -q 'text/html' <<<"$page"
-[ "$(fetch "http://127.0.0.1:$port/missing" | head -1)" = 404 ] || { echo "cli-smoke: /missing is not 404" >&2; exit 1; }
-fetch "http://127.0.0.1:$port/style.css" | grep -q 'text/css' || { echo "cli-smoke: --root's file is not served" >&2; exit 1; }
-[ "$(fetch "http://127.0.0.1:$port/%2e%2e/%2e%2e/etc/hostname" | head -1)" = 400 ] || { echo "cli-smoke: a path out of --root was not refused" >&2; exit 1; }
+missing=$(fetch "http://127.0.0.1:$port/missing")
+[ "${missing%%$'\n'*}" = 404 ] || { echo "cli-smoke: /missing is not 404" >&2; exit 1; }
+style=$(fetch "http://127.0.0.1:$port/style.css")
+grep -q 'text/css' <<<"$style" || { echo "cli-smoke: --root's file is not served" >&2; exit 1; }
+escape=$(fetch "http://127.0.0.1:$port/%2e%2e/%2e%2e/etc/hostname")
+[ "${escape%%$'\n'*}" = 400 ] || { echo "cli-smoke: a path out of --root was not refused" >&2; exit 1; }
 echo "cli-smoke: the page, --root's files and 404 OK"
 
 result=$(timeout 60 "$python" Interop/python/ws_peer.py client --url "ws://127.0.0.1:$port/echo")
@@ -120,7 +124,8 @@ PY
 timeout 30 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$work/key.pem" \
     -out "$work/cert.pem" -days 2 -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null
 start_serve --tls-cert "$work/cert.pem" --tls-key "$work/key.pem"
-fetch "https://localhost:$port/" "$work/cert.pem" | grep -q '<svg' || { echo "cli-smoke: the page over https failed" >&2; exit 1; }
+secure_page=$(fetch "https://localhost:$port/" "$work/cert.pem")
+grep -q '<svg' <<<"$secure_page" || { echo "cli-smoke: the page over https failed" >&2; exit 1; }
 secure=$( (printf 'over tls\n'; sleep 1) | timeout 20 "$websockets" connect --ca "$work/cert.pem" "wss://localhost:$port/echo")
 grep -q '< over tls' <<<"$secure" || { echo "cli-smoke: connect over wss: $secure" >&2; exit 1; }
 set +e
