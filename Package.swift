@@ -17,6 +17,7 @@ let package = Package(
     products: [
         .library(name: "WebSockets", targets: ["WebSockets"]),
         .library(name: "WSFraming", targets: ["WSFraming"]),
+        .library(name: "WSDeflate", targets: ["WSDeflate"]),
         .library(name: "WSLogging", targets: ["WSLogging"]),
         .library(name: "WSHandshake", targets: ["WSHandshake"]),
         .library(name: "WSTLS", targets: ["WSTLS"]),
@@ -44,6 +45,26 @@ let package = Package(
             name: "WSFramingTests",
             dependencies: ["WSFraming"],
             path: "Packages/WSFraming/Tests/WSFramingTests",
+            swiftSettings: swiftSettings
+        ),
+
+        // WSDeflate: permessage-deflate (RFC 7692) on the system's zlib (zlib1g-dev).
+        .systemLibrary(
+            name: "CZlib",
+            path: "Packages/WSFraming/Sources/CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
+        ),
+        .target(
+            name: "WSDeflate",
+            dependencies: ["WSFraming", "CZlib"],
+            path: "Packages/WSFraming/Sources/WSDeflate",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WSDeflateTests",
+            dependencies: ["WSDeflate", "WSFraming"],
+            path: "Packages/WSFraming/Tests/WSDeflateTests",
             swiftSettings: swiftSettings
         ),
 

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that building WebSockets for Swift needs beyond the Swift
-# toolchain: the system's OpenSSL headers and library that WSTLS links (libssl-dev, found
-# through pkg-config). Idempotent: nothing is installed when all are present. Needs root or
+# toolchain: the system's OpenSSL headers and library that WSTLS links (libssl-dev) and zlib's
+# that WSDeflate links (zlib1g-dev), both found through pkg-config. Idempotent: nothing is installed when all are present. Needs root or
 # sudo for apt-get; never reads standard input.
 #
 #   Scripts/deps.sh && swift run websockets serve
 set -euo pipefail
 
-packages=(libssl-dev pkg-config)
+packages=(libssl-dev zlib1g-dev pkg-config)
 missing=()
 for package in "${packages[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -40,7 +40,7 @@ command -v swift >/dev/null || { echo "Swift is not on PATH: install the Swift t
 # coreutils' timeout, the C toolchain the benchmarks' allocation counter needs, and the
 # system's OpenSSL that WSTLS links (libssl-dev, found by pkg-config), with the openssl command
 # that makes the TLS tests' certificates and plays their peer, and the system trust store.
-ensure_apt coreutils gcc libc6-dev libssl-dev openssl ca-certificates pkg-config
+ensure_apt coreutils gcc libc6-dev libssl-dev openssl ca-certificates pkg-config zlib1g-dev
 # tinyproxy: the real HTTP proxy WSClient's tests tunnel through.
 ensure_apt tinyproxy
 # The README's main command installs what the build needs with Scripts/deps.sh: check it here.

@@ -14,9 +14,14 @@ let package = Package(
     name: "WSFraming",
     products: [
         .library(name: "WSFraming", targets: ["WSFraming"]),
+        .library(name: "WSDeflate", targets: ["WSDeflate"]),
     ],
     targets: [
         .target(name: "WSFraming", swiftSettings: swiftSettings),
         .testTarget(name: "WSFramingTests", dependencies: ["WSFraming"], swiftSettings: swiftSettings),
+        // WSDeflate: permessage-deflate (RFC 7692) on the system's zlib (zlib1g-dev).
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+        .target(name: "WSDeflate", dependencies: ["WSFraming", "CZlib"], swiftSettings: swiftSettings),
+        .testTarget(name: "WSDeflateTests", dependencies: ["WSDeflate", "WSFraming"], swiftSettings: swiftSettings),
     ]
 )

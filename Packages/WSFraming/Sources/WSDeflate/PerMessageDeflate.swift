@@ -1,0 +1,209 @@
+internal import CZlib
+public import WSFraming
+
+/// permessage-deflate (RFC 7692) as a ``MessageTransform`` of WSFraming's connection: each
+/// message compressed with raw deflate and a sync flush, its `00 00 ff ff` tail removed, RSV1
+/// set on its first frame; inbound messages inflated piece by piece, with the tail put back.
+///
+/// Safe under attack: inflating stops the moment a message passes the connection's message
+/// limit (the connection then fails with 1009), so a decompression bomb costs nothing but the
+/// bytes received. One instance per connection; its zlib streams are freed with it.
+public final class PerMessageDeflate: MessageTransform {
+    /// What was negotiated, seen from this side: how each direction compresses.
+    public struct Parameters: Sendable, Hashable {
+        /// Whether this side starts every outbound message with an empty window (its
+        /// `…_no_context_takeover`): less memory kept between messages, worse compression.
+        public var outboundNoContextTakeover: Bool
+        /// Whether the peer does so for the messages it sends (so inflate state need not be kept).
+        public var inboundNoContextTakeover: Bool
+        /// The outbound window, 8 to 15 bits (zlib compresses with 9 at least).
+        public var outboundMaxWindowBits: Int
+        /// The inbound window the peer uses, 8 to 15 bits.
+        public var inboundMaxWindowBits: Int
+
+        /// Context takeover both ways and 15-bit windows: RFC 7692's defaults.
+        public init(outboundNoContextTakeover: Bool = false, inboundNoContextTakeover: Bool = false,
+                    outboundMaxWindowBits: Int = 15, inboundMaxWindowBits: Int = 15) {
+            self.outboundNoContextTakeover = outboundNoContextTakeover
+            self.inboundNoContextTakeover = inboundNoContextTakeover
+            self.outboundMaxWindowBits = outboundMaxWindowBits
+            self.inboundMaxWindowBits = inboundMaxWindowBits
+        }
+    }
+
+    /// How this side compresses what it sends.
+    public struct Compression: Sendable, Hashable {
+        /// zlib's level, 1 (fastest) to 9 (smallest). Default 6.
+        public var level: Int
+        /// zlib's memory level, 1 to 9: the compressor's state is `2^(memoryLevel + 9)` bytes
+        /// plus the window. Default 8.
+        public var memoryLevel: Int
+        /// Messages smaller than this many bytes go uncompressed (RSV1 clear). Default 64.
+        public var threshold: Int
+
+        /// zlib's usual trade-off: level 6, memory level 8, messages of 64 bytes and more.
+        public init(level: Int = 6, memoryLevel: Int = 8, threshold: Int = 64) {
+            self.level = level
+            self.memoryLevel = memoryLevel
+            self.threshold = threshold
+        }
+    }
+
+    /// RSV1.
+    public var reservedBits: ReservedBits { .rsv1 }
+
+    /// What was negotiated.
+    public let parameters: Parameters
+    /// How this side compresses.
+    public let compression: Compression
+    /// When false, messages go out uncompressed (for data already compressed); RSV1 stays
+    /// clear on them. Inbound messages are inflated either way.
+    public var compressesOutbound = true
+
+    private var deflater: UnsafeMutablePointer<z_stream>?
+    private var inflater: UnsafeMutablePointer<z_stream>?
+    private var inflating = false
+    private static let tail: [UInt8] = [0x00, 0x00, 0xFF, 0xFF]
+
+    /// A transform for one connection with the negotiated `parameters`.
+    public init(parameters: Parameters = Parameters(), compression: Compression = Compression()) {
+        self.parameters = parameters
+        self.compression = compression
+    }
+
+    deinit {
+        if let deflater {
+            deflateEnd(deflater)
+            deflater.deallocate()
+        }
+        if let inflater {
+            inflateEnd(inflater)
+            inflater.deallocate()
+        }
+    }
+
+    // MARK: Inbound
+
+    public func decode(_ input: UnsafeRawBufferPointer, isFinal: Bool, output: (UnsafeRawBufferPointer) -> Bool) throws(FramingError) {
+        let stream = try inflateStream()
+        inflating = true
+        guard try inflate(stream, input, output: output) else { return }
+        if isFinal {
+            var failure: FramingError?
+            let more = Self.tail.withUnsafeBytes { tail -> Bool in
+                do throws(FramingError) { return try inflate(stream, tail, output: output) } catch {
+                    failure = error
+                    return false
+                }
+            }
+            if let failure { throw failure }
+            inflating = false
+            if more, parameters.inboundNoContextTakeover { inflateReset(stream) }
+        }
+    }
+
+    /// Inflates `input` into `output` in 16 KiB pieces; false when `output` refused more.
+    private func inflate(_ stream: UnsafeMutablePointer<z_stream>, _ input: UnsafeRawBufferPointer,
+                         output: (UnsafeRawBufferPointer) -> Bool) throws(FramingError) -> Bool {
+        guard input.count > 0 else { return true }
+        var chunk = [UInt8](repeating: 0, count: 16_384)
+        stream.pointee.next_in = UnsafeMutablePointer(mutating: input.bindMemory(to: UInt8.self).baseAddress)
+        stream.pointee.avail_in = UInt32(input.count)
+        defer {
+            stream.pointee.next_in = nil
+            stream.pointee.avail_in = 0
+        }
+        while true {
+            let (status, produced) = chunk.withUnsafeMutableBytes { buffer -> (Int32, Int) in
+                stream.pointee.next_out = buffer.bindMemory(to: UInt8.self).baseAddress
+                stream.pointee.avail_out = UInt32(buffer.count)
+                let status = CZlib.inflate(stream, Z_SYNC_FLUSH)
+                return (status, buffer.count - Int(stream.pointee.avail_out))
+            }
+            switch status {
+            case Z_OK, Z_BUF_ERROR, Z_STREAM_END:
+                break
+            default:
+                let reason = stream.pointee.msg.map { String(cString: $0) } ?? "zlib error \(status)"
+                throw .extensionFailure("permessage-deflate: the compressed data is corrupt (\(reason))")
+            }
+            if produced > 0 {
+                let accepted = chunk.withUnsafeBytes { output(UnsafeRawBufferPointer(rebasing: $0[..<produced])) }
+                if !accepted { return false }
+            }
+            if status == Z_STREAM_END {
+                // A final deflate block (BFINAL): that stream is done; what follows starts anew.
+                inflateReset(stream)
+                if stream.pointee.avail_in > 0 { continue }
+                return true
+            }
+            if stream.pointee.avail_out == 0 { continue } // more output may be waiting
+            guard stream.pointee.avail_in == 0 else {
+                throw .extensionFailure("permessage-deflate: the compressed data is corrupt (inflate made no progress)")
+            }
+            return true
+        }
+    }
+
+    private func inflateStream() throws(FramingError) -> UnsafeMutablePointer<z_stream> {
+        if let inflater { return inflater }
+        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        guard ws_inflateInit2(stream, Int32(max(8, min(15, parameters.inboundMaxWindowBits)))) == Z_OK else {
+            stream.deallocate()
+            throw .extensionFailure("permessage-deflate: zlib could not start an inflater", closeCode: .internalError)
+        }
+        inflater = stream
+        return stream
+    }
+
+    // MARK: Outbound
+
+    public func encode(_ payload: UnsafeRawBufferPointer, kind: MessageKind) throws(FramingError)
+        -> (bytes: [UInt8], reservedBits: ReservedBits)?
+    {
+        guard compressesOutbound, payload.count >= compression.threshold else { return nil }
+        let stream = try deflateStream()
+        var out = [UInt8](repeating: 0, count: Int(deflateBound(stream, UInt(payload.count))) + 16)
+        var used = 0
+        stream.pointee.next_in = UnsafeMutablePointer(mutating: payload.bindMemory(to: UInt8.self).baseAddress)
+        stream.pointee.avail_in = UInt32(payload.count)
+        while true {
+            let status = out.withUnsafeMutableBytes { buffer -> Int32 in
+                stream.pointee.next_out = buffer.bindMemory(to: UInt8.self).baseAddress.map { $0 + used }
+                stream.pointee.avail_out = UInt32(buffer.count - used)
+                let status = deflate(stream, Z_SYNC_FLUSH)
+                used = buffer.count - Int(stream.pointee.avail_out)
+                return status
+            }
+            guard status == Z_OK || status == Z_BUF_ERROR else {
+                throw .extensionFailure("permessage-deflate: zlib failed to compress (\(status))", closeCode: .internalError)
+            }
+            // Done when the input is taken and zlib left room: the sync flush is complete.
+            if stream.pointee.avail_in == 0, stream.pointee.avail_out > 0 { break }
+            out += [UInt8](repeating: 0, count: max(out.count / 2, 1024))
+        }
+        stream.pointee.next_in = nil
+        stream.pointee.next_out = nil
+        out.removeSubrange(used...)
+        // RFC 7692 §7.2.1: remove the empty stored block's 00 00 ff ff that the flush ends with.
+        if out.count >= 4, Array(out[(out.count - 4)...]) == Self.tail { out.removeLast(4) }
+        if parameters.outboundNoContextTakeover { deflateReset(stream) }
+        return (out, .rsv1)
+    }
+
+    private func deflateStream() throws(FramingError) -> UnsafeMutablePointer<z_stream> {
+        if let deflater { return deflater }
+        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        // zlib's raw deflate has no 8-bit window: 9 is its smallest. Negotiation must therefore
+        // never agree to 8 for what this side sends (decline such an offer).
+        let windowBits = max(9, min(15, parameters.outboundMaxWindowBits))
+        guard ws_deflateInit2(stream, Int32(compression.level), Int32(windowBits), Int32(compression.memoryLevel)) == Z_OK else {
+            stream.deallocate()
+            throw .extensionFailure("permessage-deflate: zlib could not start a deflater", closeCode: .internalError)
+        }
+        deflater = stream
+        return stream
+    }
+}

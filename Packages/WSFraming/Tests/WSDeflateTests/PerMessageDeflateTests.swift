@@ -1,0 +1,125 @@
+import Testing
+import WSDeflate
+import WSFraming
+
+@Suite("permessage-deflate: RFC 7692's examples, round trips, and bombs")
+struct PerMessageDeflateTests {
+    /// Decodes server frames `bytes` as a client with permessage-deflate.
+    func receive(_ bytes: [UInt8], connection: inout WebSocketConnection) throws -> [WebSocketConnection.Event] {
+        var replies: [UInt8] = []
+        return try connection.receive(bytes, replies: &replies)
+    }
+
+    func client(_ parameters: PerMessageDeflate.Parameters = .init(), maxMessageSize: Int = 1 << 20) -> WebSocketConnection {
+        var configuration = WebSocketConnection.Configuration()
+        configuration.maxMessageSize = maxMessageSize
+        configuration.maxFrameSize = maxMessageSize
+        return WebSocketConnection(role: .client, configuration: configuration, transform: PerMessageDeflate(parameters: parameters))
+    }
+
+    @Test("§7.2.3.1 a message compressed; §7.2.3.3 a stored block; §7.2.3.4 BFINAL set; §7.2.3.5 two blocks", arguments: [
+        [0xc1, 0x07, 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00],
+        [0xc1, 0x0b, 0x00, 0x05, 0x00, 0xfa, 0xff, 0x48, 0x65, 0x6c, 0x6c, 0x6f, 0x00],
+        [0xc1, 0x08, 0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00],
+        [0xc1, 0x0d, 0xf2, 0x48, 0x05, 0x00, 0x00, 0x00, 0xff, 0xff, 0xca, 0xc9, 0xc9, 0x07, 0x00],
+    ] as [[UInt8]])
+    func examples(frame: [UInt8]) throws {
+        var connection = client()
+        #expect(try receive(frame, connection: &connection) == [.text("Hello")])
+    }
+
+    @Test("§7.2.3.1 in fragments: the compressed payload split over two frames")
+    func fragmented() throws {
+        var connection = client()
+        let frames: [UInt8] = [0x41, 0x03, 0xf2, 0x48, 0xcd, 0x80, 0x04, 0xc9, 0xc9, 0x07, 0x00]
+        #expect(try receive(frames, connection: &connection) == [.text("Hello")])
+    }
+
+    @Test("§7.2.3.2 the shared window: the second Hello refers back to the first")
+    func sharedWindow() throws {
+        var connection = client()
+        let frames: [UInt8] = [0xc1, 0x07, 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0xc1, 0x05, 0xf2, 0x00, 0x11, 0x00, 0x00]
+        #expect(try receive(frames, connection: &connection) == [.text("Hello"), .text("Hello")])
+    }
+
+    @Test("our encoder gives the RFC's bytes for Hello, then Hello again with the shared window")
+    func encoderMatchesRFC() throws {
+        let deflate = PerMessageDeflate(compression: .init(threshold: 0))
+        let first = try Array("Hello".utf8).withUnsafeBytes { try deflate.encode($0, kind: .text) }
+        #expect(first?.bytes == [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00])
+        #expect(first?.reservedBits == .rsv1)
+        let second = try Array("Hello".utf8).withUnsafeBytes { try deflate.encode($0, kind: .text) }
+        #expect(second?.bytes == [0xf2, 0x00, 0x11, 0x00, 0x00])
+    }
+
+    @Test("round trips between two connections, every combination of context takeover and window", arguments: [
+        (false, false, 15), (true, false, 15), (false, true, 12), (true, true, 9),
+    ])
+    func roundTrips(outboundReset: Bool, inboundReset: Bool, bits: Int) throws {
+        let serverSide = PerMessageDeflate.Parameters(outboundNoContextTakeover: outboundReset, inboundNoContextTakeover: inboundReset,
+                                                      outboundMaxWindowBits: bits, inboundMaxWindowBits: bits)
+        let clientSide = PerMessageDeflate.Parameters(outboundNoContextTakeover: inboundReset, inboundNoContextTakeover: outboundReset,
+                                                      outboundMaxWindowBits: bits, inboundMaxWindowBits: bits)
+        var configuration = WebSocketConnection.Configuration()
+        configuration.maxMessageSize = 4 << 20
+        configuration.maxFrameSize = 4 << 20
+        var server = WebSocketConnection(role: .server, configuration: configuration, transform: PerMessageDeflate(parameters: serverSide))
+        var client = WebSocketConnection(role: .client, configuration: configuration, transform: PerMessageDeflate(parameters: clientSide))
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("abcdefgh  {}\":,0123456789".utf8)
+        for round in 0..<14 {
+            let size = [0, 1, 63, 64, 1000, 70_000, 300_000][round % 7]
+            let text = String(decoding: (0..<size).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] }, as: UTF8.self)
+            var wire: [UInt8] = []
+            try server.sendText(text, into: &wire)
+            var replies: [UInt8] = []
+            #expect(try client.receive(wire, replies: &replies) == [.text(text)], "server to client, round \(round)")
+            let bytes = (0..<size).map { _ in UInt8.random(in: 0...3, using: &generator) }
+            wire = []
+            try client.sendBinary(bytes, into: &wire)
+            #expect(try server.receive(wire, replies: &replies) == [.binary(bytes)], "client to server, round \(round)")
+        }
+    }
+
+    @Test("a decompression bomb stops at the message limit with 1009, at once")
+    func bomb() throws {
+        // 16 MiB of zeros compress to about 16 KiB.
+        let deflate = PerMessageDeflate(compression: .init(threshold: 0))
+        let zeros = [UInt8](repeating: 0, count: 16 << 20)
+        let compressed = try #require(try zeros.withUnsafeBytes { try deflate.encode($0, kind: .binary) })
+        #expect(compressed.bytes.count < 40_000)
+        var header: [UInt8] = []
+        FrameWriter.write(FrameHeader(isFinal: true, reservedBits: .rsv1, opcode: .binary, maskingKey: nil,
+                                      payloadLength: compressed.bytes.count), payload: compressed.bytes, into: &header)
+        var connection = client(maxMessageSize: 1 << 20)
+        let clock = ContinuousClock()
+        let started = clock.now
+        let error = #expect(throws: FramingError.self) { _ = try receive(header, connection: &connection) }
+        #expect(error?.closeCode == .messageTooBig)
+        #expect(clock.now - started < .seconds(1))
+    }
+
+    @Test("corrupt compressed data fails with 1007; RSV1 on a continuation or a control frame with 1002")
+    func violations() throws {
+        var connection = client()
+        let corrupt = #expect(throws: FramingError.self) { _ = try receive([0xc1, 0x03, 0xff, 0xff, 0xff], connection: &connection) }
+        #expect(corrupt?.closeCode == .invalidPayloadData)
+        var second = client()
+        let continuation = #expect(throws: FramingError.self) {
+            _ = try receive([0x41, 0x03, 0xf2, 0x48, 0xcd, 0xc0, 0x04, 0xc9, 0xc9, 0x07, 0x00], connection: &second)
+        }
+        #expect(continuation?.closeCode == .protocolError)
+        var third = client()
+        let control = #expect(throws: FramingError.self) { _ = try receive([0xc9, 0x00], connection: &third) }
+        #expect(control?.closeCode == .protocolError)
+    }
+
+    @Test("below the threshold, or with compression turned off, a message goes out plain")
+    func threshold() throws {
+        let deflate = PerMessageDeflate()
+        #expect(try Array("small".utf8).withUnsafeBytes { try deflate.encode($0, kind: .text) } == nil)
+        deflate.compressesOutbound = false
+        let big = [UInt8](repeating: 65, count: 1000)
+        #expect(try big.withUnsafeBytes { try deflate.encode($0, kind: .text) } == nil)
+    }
+}
