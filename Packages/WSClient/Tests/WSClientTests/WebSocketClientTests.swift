@@ -101,7 +101,7 @@ struct WebSocketConnectTests {
                                             logger: testLogger)
         }
         #expect(error?.code == .handshakeTimeout)
-        #expect(ContinuousClock.now - started < .seconds(3))
+        #expect(ContinuousClock.now - started < .seconds(8)) // well under the 10 s default: our 300 ms limit cut it
         try await silent.close()
     }
 
