@@ -147,7 +147,7 @@ let package = Package(
         .target(
             name: "WSServer",
             dependencies: [
-                "WSHTTP", "WSTLS",
+                "WSHTTP", "WSTLS", "WSHandshake",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -174,7 +174,7 @@ let package = Package(
         .target(
             name: "WSClient",
             dependencies: [
-                "WSHTTP",
+                "WSHTTP", "WSHandshake",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -29,6 +29,7 @@ let package = Package(
             dependencies: [
                 .product(name: "WSHTTP", package: "WSHTTP"),
                 .product(name: "WSTLS", package: "WSHTTP"),
+                .product(name: "WSHandshake", package: "WSHTTP"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

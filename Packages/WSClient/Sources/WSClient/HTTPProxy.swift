@@ -1,4 +1,5 @@
 import NIOCore
+@_spi(WSInternal) import WSHandshake
 import WSHTTP
 
 /// An HTTP proxy that tunnels with `CONNECT` (RFC 9110 §9.3.6): the client connects to it and
@@ -117,25 +118,5 @@ final class ProxyConnectHandler: ChannelInboundHandler, RemovableChannelHandler 
     private func fail(_ message: String, context: ChannelHandlerContext) {
         promise.fail(WebSocketClientError(.proxyFailed, message))
         context.close(promise: nil)
-    }
-}
-
-/// Standard base64, for `Proxy-Authorization: Basic`.
-enum Base64 {
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-
-    static func encode(_ bytes: [UInt8]) -> String {
-        var out: [UInt8] = []
-        var index = 0
-        while index < bytes.count {
-            let chunk = bytes[index..<min(index + 3, bytes.count)]
-            var value = 0
-            for (offset, byte) in chunk.enumerated() { value |= Int(byte) << (16 - 8 * offset) }
-            for position in 0..<4 {
-                out.append(position <= chunk.count ? alphabet[(value >> (18 - 6 * position)) & 63] : UInt8(ascii: "="))
-            }
-            index += 3
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }

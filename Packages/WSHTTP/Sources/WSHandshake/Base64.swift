@@ -1,9 +1,10 @@
-/// Base64 (RFC 4648 §4), for `Sec-WebSocket-Key` and `Sec-WebSocket-Accept` only.
-enum Base64 {
+/// Base64 (RFC 4648 §4), for `Sec-WebSocket-Key` and `Sec-WebSocket-Accept`, and for the
+/// layers above (a proxy's Basic credentials, WSServer's URL tokens).
+@_spi(WSInternal) public enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
     /// The padded encoding of `bytes`.
-    static func encode(_ bytes: [UInt8]) -> String {
+    public static func encode(_ bytes: [UInt8]) -> String {
         var out: [UInt8] = []
         out.reserveCapacity((bytes.count + 2) / 3 * 4)
         var i = 0
@@ -22,7 +23,7 @@ enum Base64 {
 
     /// The bytes of a strictly padded encoding; `nil` for anything else (wrong length,
     /// characters outside the alphabet, misplaced padding, non-zero pad bits).
-    static func decode(_ text: String) -> [UInt8]? {
+    public static func decode(_ text: String) -> [UInt8]? {
         let chars = Array(text.utf8)
         guard chars.count % 4 == 0 else { return nil }
         var out: [UInt8] = []

@@ -1,5 +1,5 @@
 import Testing
-@testable import WSHandshake
+@_spi(WSInternal) @testable import WSHandshake
 
 @Suite("The key and its answer: SHA-1, base64 (RFC 6455 §4.2.2, RFC 3174, RFC 4648)")
 struct KeyTests {

@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+@_spi(WSInternal) import WSHandshake
 @_spi(WSInternal) import WSTLS
 
 /// Time-limited, signed tokens for WebSocket URLs: the seed's gatekeeping advice made a tool.
@@ -75,39 +76,16 @@ private func clock_gettime_realtime() -> Int {
     return now.tv_sec
 }
 
-/// Base64 with the URL alphabet and no padding (RFC 4648 §5): safe in a query string.
+/// Base64 with the URL alphabet and no padding (RFC 4648 §5): safe in a query string. The
+/// handshake's `Base64` with two letters swapped and the padding dropped.
 enum Base64URL {
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-
     static func encode(_ bytes: [UInt8]) -> String {
-        var out: [UInt8] = []
-        var index = 0
-        while index < bytes.count {
-            let chunk = bytes[index..<min(index + 3, bytes.count)]
-            var value = 0
-            for (offset, byte) in chunk.enumerated() { value |= Int(byte) << (16 - 8 * offset) }
-            for position in 0...chunk.count { out.append(alphabet[(value >> (18 - 6 * position)) & 63]) }
-            index += 3
-        }
-        return String(decoding: out, as: UTF8.self)
+        String(Base64.encode(bytes).compactMap { $0 == "+" ? "-" : $0 == "/" ? "_" : $0 == "=" ? nil : $0 })
     }
 
     static func decode(_ text: Substring) -> [UInt8]? {
-        var values: [Int] = []
-        for byte in text.utf8 {
-            guard let value = alphabet.firstIndex(of: byte) else { return nil }
-            values.append(value)
-        }
-        guard values.count % 4 != 1 else { return nil }
-        var out: [UInt8] = []
-        var index = 0
-        while index < values.count {
-            let chunk = values[index..<min(index + 4, values.count)]
-            var value = 0
-            for (offset, sextet) in chunk.enumerated() { value |= sextet << (18 - 6 * offset) }
-            for position in 0..<(chunk.count - 1) { out.append(UInt8((value >> (16 - 8 * position)) & 255)) }
-            index += 4
-        }
-        return out
+        guard !text.contains(where: { $0 == "+" || $0 == "/" || $0 == "=" }) else { return nil }
+        let standard = String(text.map { $0 == "-" ? "+" : $0 == "_" ? "/" : $0 })
+        return Base64.decode(standard + String(repeating: "=", count: (4 - standard.utf8.count % 4) % 4))
     }
 }

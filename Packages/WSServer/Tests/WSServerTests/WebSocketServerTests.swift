@@ -134,8 +134,8 @@ struct WebSocketServerTests {
     @Test("over the message rate, the connection is closed with 1008; others go on", arguments: ["async", "eventLoop"])
     func messageRate(consumer: String) async throws {
         // Bursts of 5, then one message per 10 s: the ten sent come well within that, even on a loaded machine.
-        var configuration = WebSocketServer.Configuration(messageRateLimit: RateLimit(perSecond: 0.1, burst: 5))
-        configuration.webSocket.autoPing = .disabled
+        // Keepalive stays on (its pings and pongs are not messages: the limit ignores them).
+        let configuration = WebSocketServer.Configuration(messageRateLimit: RateLimit(perSecond: 0.1, burst: 5))
         let handlers = consumer == "async" ? echo : WebSocketServerHandlers(consumer: .eventLoop({ LoopEcho() }), upgraded: { _ in })
         let server = try await startServer(configuration: configuration, handlers: handlers)
         let calm = try await connect(server)
