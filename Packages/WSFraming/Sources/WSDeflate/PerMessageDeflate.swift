@@ -62,23 +62,41 @@ public final class PerMessageDeflate: MessageTransform {
 
     private var deflater: UnsafeMutablePointer<z_stream>?
     private var inflater: UnsafeMutablePointer<z_stream>?
-    private var inflating = false
+    /// Bytes zlib allocated for both streams, kept by the shim's allocator.
+    private let allocated: UnsafeMutablePointer<Int>
     private static let tail: [UInt8] = [0x00, 0x00, 0xFF, 0xFF]
 
-    /// A transform for one connection with the negotiated `parameters`.
+    /// A transform for one connection with the negotiated `parameters`. It holds no zlib
+    /// memory until the first message that needs it: a connection that never sends (or
+    /// receives) a compressed message costs nothing for that direction.
     public init(parameters: Parameters = Parameters(), compression: Compression = Compression()) {
         self.parameters = parameters
         self.compression = compression
+        allocated = .allocate(capacity: 1)
+        allocated.initialize(to: 0)
     }
 
     deinit {
+        release()
+        allocated.deallocate()
+    }
+
+    /// The bytes zlib holds for this connection right now: the compressor's window and hash
+    /// tables, the decompressor's window. Read it to check the memory table in the README.
+    public var memoryInUse: Int { allocated.pointee }
+
+    /// Frees both zlib streams now, as the connection ends; a later message would start new
+    /// ones with empty windows, so call it only when no more messages will come or go.
+    public func release() {
         if let deflater {
             deflateEnd(deflater)
             deflater.deallocate()
+            self.deflater = nil
         }
         if let inflater {
             inflateEnd(inflater)
             inflater.deallocate()
+            self.inflater = nil
         }
     }
 
@@ -86,7 +104,6 @@ public final class PerMessageDeflate: MessageTransform {
 
     public func decode(_ input: UnsafeRawBufferPointer, isFinal: Bool, output: (UnsafeRawBufferPointer) -> Bool) throws(FramingError) {
         let stream = try inflateStream()
-        inflating = true
         guard try inflate(stream, input, output: output) else { return }
         if isFinal {
             var failure: FramingError?
@@ -97,7 +114,6 @@ public final class PerMessageDeflate: MessageTransform {
                 }
             }
             if let failure { throw failure }
-            inflating = false
             if more, parameters.inboundNoContextTakeover { inflateReset(stream) }
         }
     }
@@ -149,7 +165,7 @@ public final class PerMessageDeflate: MessageTransform {
         if let inflater { return inflater }
         let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
         stream.initialize(to: z_stream())
-        guard ws_inflateInit2(stream, Int32(max(8, min(15, parameters.inboundMaxWindowBits)))) == Z_OK else {
+        guard ws_inflateInit2(stream, Int32(max(8, min(15, parameters.inboundMaxWindowBits))), allocated) == Z_OK else {
             stream.deallocate()
             throw .extensionFailure("permessage-deflate: zlib could not start an inflater", closeCode: .internalError)
         }
@@ -159,10 +175,30 @@ public final class PerMessageDeflate: MessageTransform {
 
     // MARK: Outbound
 
+    public func encodes(count: Int, kind: MessageKind) -> Bool {
+        compressesOutbound && count >= compression.threshold
+    }
+
     public func encode(_ payload: UnsafeRawBufferPointer, kind: MessageKind) throws(FramingError)
         -> (bytes: [UInt8], reservedBits: ReservedBits)?
     {
-        guard compressesOutbound, payload.count >= compression.threshold else { return nil }
+        guard encodes(count: payload.count, kind: kind) else { return nil }
+        return (try compress(payload, endsMessage: true), .rsv1)
+    }
+
+    /// Compresses each fragment of a message sent in parts as the next piece of one deflate
+    /// stream; the threshold does not apply (the message's size is not known yet).
+    public func encodeFragment(_ payload: UnsafeRawBufferPointer, kind: MessageKind, isFirst: Bool, isFinal: Bool)
+        throws(FramingError) -> (bytes: [UInt8], reservedBits: ReservedBits)?
+    {
+        if isFirst, !compressesOutbound { return nil }
+        return (try compress(payload, endsMessage: isFinal), .rsv1)
+    }
+
+    /// Deflates `payload` with a sync flush. At the end of a message the flush's empty stored
+    /// block (`00 00 ff ff`) is removed (RFC 7692 §7.2.1) and, without context takeover, the
+    /// window is emptied; within a message it stays, as part of the stream.
+    private func compress(_ payload: UnsafeRawBufferPointer, endsMessage: Bool) throws(FramingError) -> [UInt8] {
         let stream = try deflateStream()
         var out = [UInt8](repeating: 0, count: Int(deflateBound(stream, UInt(payload.count))) + 16)
         var used = 0
@@ -186,10 +222,10 @@ public final class PerMessageDeflate: MessageTransform {
         stream.pointee.next_in = nil
         stream.pointee.next_out = nil
         out.removeSubrange(used...)
-        // RFC 7692 §7.2.1: remove the empty stored block's 00 00 ff ff that the flush ends with.
-        if out.count >= 4, Array(out[(out.count - 4)...]) == Self.tail { out.removeLast(4) }
+        guard endsMessage else { return out }
+        if out.count >= 4, out[(out.count - 4)...].elementsEqual(Self.tail) { out.removeLast(4) }
         if parameters.outboundNoContextTakeover { deflateReset(stream) }
-        return (out, .rsv1)
+        return out
     }
 
     private func deflateStream() throws(FramingError) -> UnsafeMutablePointer<z_stream> {
@@ -199,7 +235,7 @@ public final class PerMessageDeflate: MessageTransform {
         // zlib's raw deflate has no 8-bit window: 9 is its smallest. Negotiation must therefore
         // never agree to 8 for what this side sends (decline such an offer).
         let windowBits = max(9, min(15, parameters.outboundMaxWindowBits))
-        guard ws_deflateInit2(stream, Int32(compression.level), Int32(windowBits), Int32(compression.memoryLevel)) == Z_OK else {
+        guard ws_deflateInit2(stream, Int32(compression.level), Int32(windowBits), Int32(compression.memoryLevel), allocated) == Z_OK else {
             stream.deallocate()
             throw .extensionFailure("permessage-deflate: zlib could not start a deflater", closeCode: .internalError)
         }

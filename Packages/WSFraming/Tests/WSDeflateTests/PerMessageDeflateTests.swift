@@ -122,4 +122,74 @@ struct PerMessageDeflateTests {
         let big = [UInt8](repeating: 65, count: 1000)
         #expect(try big.withUnsafeBytes { try deflate.encode($0, kind: .text) } == nil)
     }
+
+    @Test("a message sent in fragments is compressed as one stream: RSV1 on its first frame only")
+    func fragmentsCompressed() throws {
+        var server = WebSocketConnection(role: .server, transform: PerMessageDeflate())
+        var client = self.client()
+        let parts = ["{\"type\":\"move\",", String(repeating: "\"x\":12,\"y\":34,", count: 40), "\"end\":true}"]
+        var received: [WebSocketConnection.Event] = []
+        for (index, part) in parts.enumerated() {
+            var wire: [UInt8] = []
+            try server.sendFragment(.text, Array(part.utf8), isFinal: index == parts.count - 1, into: &wire)
+            #expect(wire[0] & 0x40 == (index == 0 ? 0x40 : 0), "RSV1 on fragment \(index)")
+            #expect(wire[0] & 0x0F == (index == 0 ? 0x1 : 0x0), "opcode of fragment \(index)")
+            received += try receive(wire, connection: &client)
+        }
+        #expect(received == [.text(parts.joined())])
+        // The next message still shares the window.
+        var wire: [UInt8] = []
+        try server.sendText(parts.joined(), into: &wire)
+        #expect(wire.count < 30)
+        #expect(try receive(wire, connection: &client) == [.text(parts.joined())])
+    }
+
+    @Test("per message, compression can be left off: no RSV1, the bytes as they are")
+    func perMessageOff() throws {
+        var server = WebSocketConnection(role: .server, transform: PerMessageDeflate())
+        var client = self.client()
+        let payload = [UInt8](repeating: 7, count: 4096)
+        var wire: [UInt8] = []
+        try payload.withUnsafeBytes { try server.send(.binary, payload: $0, applyingTransform: false, into: &wire) }
+        #expect(wire[0] == 0x82)
+        #expect(wire.count == 4096 + 4)
+        try server.sendFragment(.binary, payload, isFinal: false, applyingTransform: false, into: &wire)
+        try server.sendFragment(.binary, payload, isFinal: true, into: &wire)
+        #expect(wire.count == 3 * (4096 + 4))
+        #expect(try receive(wire, connection: &client) == [.binary(payload), .binary(payload + payload)])
+        // The raw form writes straight into memory when the transform will not act.
+        var memory = [UInt8](repeating: 0, count: 64)
+        let small = try Array("tiny".utf8).withUnsafeBytes { payload in
+            try memory.withUnsafeMutableBytes { try server.send(.text, payload: payload, into: $0) }
+        }
+        #expect(small == 6)
+        let large = try payload.withUnsafeBytes { payload in
+            try memory.withUnsafeMutableBytes { try server.send(.binary, payload: payload, into: $0) }
+        }
+        #expect(large == nil)
+    }
+
+    @Test("memory per connection: none until used, zlib's documented sizes per setting, none after release", arguments: [
+        (15, 8), (12, 5), (10, 4), (9, 1),
+    ])
+    func memory(windowBits: Int, memoryLevel: Int) throws {
+        let parameters = PerMessageDeflate.Parameters(outboundMaxWindowBits: windowBits, inboundMaxWindowBits: windowBits)
+        let deflate = PerMessageDeflate(parameters: parameters, compression: .init(memoryLevel: memoryLevel, threshold: 0))
+        #expect(deflate.memoryInUse == 0)
+        var server = WebSocketConnection(role: .server, transform: deflate)
+        var client = WebSocketConnection(role: .client, transform: PerMessageDeflate(parameters: parameters))
+        var wire: [UInt8] = []
+        try client.sendText(String(repeating: "hello ", count: 100), into: &wire)
+        var replies: [UInt8] = []
+        _ = try server.receive(wire, replies: &replies)
+        try server.sendText(String(repeating: "hello ", count: 100), into: &wire)
+        // zlib's zconf.h: deflate takes 2^(windowBits+2) + 2^(memLevel+9), inflate 2^windowBits,
+        // each plus its state (under 8 KiB).
+        let compressor = (1 << (windowBits + 2)) + (1 << (memoryLevel + 9))
+        let decompressor = 1 << windowBits
+        #expect(deflate.memoryInUse >= compressor + decompressor)
+        #expect(deflate.memoryInUse <= compressor + decompressor + 16 << 10)
+        deflate.release()
+        #expect(deflate.memoryInUse == 0)
+    }
 }

@@ -23,13 +23,18 @@ extension WebSocketConnection {
     /// Writes a message of `kind` with `payload` into `sink`: the negotiated transform encodes
     /// it, and it goes in one frame or in fragments as configured.
     ///
+    /// - Parameter applyingTransform: `false` sends this message as it is, without the
+    ///   negotiated transform: data already compressed need not be compressed again.
     /// - Throws: ``FramingError`` (local) as ``sendText(_:into:)`` does.
-    public mutating func send(_ kind: MessageKind, payload: UnsafeRawBufferPointer, into sink: inout some ByteSink) throws(FramingError) {
+    public mutating func send(
+        _ kind: MessageKind, payload: UnsafeRawBufferPointer, applyingTransform: Bool = true, into sink: inout some ByteSink
+    ) throws(FramingError) {
         try checkCanSendData()
         guard outboundFragmentKind == nil else {
             throw .local(.messageInProgress, "a message sent with sendFragment is unfinished; finish it before sending another")
         }
-        if let transform, let (encoded, bits) = try transform.encode(payload, kind: kind) {
+        if applyingTransform, let transform, transform.encodes(count: payload.count, kind: kind),
+           let (encoded, bits) = try transform.encode(payload, kind: kind) {
             encoded.withUnsafeBytes { writeMessage(kind, $0, reservedBits: bits, into: &sink) }
         } else {
             writeMessage(kind, payload, reservedBits: [], into: &sink)
@@ -40,22 +45,43 @@ extension WebSocketConnection {
     ///
     /// The first call starts a message of `kind`; later calls continue it (their `kind` is
     /// ignored) until one passes `isFinal: true`. Control frames may be sent in between, other
-    /// messages not. Fragments are not transformed by an extension.
+    /// messages not. The negotiated transform encodes each fragment as it goes (permessage-deflate
+    /// compresses the message as one stream across its frames), unless the first fragment was
+    /// sent with `applyingTransform: false`.
     ///
     /// - Throws: ``FramingError`` (local) after this endpoint sent a Close.
     public mutating func sendFragment(
-        _ kind: MessageKind, _ payload: UnsafeRawBufferPointer, isFinal: Bool, into sink: inout some ByteSink
+        _ kind: MessageKind, _ payload: UnsafeRawBufferPointer, isFinal: Bool, applyingTransform: Bool = true,
+        into sink: inout some ByteSink
     ) throws(FramingError) {
         try checkCanSendData()
-        let opcode = outboundFragmentKind == nil ? kind.opcode : .continuation
-        outboundFragmentKind = isFinal ? nil : (outboundFragmentKind ?? kind)
-        writeFrame(opcode, isFinal: isFinal, payload: payload, into: &sink)
+        let isFirst = outboundFragmentKind == nil
+        let messageKind = outboundFragmentKind ?? kind
+        if isFirst { outboundFragmentTransformed = false }
+        var encoded: (bytes: [UInt8], reservedBits: ReservedBits)?
+        if let transform, isFirst ? applyingTransform : outboundFragmentTransformed {
+            encoded = try transform.encodeFragment(payload, kind: messageKind, isFirst: isFirst, isFinal: isFinal)
+            if isFirst { outboundFragmentTransformed = encoded != nil }
+            if !isFirst, encoded == nil {
+                throw .local(.messageInProgress, "the extension stopped encoding a message it had started")
+            }
+        }
+        let opcode = isFirst ? kind.opcode : .continuation
+        outboundFragmentKind = isFinal ? nil : messageKind
+        if let encoded {
+            let bits = isFirst ? encoded.reservedBits : []
+            encoded.bytes.withUnsafeBytes { writeFrame(opcode, isFinal: isFinal, reservedBits: bits, payload: $0, into: &sink) }
+        } else {
+            writeFrame(opcode, isFinal: isFinal, payload: payload, into: &sink)
+        }
     }
 
     /// Writes one fragment of a message whose parts the caller sends one by one.
-    public mutating func sendFragment(_ kind: MessageKind, _ payload: [UInt8], isFinal: Bool, into sink: inout some ByteSink) throws(FramingError) {
+    public mutating func sendFragment(
+        _ kind: MessageKind, _ payload: [UInt8], isFinal: Bool, applyingTransform: Bool = true, into sink: inout some ByteSink
+    ) throws(FramingError) {
         try withTypedThrows(payload) { (bytes) throws(FramingError) in
-            try sendFragment(kind, bytes, isFinal: isFinal, into: &sink)
+            try sendFragment(kind, bytes, isFinal: isFinal, applyingTransform: applyingTransform, into: &sink)
         }
     }
 

@@ -1,9 +1,10 @@
 extension WebSocketConnection {
     /// The most bytes `send(_:payload:into:)` (the raw form) writes for a
     /// message of `count` bytes: the payload and the header of each frame it is cut into.
-    /// `nil` when a transform (compression) makes the size unknowable in advance.
-    public func maxEncodedSize(ofMessage count: Int) -> Int? {
-        guard transform == nil else { return nil }
+    /// `nil` when the negotiated transform (compression) would encode it, which makes the
+    /// size unknowable in advance.
+    public func maxEncodedSize(ofMessage count: Int, kind: MessageKind = .binary, applyingTransform: Bool = true) -> Int? {
+        if applyingTransform, let transform, transform.encodes(count: count, kind: kind) { return nil }
         var frames = 1
         if case .framesOfAtMost(let size) = configuration.fragmentation, size > 0, count > size {
             frames = (count + size - 1) / size
@@ -23,13 +24,15 @@ extension WebSocketConnection {
     ///
     /// - Parameter destination: where the frames go, from its start.
     /// - Returns: the number of bytes written; or `nil`, having written nothing, when the
-    ///   message may need more than `destination` holds (see ``maxEncodedSize(ofMessage:)``)
-    ///   or a transform encodes it: then use the sink form.
+    ///   message may need more than `destination` holds (see ``maxEncodedSize(ofMessage:kind:applyingTransform:)``)
+    ///   or the transform would encode it: then use the sink form.
     /// - Throws: ``FramingError`` (local) as ``sendText(_:into:)`` does; nothing is written then.
     public mutating func send(
-        _ kind: MessageKind, payload: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer
+        _ kind: MessageKind, payload: UnsafeRawBufferPointer, applyingTransform: Bool = true,
+        into destination: UnsafeMutableRawBufferPointer
     ) throws(FramingError) -> Int? {
-        guard let needed = maxEncodedSize(ofMessage: payload.count), needed <= destination.count else { return nil }
+        guard let needed = maxEncodedSize(ofMessage: payload.count, kind: kind, applyingTransform: applyingTransform),
+              needed <= destination.count else { return nil }
         if state == .open, outboundFragmentKind == nil, !isFragmented(payload.count) {
             // The common case, one plain frame, written here with no sink in between.
             let key: MaskingKey? = role == .client ? maskingKeys.next() : nil
@@ -37,7 +40,7 @@ extension WebSocketConnection {
             return FrameWriter.write(header, payload: payload, into: destination)
         }
         var sink = RawByteSink(destination)
-        try send(kind, payload: payload, into: &sink)
+        try send(kind, payload: payload, applyingTransform: false, into: &sink)
         return sink.count
     }
 }

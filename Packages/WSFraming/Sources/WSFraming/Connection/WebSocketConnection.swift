@@ -52,6 +52,8 @@ public struct WebSocketConnection {
 
     // Outbound: the kind of a message being sent in fragments by `sendFragment`.
     var outboundFragmentKind: MessageKind?
+    /// Whether the transform encodes the message being sent in fragments.
+    var outboundFragmentTransformed = false
 
     /// Creates a connection in the open state.
     ///

@@ -29,4 +29,31 @@ public protocol MessageTransform: AnyObject {
     /// - Returns: the bytes to send and the reserved bits to set on the first frame, or
     ///   `nil` to send this message untransformed (for example, below a size threshold).
     func encode(_ payload: UnsafeRawBufferPointer, kind: MessageKind) throws(FramingError) -> (bytes: [UInt8], reservedBits: ReservedBits)?
+
+    /// Whether ``encode(_:kind:)`` would transform a message of `count` bytes: when it says
+    /// no, the connection writes the message straight into the caller's memory (the fast
+    /// path) without asking again. Default: `true`.
+    func encodes(count: Int, kind: MessageKind) -> Bool
+
+    /// Encodes one fragment of an outbound message sent in parts (RFC 7692 §6.1: a message is
+    /// compressed as a whole; its frames carry consecutive pieces of the compressed data).
+    ///
+    /// - Parameters:
+    ///   - isFirst: the message's first fragment: return `nil` to send the whole message
+    ///     untransformed (the connection then does not ask again until the next message).
+    ///   - isFinal: the message's last fragment.
+    /// - Returns: the bytes of this fragment and, on the first, the reserved bits to set;
+    ///   after a first fragment the transform took, it must not return `nil`.
+    ///   Default: `nil` (fragments go untransformed).
+    func encodeFragment(_ payload: UnsafeRawBufferPointer, kind: MessageKind, isFirst: Bool, isFinal: Bool)
+        throws(FramingError) -> (bytes: [UInt8], reservedBits: ReservedBits)?
+}
+
+extension MessageTransform {
+    /// Every message may be transformed.
+    public func encodes(count: Int, kind: MessageKind) -> Bool { true }
+
+    /// Fragments go untransformed.
+    public func encodeFragment(_ payload: UnsafeRawBufferPointer, kind: MessageKind, isFirst: Bool, isFinal: Bool)
+        throws(FramingError) -> (bytes: [UInt8], reservedBits: ReservedBits)? { nil }
 }
