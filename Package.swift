@@ -118,7 +118,7 @@ let package = Package(
         .target(
             name: "WSHTTP",
             dependencies: [
-                "WSHandshake", "WSTLS", "WSFraming", "WSLogging",
+                "WSHandshake", "WSTLS", "WSFraming", "WSDeflate", "WSLogging",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -131,7 +131,7 @@ let package = Package(
         .testTarget(
             name: "WSHTTPTests",
             dependencies: [
-                "WSHTTP", "WSHandshake", "WSTLS", "WSFraming",
+                "WSHTTP", "WSHandshake", "WSTLS", "WSFraming", "WSDeflate",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

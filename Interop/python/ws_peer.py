@@ -65,7 +65,8 @@ async def handle(connection):
         except ConnectionClosed:
             pass  # a Close with a code other than 1000 and 1001 ends the loop so; reported below
     await connection.wait_closed()
-    report = {"path": path, "close_code": connection.close_code, "close_reason": connection.close_reason}
+    report = {"path": path, "close_code": connection.close_code, "close_reason": connection.close_reason,
+              "extensions": connection.response.headers.get("Sec-WebSocket-Extensions")}
     print("CLOSED " + json.dumps(report), flush=True)
 
 
@@ -147,7 +148,8 @@ async def echo(connection, name, message):
 async def run_client(url, tls):
     connection = await step(
         "connect", connect(url, subprotocols=["chat"], max_size=MAX_SIZE, proxy=None, open_timeout=STEP_TIMEOUT, ssl=tls))
-    results = {"subprotocol": connection.subprotocol}
+    results = {"subprotocol": connection.subprotocol,
+               "extensions": connection.response.headers.get("Sec-WebSocket-Extensions")}
     if tls is not None:
         tls_object = connection.transport.get_extra_info("ssl_object")
         results["tls_version"] = tls_object.version()

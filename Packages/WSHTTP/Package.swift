@@ -51,6 +51,7 @@ let package = Package(
             dependencies: [
                 "WSHandshake", "WSTLS",
                 .product(name: "WSFraming", package: "WSFraming"),
+                .product(name: "WSDeflate", package: "WSFraming"),
                 .product(name: "WSLogging", package: "WSLogging"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -65,6 +66,7 @@ let package = Package(
             dependencies: [
                 "WSHTTP", "WSHandshake", "WSTLS",
                 .product(name: "WSFraming", package: "WSFraming"),
+                .product(name: "WSDeflate", package: "WSFraming"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -89,6 +89,9 @@ public enum DeflateNegotiation {
         public let message: String
         /// The message.
         public var description: String { message }
+
+        /// A failure that says `message`.
+        public init(_ message: String) { self.message = message }
     }
 
     /// A server's choice: the first of the client's permessage-deflate offers that is valid
@@ -131,29 +134,29 @@ public enum DeflateNegotiation {
     /// - Throws: ``Failure`` for an unknown, repeated or malformed parameter, a window larger
     ///   than asked, `client_max_window_bits` that was not offered, or an 8-bit window for us.
     public static func validate(_ response: WebSocketExtensionOffer, offered: ClientOffer) throws(Failure) -> DeflateSettings {
-        guard response.name.lowercased() == name else { throw Failure(message: "the server answered \(response.name), not \(name)") }
+        guard response.name.lowercased() == name else { throw Failure("the server answered \(response.name), not \(name)") }
         let answer = try parse(response.parameters, isResponse: true)
         var settings = DeflateSettings()
         settings.serverNoContextTakeover = answer.serverNoContextTakeover
         settings.clientNoContextTakeover = answer.clientNoContextTakeover || offered.clientNoContextTakeover
         if offered.serverNoContextTakeover, !answer.serverNoContextTakeover {
-            throw Failure(message: "the server did not agree to server_no_context_takeover, which was asked for")
+            throw Failure("the server did not agree to server_no_context_takeover, which was asked for")
         }
         if let bits = answer.serverMaxWindowBits {
             if let asked = offered.serverMaxWindowBits, bits > asked {
-                throw Failure(message: "the server's server_max_window_bits=\(bits) is larger than the \(asked) asked for")
+                throw Failure("the server's server_max_window_bits=\(bits) is larger than the \(asked) asked for")
             }
             settings.serverMaxWindowBits = bits
         } else if let asked = offered.serverMaxWindowBits {
-            throw Failure(message: "the server did not answer server_max_window_bits=\(asked)")
+            throw Failure("the server did not answer server_max_window_bits=\(asked)")
         }
         if let bits = answer.clientMaxWindowBits {
             guard case .some(let limit) = offered.clientMaxWindowBits else {
-                throw Failure(message: "the server sent client_max_window_bits, which was not offered")
+                throw Failure("the server sent client_max_window_bits, which was not offered")
             }
-            guard let bits else { throw Failure(message: "the server's client_max_window_bits has no value") }
-            if let limit, bits > limit { throw Failure(message: "the server's client_max_window_bits=\(bits) is larger than the \(limit) offered") }
-            guard bits >= 9 else { throw Failure(message: "zlib cannot compress with the 8-bit window the server asks for") }
+            guard let bits else { throw Failure("the server's client_max_window_bits has no value") }
+            if let limit, bits > limit { throw Failure("the server's client_max_window_bits=\(bits) is larger than the \(limit) offered") }
+            guard bits >= 9 else { throw Failure("zlib cannot compress with the 8-bit window the server asks for") }
             settings.clientMaxWindowBits = bits
         } else if case .some(.some(let limit)) = offered.clientMaxWindowBits {
             settings.clientMaxWindowBits = limit
@@ -175,24 +178,24 @@ public enum DeflateNegotiation {
         func bits(_ text: String?, _ parameter: String) throws(Failure) -> Int {
             guard let text, text.allSatisfy(\.isASCII), let value = Int(text), (8...15).contains(value),
                   text.first != "0", text.first != "+" else {
-                throw Failure(message: "\(parameter) needs a value from 8 to 15, not \(text.map { "'\($0)'" } ?? "none")")
+                throw Failure("\(parameter) needs a value from 8 to 15, not \(text.map { "'\($0)'" } ?? "none")")
             }
             return value
         }
         for parameter in parameters {
             let key = parameter.name.lowercased()
-            guard seen.insert(key).inserted else { throw Failure(message: "\(key) appears twice") }
+            guard seen.insert(key).inserted else { throw Failure("\(key) appears twice") }
             switch key {
             case "server_no_context_takeover", "client_no_context_takeover":
-                guard parameter.value == nil else { throw Failure(message: "\(key) takes no value") }
+                guard parameter.value == nil else { throw Failure("\(key) takes no value") }
                 if key == "server_no_context_takeover" { parsed.serverNoContextTakeover = true } else { parsed.clientNoContextTakeover = true }
             case "server_max_window_bits":
                 parsed.serverMaxWindowBits = try bits(parameter.value, key)
             case "client_max_window_bits":
-                if parameter.value == nil, isResponse { throw Failure(message: "client_max_window_bits needs a value in an answer") }
+                if parameter.value == nil, isResponse { throw Failure("client_max_window_bits needs a value in an answer") }
                 parsed.clientMaxWindowBits = .some(try parameter.value.map { (text: String) throws(Failure) -> Int in try bits(text, key) })
             default:
-                throw Failure(message: "unknown parameter \(key)")
+                throw Failure("unknown parameter \(key)")
             }
         }
         return parsed

@@ -19,11 +19,11 @@ public struct WebSocketClientHandshake: Sendable, Hashable {
     /// client checks the server's certificate against it.
     public let host: String
     /// The request to send.
-    public let request: HTTPRequest
+    public private(set) var request: HTTPRequest
     /// The subprotocols offered, in order of preference.
     public let subprotocols: [String]
     /// The extensions offered.
-    public let extensions: [WebSocketExtensionOffer]
+    public private(set) var extensions: [WebSocketExtensionOffer]
 
     /// Builds the request.
     ///
@@ -58,6 +58,14 @@ public struct WebSocketClientHandshake: Sendable, Hashable {
         self.extensions = extensions
         self.request = HTTPRequest(method: .get, scheme: secure ? "https" : "http", authority: authority,
                                    path: target.isEmpty ? "/" : target, headerFields: fields)
+    }
+
+    /// This handshake with `offer` added after the extensions it already offers.
+    public func offering(_ offer: WebSocketExtensionOffer) -> WebSocketClientHandshake {
+        var handshake = self
+        handshake.extensions.append(offer)
+        handshake.request.headerFields[.secWebSocketExtensions] = WebSocketExtensionOffer.headerValue(handshake.extensions)
+        return handshake
     }
 
     /// Checks the server's response (RFC 6455 §4.1, the client's requirements).

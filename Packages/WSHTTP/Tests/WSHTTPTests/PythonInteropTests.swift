@@ -27,6 +27,8 @@ struct PythonInteropTests {
         try #require(status == 0, "\(python.failure("exited with \(status)"))")
         let results = try JSONDecoder.snakeCase.decode(ClientResults.self, from: Data(python.standardOutput.utf8))
         #expect(results.subprotocol == "chat")
+        // Python offers permessage-deflate by default; every message below went compressed.
+        #expect(results.extensions == "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12")
         #expect(results.text == "héllo ✓")
         #expect(results.binaryHex == hex(Array(0...255)))
         #expect(results.largeLength == 1 << 20)
@@ -52,6 +54,8 @@ struct PythonInteropTests {
 
         let client = try await connect(port: port, target: "/interop", subprotocols: ["chat"])
         #expect(client.handshake.subprotocol == "chat")
+        #expect(client.handshake.extensions?.hasPrefix("permessage-deflate") == true)
+        #expect(client.handshake.deflate != nil)
         try await client.send(text: "héllo ✓")
         #expect(await client.receive() == .text("héllo ✓"))
         try await client.send(binary: Array(0...255))
@@ -74,7 +78,7 @@ struct PythonInteropTests {
         let outcome = await client.close(code: CloseCode(4001), reason: "done")
         #expect(outcome == CloseOutcome(code: CloseCode(4001), reason: "done", wasClean: true))
         let seen = try JSONDecoder.snakeCase.decode(ServerClose.self, from: Data(try await python.line(startingWith: "CLOSED ").utf8))
-        #expect(seen == ServerClose(path: "/interop", closeCode: 4001, closeReason: "done"))
+        #expect(seen == ServerClose(path: "/interop", closeCode: 4001, closeReason: "done", extensions: client.handshake.extensions))
     }
 
     @Test("our client when a Python server closes first with 4002: the code and reason, clean (RFC 6455 §7.1.5, §7.1.6)")
@@ -96,6 +100,7 @@ struct PythonInteropTests {
 /// What `ws_peer.py client` prints.
 private struct ClientResults: Decodable {
     var subprotocol: String?
+    var extensions: String?
     var text: String
     var binaryHex: String
     var largeLength: Int
@@ -112,6 +117,7 @@ private struct ServerClose: Decodable, Equatable {
     var path: String
     var closeCode: Int
     var closeReason: String
+    var extensions: String?
 }
 
 extension JSONDecoder {

@@ -16,10 +16,12 @@ final class RawServer: Sendable {
         case stopsReading
         /// Writes these bytes in the same write as the 101.
         case sendsWithResponse([UInt8])
+        /// Answers with this `Sec-WebSocket-Extensions` in its 101, then reads silently.
+        case answersExtensions(String)
     }
 
     let channel: any Channel
-    private let state = Mutex<(bytes: [UInt8], children: [any Channel])>(([], []))
+    private let state = Mutex<(bytes: [UInt8], children: [any Channel], request: String)>(([], [], ""))
     var port: Int { channel.localAddress?.port ?? 0 }
 
     private init(channel: any Channel) {
@@ -28,6 +30,8 @@ final class RawServer: Sendable {
 
     /// What the server read after the request, from every connection.
     var received: [UInt8] { state.withLock { $0.bytes } }
+    /// The last request's head.
+    var request: String { state.withLock { $0.request } }
 
     static func start(_ behaviour: Behaviour) async throws -> RawServer {
         let box = Box()
@@ -46,6 +50,7 @@ final class RawServer: Sendable {
     }
 
     fileprivate func record(_ bytes: [UInt8]) { state.withLock { $0.bytes += bytes } }
+    fileprivate func record(request: String) { state.withLock { $0.request = request } }
     fileprivate func adopt(_ child: any Channel) { state.withLock { $0.children.append(child) } }
 
     /// Lets a ``Behaviour/stopsReading`` server read again.
@@ -96,8 +101,11 @@ private final class RawServerHandler: ChannelInboundHandler {
             let request = String(decoding: head[..<end.lowerBound], as: UTF8.self)
             let key = request.split(separator: "\r\n").first { $0.lowercased().hasPrefix("sec-websocket-key:") }
                 .map { $0.dropFirst("sec-websocket-key:".count).trimmingCharacters(in: .whitespaces) } ?? ""
-            let response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                + "Sec-WebSocket-Accept: \(WebSocketKey.accept(for: key))\r\n\r\n"
+            server.server.withLock { $0 }?.record(request: request)
+            var response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Accept: \(WebSocketKey.accept(for: key))\r\n"
+            if case .answersExtensions(let extensions) = behaviour { response += "Sec-WebSocket-Extensions: \(extensions)\r\n" }
+            response += "\r\n"
             var extra: [UInt8] = []
             if case .sendsWithResponse(let bytes) = behaviour { extra = bytes }
             context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: Array(response.utf8) + extra)), promise: nil)

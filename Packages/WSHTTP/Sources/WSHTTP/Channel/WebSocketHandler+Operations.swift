@@ -23,12 +23,12 @@ extension WebSocketHandler {
     }
 
     /// Sends a message, on the event loop, for an async task.
-    func send(_ message: WebSocketMessage) -> SendResult {
+    func send(_ message: WebSocketMessage, compress: Bool = true) -> SendResult {
         guard let context else { return .failed(WebSocketError.closed(shared.outcome)) }
         let failure: FramingError?
         switch message {
-        case .text(var text): failure = text.withUTF8 { encode(.text, UnsafeRawBufferPointer($0)) }
-        case .binary(let bytes): failure = bytes.withUnsafeBytes { encode(.binary, $0) }
+        case .text(var text): failure = text.withUTF8 { encode(.text, UnsafeRawBufferPointer($0), compress: compress) }
+        case .binary(let bytes): failure = bytes.withUnsafeBytes { encode(.binary, $0, compress: compress) }
         }
         if let failure { return .failed(sendError(failure)) }
         scheduleFlush()
@@ -41,9 +41,9 @@ extension WebSocketHandler {
     /// Sends a message from the event loop, with no future: the fast path's send.
     ///
     /// - Returns: whether it was queued.
-    func sendNow(_ kind: MessageKind, _ payload: UnsafeRawBufferPointer) -> Bool {
+    func sendNow(_ kind: MessageKind, _ payload: UnsafeRawBufferPointer, compress: Bool = true) -> Bool {
         guard context != nil else { return false }
-        if let failure = encode(kind, payload) {
+        if let failure = encode(kind, payload, compress: compress) {
             logger.debug("send refused", metadata: [WSLogKey.reason: "\(failure.message)"])
             return false
         }
@@ -55,11 +55,11 @@ extension WebSocketHandler {
     /// a message that needs more (fragmented, or transformed) goes through the generic sink.
     ///
     /// - Returns: the error that refused it, or `nil` once it is queued.
-    private func encode(_ kind: MessageKind, _ payload: UnsafeRawBufferPointer) -> FramingError? {
+    private func encode(_ kind: MessageKind, _ payload: UnsafeRawBufferPointer, compress: Bool) -> FramingError? {
         do throws(FramingError) {
             if let scratch {
                 // Inside a read that lends messages: into the scratch, if the frame fits.
-                if let count = try connection.send(kind, payload: payload, into: scratch.free) {
+                if let count = try connection.send(kind, payload: payload, applyingTransform: compress, into: scratch.free) {
                     scratch.used &+= count
                     return nil
                 }
@@ -69,14 +69,14 @@ extension WebSocketHandler {
             var failure: FramingError?
             outbound.bytes.writeWithUnsafeMutableBytes(minimumWritableBytes: payload.count &+ FrameHeader.maxEncodedSize) { memory in
                 do throws(FramingError) {
-                    written = try connection.send(kind, payload: payload, into: memory)
+                    written = try connection.send(kind, payload: payload, applyingTransform: compress, into: memory)
                 } catch {
                     failure = error
                 }
                 return written ?? 0
             }
             if let failure { throw failure }
-            if written == nil { try connection.send(kind, payload: payload, into: &outbound) }
+            if written == nil { try connection.send(kind, payload: payload, applyingTransform: compress, into: &outbound) }
             return nil
         } catch {
             return error
@@ -97,11 +97,11 @@ extension WebSocketHandler {
     }
 
     /// Sends one fragment of a message sent in parts.
-    func sendFragment(_ kind: MessageKind, _ bytes: [UInt8], isFinal: Bool) -> EventLoopFuture<Void> {
+    func sendFragment(_ kind: MessageKind, _ bytes: [UInt8], isFinal: Bool, compress: Bool) -> EventLoopFuture<Void> {
         guard let context else { return shared.eventLoop.makeFailedFuture(WebSocketError.closed(shared.outcome)) }
         do throws(FramingError) {
             commitScratch()
-            try connection.sendFragment(kind, bytes, isFinal: isFinal, into: &outbound)
+            try connection.sendFragment(kind, bytes, isFinal: isFinal, applyingTransform: compress, into: &outbound)
         } catch {
             return context.eventLoop.makeFailedFuture(sendError(error))
         }

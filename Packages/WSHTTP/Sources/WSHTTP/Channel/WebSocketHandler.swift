@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import WSDeflate
 import WSFraming
 import WSLogging
 
@@ -27,6 +28,8 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     let logger: Logger
     let shared: WebSocketShared
     var consumer: Consumer?
+    /// permessage-deflate, when negotiated: the connection's transform.
+    let deflate: PerMessageDeflate?
 
     // The state touched per message is exempt from dynamic exclusivity checks, which cost
     // more than the work itself: the handler runs only on its event loop, and no access to
@@ -75,11 +78,15 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// - Parameter defersFailure: whether a protocol violation waits for the consumer to
     ///   handle the messages before it (an async consumer) before the failing Close goes out.
-    init(role: WebSocketRole, configuration: WebSocket.Configuration, shared: WebSocketShared, logger: Logger, defersFailure: Bool) {
+    ///   - deflate: the connection's permessage-deflate, when negotiated; its zlib memory is
+    ///     freed as the handler leaves the pipeline.
+    init(role: WebSocketRole, configuration: WebSocket.Configuration, shared: WebSocketShared, logger: Logger, defersFailure: Bool,
+         deflate: PerMessageDeflate? = nil) {
         var framing = configuration.framing
         framing.delivery = .whole
         framing.failurePolicy = defersFailure ? .deferred : .immediate
-        self.connection = WebSocketConnection(role: role, configuration: framing)
+        self.connection = WebSocketConnection(role: role, configuration: framing, transform: deflate)
+        self.deflate = deflate
         self.configuration = configuration
         self.shared = shared
         self.logger = logger
@@ -100,6 +107,7 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if case .async(let queue) = consumer { queue.finish() }
         consumer = nil
         self.context = nil
+        deflate?.release()
     }
 
     // MARK: - Inbound

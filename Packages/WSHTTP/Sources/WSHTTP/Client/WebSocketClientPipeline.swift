@@ -19,17 +19,24 @@ extension Channel {
     ///     and the request waits until the server's certificate has been verified. Nil for `ws`.
     ///   - serverHostname: the name sent as SNI and checked against the server's certificate;
     ///     by default the handshake's ``WebSocketClientHandshake/host``.
+    ///   - configuration: the live connection's limits and timeouts; its
+    ///     ``WebSocket/Configuration/deflate`` is offered (unless `handshake` offers
+    ///     permessage-deflate itself, which then stays uncompressed if the server accepts).
     public func configureWebSocketClientPipeline(
         handshake: WebSocketClientHandshake, tls: TLSClientContext? = nil, serverHostname: String? = nil,
         configuration: WebSocket.Configuration = .default, consumer: WebSocket.Consumer = .async, logger: Logger
     ) -> EventLoopFuture<WebSocket> {
         let promise = eventLoop.makePromise(of: WebSocket.self)
+        // permessage-deflate: offered from the configuration, unless the handshake offers it already.
+        let offersDeflate = handshake.extensions.contains { $0.name.lowercased() == DeflateNegotiation.name }
+        let deflateOffer = offersDeflate ? nil : configuration.deflate?.clientOffer
+        let handshake = deflateOffer.map { handshake.offering($0.offer) } ?? handshake
         eventLoop.execute {
             do {
                 let encoder = HTTPRequestEncoder()
                 let decoder = ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes))
                 let upgrader = WebSocketClientUpgradeHandler(
-                    handshake: handshake, configuration: configuration, consumer: consumer, logger: logger,
+                    handshake: handshake, deflateOffer: deflateOffer, configuration: configuration, consumer: consumer, logger: logger,
                     encoder: encoder, decoder: decoder, promise: promise)
                 if let tls {
                     try self.pipeline.syncOperations.addHandler(

@@ -17,6 +17,8 @@ final class WebSocketClientUpgradeHandler: ChannelInboundHandler, RemovableChann
     static let maxRefusalBody = 64 << 10
 
     private let handshake: WebSocketClientHandshake
+    /// The permessage-deflate offer made from the configuration, if any.
+    private let deflateOffer: DeflateNegotiation.ClientOffer?
     private let configuration: WebSocket.Configuration
     private let consumer: WebSocket.Consumer
     private let logger: Logger
@@ -29,9 +31,11 @@ final class WebSocketClientUpgradeHandler: ChannelInboundHandler, RemovableChann
     private var requestSent = false
     private var done = false
 
-    init(handshake: WebSocketClientHandshake, configuration: WebSocket.Configuration, consumer: WebSocket.Consumer, logger: Logger,
-         encoder: HTTPRequestEncoder, decoder: ByteToMessageHandler<HTTPResponseDecoder>, promise: EventLoopPromise<WebSocket>) {
+    init(handshake: WebSocketClientHandshake, deflateOffer: DeflateNegotiation.ClientOffer?, configuration: WebSocket.Configuration,
+         consumer: WebSocket.Consumer, logger: Logger, encoder: HTTPRequestEncoder, decoder: ByteToMessageHandler<HTTPResponseDecoder>,
+         promise: EventLoopPromise<WebSocket>) {
         self.handshake = handshake
+        self.deflateOffer = deflateOffer
         self.configuration = configuration
         self.consumer = consumer
         self.logger = logger
@@ -110,12 +114,20 @@ final class WebSocketClientUpgradeHandler: ChannelInboundHandler, RemovableChann
     /// Puts the live connection in place of the HTTP handlers, keeping the bytes that
     /// followed the 101.
     private func upgrade(_ negotiated: WebSocketClientHandshake.Negotiated, context: ChannelHandlerContext) {
+        let deflate: DeflateSettings?
+        do throws(DeflateNegotiation.Failure) {
+            deflate = try negotiatedDeflate(negotiated)
+        } catch {
+            // RFC 7692 §5: a client that cannot accept the server's answer fails the connection.
+            return fail(WebSocketError(.handshakeFailed, "the server's permessage-deflate answer is not acceptable: \(error.message)"),
+                        context: context)
+        }
         done = true
         let channel = context.channel
         let handshakeFacts = WebSocket.Handshake(
             target: handshake.request.path ?? "/", requestFields: handshake.request.headerFields,
             responseFields: negotiated.response.headerFields, subprotocol: negotiated.subprotocol,
-            extensions: negotiated.response.headerFields[.secWebSocketExtensions],
+            extensions: negotiated.response.headerFields[.secWebSocketExtensions], deflate: deflate,
             remoteAddress: channel.remoteAddress, localAddress: channel.localAddress,
             tls: (try? context.pipeline.syncOperations.handler(type: TLSHandler.self))?.connectionInfo)
         do {
@@ -128,6 +140,17 @@ final class WebSocketClientUpgradeHandler: ChannelInboundHandler, RemovableChann
             promise.fail(WebSocketError(.handshakeFailed, "could not install the connection: \(error)"))
             context.close(promise: nil)
         }
+    }
+}
+
+extension WebSocketClientUpgradeHandler {
+    /// The settings of the server's permessage-deflate answer to our offer; nil when it did
+    /// not accept one, or accepted one the configuration did not make.
+    private func negotiatedDeflate(_ negotiated: WebSocketClientHandshake.Negotiated) throws(DeflateNegotiation.Failure) -> DeflateSettings? {
+        let answers = negotiated.extensions.filter { $0.name.lowercased() == DeflateNegotiation.name }
+        guard let answer = answers.first, let deflateOffer else { return nil }
+        guard answers.count == 1 else { throw DeflateNegotiation.Failure("the server accepted permessage-deflate twice") }
+        return try DeflateNegotiation.validate(answer, offered: deflateOffer)
     }
 }
 

@@ -35,6 +35,10 @@ extension WebSocket {
         public var closeTimeout: Duration
         /// How long ``WebSocket/ping(timeout:)`` waits by default. Default 10 s.
         public var pingTimeout: Duration
+        /// permessage-deflate (RFC 7692): a server accepts it and a client offers it with
+        /// these settings. Default ``Deflate/default`` (on, 12-bit windows); `nil` turns it off.
+        /// Decompressed messages count against `framing.maxMessageSize`.
+        public var deflate: Deflate?
 
         /// Creates a configuration; every parameter has the default described on its property.
         public init(
@@ -45,8 +49,10 @@ extension WebSocket {
             idleTimeout: Duration? = nil,
             closeTimeout: Duration = .seconds(10),
             pingTimeout: Duration = .seconds(10),
-            messageRateLimit: RateLimit? = nil
+            messageRateLimit: RateLimit? = nil,
+            deflate: Deflate? = .default
         ) {
+            self.deflate = deflate
             self.messageRateLimit = messageRateLimit
             self.framing = framing
             self.maxBufferedMessages = maxBufferedMessages

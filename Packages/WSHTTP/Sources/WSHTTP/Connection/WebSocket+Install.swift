@@ -20,7 +20,10 @@ extension WebSocket {
         channel.eventLoop.preconditionInEventLoop()
         let shared = WebSocketShared(eventLoop: channel.eventLoop)
         let defersFailure = if case .async = consumer { true } else { false }
-        let handler = WebSocketHandler(role: role, configuration: configuration, shared: shared, logger: logger, defersFailure: defersFailure)
+        // The transform follows what the handshake agreed, whatever the configuration says now.
+        let deflate = handshake.deflate.flatMap { settings in (configuration.deflate ?? .default).transform(settings, role: role) }
+        let handler = WebSocketHandler(role: role, configuration: configuration, shared: shared, logger: logger,
+                                       defersFailure: defersFailure, deflate: deflate)
         handler.target = handshake.target
         handler.remoteAddress = handshake.remoteAddress
         let bound = NIOLoopBound(handler, eventLoop: channel.eventLoop)

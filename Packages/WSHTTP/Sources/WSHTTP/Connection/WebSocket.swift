@@ -27,6 +27,8 @@ public final class WebSocket: Sendable {
         public var subprotocol: String?
         /// The negotiated extensions, as `Sec-WebSocket-Extensions` says.
         public var extensions: String?
+        /// What permessage-deflate's negotiation agreed, when the connection compresses.
+        public var deflate: DeflateSettings? = nil
         /// The peer's address.
         public var remoteAddress: SocketAddress?
         /// Our address.
@@ -94,13 +96,16 @@ public final class WebSocket: Sendable {
     /// Sends a message. It waits only while more than
     /// ``Configuration/maxBufferedOutboundBytes`` are queued for the socket.
     ///
+    /// - Parameter compress: when permessage-deflate was negotiated, `false` sends this
+    ///   message uncompressed: data already compressed (images, archives) gains nothing.
+    ///   Messages below the threshold go uncompressed either way.
     /// - Throws: ``WebSocketError`` ``WebSocketError/Code/closed`` once the close handshake
     ///   has started.
-    public func send(_ message: WebSocketMessage) async throws(WebSocketError) {
+    public func send(_ message: WebSocketMessage, compress: Bool = true) async throws(WebSocketError) {
         let handler = self.handler
         // From a task on the connection's own event loop (see ``taskExecutor``): no hop.
-        let result = handler.eventLoop.inEventLoop ? handler.value.send(message)
-            : await Self.settle(handler.eventLoop.submit { handler.value.send(message) })
+        let result = handler.eventLoop.inEventLoop ? handler.value.send(message, compress: compress)
+            : await Self.settle(handler.eventLoop.submit { handler.value.send(message, compress: compress) })
         switch result {
         case .sent: return
         case .failed(let error): throw error
@@ -131,17 +136,23 @@ public final class WebSocket: Sendable {
     /// ```
     public var taskExecutor: EventLoopTaskExecutor { EventLoopTaskExecutor(channel.eventLoop) }
 
-    /// Sends a text message.
-    public func send(text: String) async throws(WebSocketError) { try await send(.text(text)) }
+    /// Sends a text message; `compress` as for ``send(_:compress:)``.
+    public func send(text: String, compress: Bool = true) async throws(WebSocketError) {
+        try await send(.text(text), compress: compress)
+    }
 
-    /// Sends a binary message.
-    public func send(binary: [UInt8]) async throws(WebSocketError) { try await send(.binary(binary)) }
+    /// Sends a binary message; `compress` as for ``send(_:compress:)``.
+    public func send(binary: [UInt8], compress: Bool = true) async throws(WebSocketError) {
+        try await send(.binary(binary), compress: compress)
+    }
 
     /// Sends one fragment of a message that goes in parts (RFC 6455 §5.4): the first call
     /// starts a message of `kind`, the one with `isFinal` ends it. Other messages wait until
-    /// then; pings and pongs may go between.
-    public func sendFragment(_ kind: MessageKind, _ bytes: [UInt8], isFinal: Bool) async throws(WebSocketError) {
-        try await run { $0.sendFragment(kind, bytes, isFinal: isFinal) }
+    /// then; pings and pongs may go between. With permessage-deflate, the fragments are
+    /// compressed as one stream (RSV1 on the first), unless the first says `compress: false`;
+    /// later fragments follow the first.
+    public func sendFragment(_ kind: MessageKind, _ bytes: [UInt8], isFinal: Bool, compress: Bool = true) async throws(WebSocketError) {
+        try await run { $0.sendFragment(kind, bytes, isFinal: isFinal, compress: compress) }
     }
 
     // MARK: - Receiving

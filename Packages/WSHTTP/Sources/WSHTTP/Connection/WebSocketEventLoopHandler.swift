@@ -76,20 +76,22 @@ extension WebSocket {
 
         /// Sends `bytes` as a message of `kind`; a text message's bytes must be UTF-8.
         ///
+        /// - Parameter compress: `false` sends it uncompressed when permessage-deflate was negotiated.
         /// - Returns: whether it was queued; `false` once the close handshake has started.
         @discardableResult
-        public func send(_ kind: MessageKind, bytes: UnsafeRawBufferPointer) -> Bool {
-            handler.sendNow(kind, bytes)
+        public func send(_ kind: MessageKind, bytes: UnsafeRawBufferPointer, compress: Bool = true) -> Bool {
+            handler.sendNow(kind, bytes, compress: compress)
         }
 
         /// Sends a message.
         ///
+        /// - Parameter compress: `false` sends it uncompressed when permessage-deflate was negotiated.
         /// - Returns: whether it was queued; `false` once the close handshake has started.
         @discardableResult
-        public func send(_ message: WebSocketMessage) -> Bool {
+        public func send(_ message: WebSocketMessage, compress: Bool = true) -> Bool {
             switch message {
-            case .text(var text): return text.withUTF8 { handler.sendNow(.text, UnsafeRawBufferPointer($0)) }
-            case .binary(let bytes): return bytes.withUnsafeBytes { handler.sendNow(.binary, $0) }
+            case .text(var text): return text.withUTF8 { handler.sendNow(.text, UnsafeRawBufferPointer($0), compress: compress) }
+            case .binary(let bytes): return bytes.withUnsafeBytes { handler.sendNow(.binary, $0, compress: compress) }
             }
         }
 

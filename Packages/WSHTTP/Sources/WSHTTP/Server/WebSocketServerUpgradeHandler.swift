@@ -189,12 +189,17 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
             respond(response, body: body, close: true, context: context)
         case .accept(let subprotocol, let fields):
             let chosen = subprotocol.flatMap { upgrade.subprotocols.contains($0) ? $0 : nil }
-            let response = upgrade.acceptResponse(subprotocol: chosen, headerFields: fields)
+            // permessage-deflate: the first offer we can serve, unless the handler answered
+            // Sec-WebSocket-Extensions itself.
+            let deflate = fields[.secWebSocketExtensions] == nil
+                ? configuration.deflate.flatMap { DeflateNegotiation.accept(upgrade.extensions, policy: $0.serverPolicy) } : nil
+            let response = upgrade.acceptResponse(subprotocol: chosen, extensions: deflate.map { [$0.response] } ?? [], headerFields: fields)
             context.write(wrapOutboundOut(.head(HTTPConversion.head(response))), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
             state = .done
             do {
-                let webSocket = try becomeWebSocket(upgrade, response: response, subprotocol: chosen, context: context)
+                let webSocket = try becomeWebSocket(upgrade, response: response, subprotocol: chosen, deflate: deflate?.settings,
+                                                    context: context)
                 logger.debug("upgrade accepted", metadata: [WSLogKey.target: "\(upgrade.target)", WSLogKey.subprotocol: "\(chosen ?? "")"])
                 let upgraded = handlers.upgraded
                 let closesAfter = { if case .async = self.handlers.consumer { true } else { false } }()
@@ -212,11 +217,11 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
     /// Puts the live connection in place of the HTTP handlers, keeping the bytes that
     /// followed the request.
     private func becomeWebSocket(_ upgrade: WebSocketUpgradeRequest, response: HTTPResponse, subprotocol: String?,
-                                 context: ChannelHandlerContext) throws -> WebSocket {
+                                 deflate: DeflateSettings?, context: ChannelHandlerContext) throws -> WebSocket {
         let channel = context.channel
         let handshake = WebSocket.Handshake(
             target: upgrade.target, requestFields: upgrade.request.headerFields, responseFields: response.headerFields,
-            subprotocol: subprotocol, extensions: response.headerFields[.secWebSocketExtensions],
+            subprotocol: subprotocol, extensions: response.headerFields[.secWebSocketExtensions], deflate: deflate,
             remoteAddress: channel.remoteAddress, localAddress: channel.localAddress,
             tls: (try? context.pipeline.syncOperations.handler(type: TLSHandler.self))?.connectionInfo)
         let webSocket = try WebSocket.replaceHTTPHandlers(
