@@ -84,11 +84,19 @@ async def main():
         rtt = await until(lambda: js("(t => t.endsWith('ms') && t)(document.getElementById('rtt').textContent)"),
                           "the page's ping never came back")
         print(f"browser-smoke: the page connected to /relay; its round trip shows {rtt}")
+        compression = await js("document.getElementById('compression').textContent")
+        if not compression.startswith("permessage-deflate"):
+            raise SystemExit(f"browser-smoke: Chromium and serve did not agree on permessage-deflate: {compression!r}")
+        print(f"browser-smoke: Chromium agreed on {compression}")
 
         await peer.send(json.dumps({"type": "move", "id": "circle", "x": 321, "y": 123}))
         await until(lambda: js("document.getElementById('circle').getAttribute('cx') === '321'"),
                     "a move from another client did not move the page's circle")
-        print("browser-smoke: a move from a Python client of /relay moved the circle in the page")
+        # Long enough to go compressed from the server to Chromium (the threshold is 64 bytes).
+        await peer.send(json.dumps({"type": "move", "id": "circle", "x": 222, "y": 111, "note": "compressible " * 40}))
+        await until(lambda: js("document.getElementById('circle').getAttribute('cx') === '222'"),
+                    "a long (compressed) move from another client did not move the page's circle")
+        print("browser-smoke: moves from a Python client of /relay, short and compressed, moved the circle in the page")
 
         box = await js("(r => ({x: r.x + r.width / 2, y: r.y + r.height / 2}))(document.getElementById('square').getBoundingClientRect())")
         x, y = box["x"], box["y"]

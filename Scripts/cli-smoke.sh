@@ -70,7 +70,9 @@ echo "cli-smoke: the page, --root's files and 404 OK"
 
 result=$(timeout 60 "$python" Interop/python/ws_peer.py client --url "ws://127.0.0.1:$port/echo")
 grep -q '"close_code": 4000' <<<"$result" || { echo "cli-smoke: /echo: $result" >&2; exit 1; }
-echo "cli-smoke: /echo with Python's client OK"
+grep -q '"extensions": "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12"' <<<"$result" \
+    || { echo "cli-smoke: /echo did not accept permessage-deflate: $result" >&2; exit 1; }
+echo "cli-smoke: /echo with Python's client, compressed, OK"
 
 timeout 30 "$python" - "$port" <<'PY'
 import json, sys
@@ -86,6 +88,7 @@ PY
 
 interactive=$( (printf 'hello there\n/ping\n'; sleep 1; printf '/close 4000 bye\n') | timeout 20 "$websockets" connect "ws://127.0.0.1:$port/echo")
 grep -q '< hello there' <<<"$interactive" && grep -q 'pong after' <<<"$interactive" && grep -q 'closed: 4000' <<<"$interactive" \
+    && grep -q '^connected to .*, permessage-deflate' <<<"$interactive" \
     || { echo "cli-smoke: connect, interactive: $interactive" >&2; exit 1; }
 echo "cli-smoke: connect typed lines, /ping and /close OK"
 
@@ -108,17 +111,27 @@ async def main():
         await connection.send(b"\x00\x01\x02")
         got = [await connection.recv(), await connection.recv()]
         await connection.close(1000, "done")
-        done.set_result(got)
+        done.set_result((got, connection.response.headers.get("Sec-WebSocket-Extensions")))
     async with serve(handler, "127.0.0.1", 0) as server:
         port = server.sockets[0].getsockname()[1]
-        client = await asyncio.create_subprocess_exec(sys.argv[1], "connect", "--echo", f"ws://127.0.0.1:{port}/")
-        got = await asyncio.wait_for(done, 10)
-        status = await asyncio.wait_for(client.wait(), 10)
-    assert got == ["hi from python", b"\x00\x01\x02"], got
-    assert status == 0, f"connect --echo exited {status}"
-    print("cli-smoke: connect --echo sent back both messages and exited 0 on close")
+        for flags, compressed in (([], True), (["--no-deflate"], False)):
+            done = asyncio.get_running_loop().create_future()
+            client = await asyncio.create_subprocess_exec(sys.argv[1], "connect", "--echo", *flags, f"ws://127.0.0.1:{port}/")
+            got, extensions = await asyncio.wait_for(done, 10)
+            status = await asyncio.wait_for(client.wait(), 10)
+            assert got == ["hi from python", b"\x00\x01\x02"], got
+            assert status == 0, f"connect --echo exited {status}"
+            assert (extensions or "").startswith("permessage-deflate") == compressed, f"connect --echo {flags}: {extensions}"
+    print("cli-smoke: connect --echo sent back both messages and exited 0 on close, offering permessage-deflate unless --no-deflate")
 asyncio.run(main())
 PY
+
+# serve --no-deflate: Python's client offers permessage-deflate, and is refused it.
+start_serve --no-deflate
+result=$(timeout 60 "$python" Interop/python/ws_peer.py client --url "ws://127.0.0.1:$port/echo")
+grep -q '"close_code": 4000' <<<"$result" && grep -q '"extensions": null' <<<"$result" \
+    || { echo "cli-smoke: serve --no-deflate: $result" >&2; exit 1; }
+echo "cli-smoke: serve --no-deflate echoes uncompressed OK"
 
 # wss: serve with a certificate made here; connect with --ca, and without (refused).
 timeout 30 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$work/key.pem" \

@@ -4,8 +4,9 @@
 #     fragments, a ping answered with its payload, a close with 4000 "bye" echoed;
 #   - `websockets connect --echo` against node's server: text, binary and 1 MiB sent back,
 #     then node closes with 1000 and the client exits 0.
-# node offers permessage-deflate; until WSDeflate lands the server declines it (no extension in
-# the 101), which node accepts. Every process is bounded in time and stopped by its PID.
+# Both ways with permessage-deflate, as node offers it (its client, by default) and accepts it
+# (its server, told to, compressing every message): both sides check it was agreed. Every
+# process is bounded in time and stopped by its PID.
 #
 #   Scripts/node-interop.sh
 set -euo pipefail
@@ -39,7 +40,7 @@ const big = Buffer.alloc(1 << 20, 7);
 const expected = [["text", "hello from node ✓"], ["binary", Buffer.from([0, 1, 2, 255])], ["binary", big], ["text", "fragmented message"]];
 const received = [];
 ws.on("open", () => {
-  if (ws.extensions && Object.keys(ws.extensions).length) fail(`unexpected extensions ${JSON.stringify(ws.extensions)}`);
+  if (ws.extensions !== "permessage-deflate") fail(`permessage-deflate was not agreed: '${ws.extensions}'`);
   ws.send(expected[0][1]);
   ws.send(expected[1][1]);
   ws.send(big);
@@ -60,7 +61,7 @@ ws.on("close", (code, reason) => {
   });
   if (!received.includes("pong")) fail("no pong");
   if (code !== 4000) fail(`close code ${code} ${reason}`);
-  console.log(`node-interop: node's client: ${messages.length} messages echoed (text, binary, 1 MiB, fragments), ping answered, close ${code}`);
+  console.log(`node-interop: node's client: ${messages.length} messages echoed compressed (text, binary, 1 MiB, fragments), ping answered, close ${code}`);
   process.exit(0);
 });
 ws.on("error", (error) => fail(error.message));
@@ -73,15 +74,16 @@ const fail = (why) => { console.error(`node-interop: node server: ${why}`); proc
 setTimeout(() => fail("timed out"), 30000).unref();
 const big = Buffer.alloc(1 << 20, 9);
 const sent = [["text", "hi from node"], ["binary", Buffer.from([3, 2, 1])], ["binary", big]];
-const server = new WebSocketServer({ host: "127.0.0.1", port: 0 }, () => {
+const server = new WebSocketServer({ host: "127.0.0.1", port: 0, perMessageDeflate: { threshold: 0 } }, () => {
   const client = spawn(process.argv[2], ["connect", "--echo", `ws://127.0.0.1:${server.address().port}/`], { stdio: ["ignore", "inherit", "inherit"] });
   client.on("exit", (status) => {
     if (status !== 0) fail(`websockets connect --echo exited ${status}`);
-    console.log("node-interop: websockets connect --echo sent back text, binary and 1 MiB to node's server and exited 0");
+    console.log("node-interop: websockets connect --echo sent back text, binary and 1 MiB to node's server, compressed both ways, and exited 0");
     process.exit(0);
   });
 });
 server.on("connection", (ws) => {
+  if (ws.extensions !== "permessage-deflate") fail(`permessage-deflate was not agreed: '${ws.extensions}'`);
   const back = [];
   ws.on("message", (data, isBinary) => {
     back.push([isBinary ? "binary" : "text", isBinary ? data : data.toString()]);

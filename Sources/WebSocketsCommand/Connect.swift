@@ -45,6 +45,9 @@ struct Connect: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "Log levels: info, or info,WSHTTP=debug (default: WS_LOG_LEVEL, else warning).")
     var logLevel: LogLevelOption?
 
+    @Flag(name: .customLong("no-deflate"), help: "Do not offer permessage-deflate (offered by default).")
+    var noDeflate = false
+
     func validate() throws {
         guard !(insecure && ca != nil) else { throw ValidationError("--insecure and --ca contradict each other") }
         for header in headers where parseHeader(header) == nil {
@@ -62,6 +65,7 @@ struct Connect: AsyncParsableCommand {
         if let ca { configuration.tls.verification = .trustedCAs(.file(ca)) }
         configuration.webSocket.framing.maxFrameSize = maxMessageSize
         configuration.webSocket.framing.maxMessageSize = maxMessageSize
+        if noDeflate { configuration.webSocket.deflate = nil }
         let webSocket: WebSocket
         do {
             webSocket = try await WebSocket.connect(to: url, configuration: configuration, logger: Logger(label: "websockets.connect"))
@@ -76,7 +80,8 @@ struct Connect: AsyncParsableCommand {
             return
         }
         print("connected to \(url)" + (webSocket.handshake.subprotocol.map { " (subprotocol \($0))" } ?? "")
-              + (webSocket.handshake.tls.map { " over \($0.version.map { "\($0)" } ?? "TLS")" } ?? ""))
+              + (webSocket.handshake.tls.map { " over \($0.version.map { "\($0)" } ?? "TLS")" } ?? "")
+              + (webSocket.handshake.extensions.map { ", \($0)" } ?? ""))
         let printer = Task {
             for await message in webSocket.messages { print(Self.describe(message)) }
             print("closed: \(await webSocket.closed())")

@@ -24,6 +24,7 @@ enum DemoPage {
       <div id="panel">
         <span>connection: <b id="state">connecting</b></span>
         <span>round trip: <b id="rtt">–</b></span>
+        <span>compression: <b id="compression">–</b></span>
         <span>moves sent: <b id="sent">0</b></span>
         <span>moves received: <b id="received">0</b></span>
       </div>
@@ -63,7 +64,10 @@ enum DemoPage {
     function connect() {
       ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/relay`);
       const state = document.getElementById("state");
-      ws.onopen = () => { state.textContent = "open"; state.className = "open"; };
+      ws.onopen = () => {
+        state.textContent = "open"; state.className = "open";
+        document.getElementById("compression").textContent = ws.extensions || "off";
+      };
       ws.onclose = (event) => {
         state.textContent = `closed (${event.code}), retrying`; state.className = "closed";
         setTimeout(connect, 1000);

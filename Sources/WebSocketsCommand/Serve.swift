@@ -44,6 +44,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "Log levels: info, or info,WSHTTP=debug (default: WS_LOG_LEVEL, else info).")
     var logLevel: LogLevelOption?
 
+    @Flag(name: .customLong("no-deflate"), help: "Refuse permessage-deflate (accepted by default, with 12-bit windows).")
+    var noDeflate = false
+
     func validate() throws {
         guard (tlsCertificate == nil) == (tlsKey == nil) else {
             throw ValidationError("--tls-cert and --tls-key go together")
@@ -68,6 +71,7 @@ struct Serve: AsyncParsableCommand {
         var configuration = WebSocketServer.Configuration()
         configuration.webSocket.framing.maxFrameSize = maxMessageSize
         configuration.webSocket.framing.maxMessageSize = maxMessageSize
+        if noDeflate { configuration.webSocket.deflate = nil }
         let relay = Relay()
         let page = Array(DemoPage.html.utf8)
         let handlers = WebSocketServerHandlers(
