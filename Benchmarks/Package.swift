@@ -3,6 +3,7 @@
 //
 //     swift run -c release --package-path Benchmarks FramingBenchmarks
 //     swift run -c release --package-path Benchmarks LoggingBenchmarks
+//     swift run -c release --package-path Benchmarks DeflateBenchmarks
 //
 // No external packages: the harness is a plain executable, and `MallocCounter` counts heap
 // allocations by interposing glibc's allocator (Linux only; see README.md).
@@ -35,6 +36,15 @@ let package = Package(
                 "MallocCounter",
                 "BenchmarkSupport",
                 .product(name: "WSFraming", package: "WSFraming"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "DeflateBenchmarks",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "WSFraming", package: "WSFraming"),
+                .product(name: "WSDeflate", package: "WSFraming"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -122,43 +122,44 @@ public final class PerMessageDeflate: MessageTransform {
     private func inflate(_ stream: UnsafeMutablePointer<z_stream>, _ input: UnsafeRawBufferPointer,
                          output: (UnsafeRawBufferPointer) -> Bool) throws(FramingError) -> Bool {
         guard input.count > 0 else { return true }
-        var chunk = [UInt8](repeating: 0, count: 16_384)
         stream.pointee.next_in = UnsafeMutablePointer(mutating: input.bindMemory(to: UInt8.self).baseAddress)
         stream.pointee.avail_in = UInt32(input.count)
         defer {
             stream.pointee.next_in = nil
             stream.pointee.avail_in = 0
+            stream.pointee.next_out = nil
         }
-        while true {
-            let (status, produced) = chunk.withUnsafeMutableBytes { buffer -> (Int32, Int) in
-                stream.pointee.next_out = buffer.bindMemory(to: UInt8.self).baseAddress
-                stream.pointee.avail_out = UInt32(buffer.count)
+        // Scratch for the output, not kept between calls (it would cost every connection 16 KiB).
+        let result = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16_384) { chunk -> Result<Bool, FramingError> in
+            while true {
+                stream.pointee.next_out = chunk.baseAddress
+                stream.pointee.avail_out = UInt32(chunk.count)
                 let status = CZlib.inflate(stream, Z_SYNC_FLUSH)
-                return (status, buffer.count - Int(stream.pointee.avail_out))
+                let produced = chunk.count - Int(stream.pointee.avail_out)
+                switch status {
+                case Z_OK, Z_BUF_ERROR, Z_STREAM_END:
+                    break
+                default:
+                    let reason = stream.pointee.msg.map { String(cString: $0) } ?? "zlib error \(status)"
+                    return .failure(.extensionFailure("permessage-deflate: the compressed data is corrupt (\(reason))"))
+                }
+                if produced > 0, !output(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(chunk)[..<produced])) {
+                    return .success(false)
+                }
+                if status == Z_STREAM_END {
+                    // A final deflate block (BFINAL): that stream is done; what follows starts anew.
+                    inflateReset(stream)
+                    if stream.pointee.avail_in > 0 { continue }
+                    return .success(true)
+                }
+                if stream.pointee.avail_out == 0 { continue } // more output may be waiting
+                guard stream.pointee.avail_in == 0 else {
+                    return .failure(.extensionFailure("permessage-deflate: the compressed data is corrupt (inflate made no progress)"))
+                }
+                return .success(true)
             }
-            switch status {
-            case Z_OK, Z_BUF_ERROR, Z_STREAM_END:
-                break
-            default:
-                let reason = stream.pointee.msg.map { String(cString: $0) } ?? "zlib error \(status)"
-                throw .extensionFailure("permessage-deflate: the compressed data is corrupt (\(reason))")
-            }
-            if produced > 0 {
-                let accepted = chunk.withUnsafeBytes { output(UnsafeRawBufferPointer(rebasing: $0[..<produced])) }
-                if !accepted { return false }
-            }
-            if status == Z_STREAM_END {
-                // A final deflate block (BFINAL): that stream is done; what follows starts anew.
-                inflateReset(stream)
-                if stream.pointee.avail_in > 0 { continue }
-                return true
-            }
-            if stream.pointee.avail_out == 0 { continue } // more output may be waiting
-            guard stream.pointee.avail_in == 0 else {
-                throw .extensionFailure("permessage-deflate: the compressed data is corrupt (inflate made no progress)")
-            }
-            return true
         }
+        return try result.get()
     }
 
     private func inflateStream() throws(FramingError) -> UnsafeMutablePointer<z_stream> {
@@ -200,29 +201,39 @@ public final class PerMessageDeflate: MessageTransform {
     /// window is emptied; within a message it stays, as part of the stream.
     private func compress(_ payload: UnsafeRawBufferPointer, endsMessage: Bool) throws(FramingError) -> [UInt8] {
         let stream = try deflateStream()
-        var out = [UInt8](repeating: 0, count: Int(deflateBound(stream, UInt(payload.count))) + 16)
-        var used = 0
         stream.pointee.next_in = UnsafeMutablePointer(mutating: payload.bindMemory(to: UInt8.self).baseAddress)
         stream.pointee.avail_in = UInt32(payload.count)
+        defer {
+            stream.pointee.next_in = nil
+            stream.pointee.next_out = nil
+        }
+        // deflateBound is enough for all but pathological input: one pass, one allocation, no
+        // zeroing. If it ever is not, the array grows and deflate goes on.
+        let bound = Int(deflateBound(stream, UInt(payload.count))) + 16
+        var status = Z_OK
+        var out = [UInt8](unsafeUninitializedCapacity: bound) { buffer, count in
+            stream.pointee.next_out = buffer.baseAddress
+            stream.pointee.avail_out = UInt32(bound)
+            status = deflate(stream, Z_SYNC_FLUSH)
+            count = bound - Int(stream.pointee.avail_out)
+        }
         while true {
-            let status = out.withUnsafeMutableBytes { buffer -> Int32 in
-                stream.pointee.next_out = buffer.bindMemory(to: UInt8.self).baseAddress.map { $0 + used }
-                stream.pointee.avail_out = UInt32(buffer.count - used)
-                let status = deflate(stream, Z_SYNC_FLUSH)
-                used = buffer.count - Int(stream.pointee.avail_out)
-                return status
-            }
             guard status == Z_OK || status == Z_BUF_ERROR else {
                 throw .extensionFailure("permessage-deflate: zlib failed to compress (\(status))", closeCode: .internalError)
             }
             // Done when the input is taken and zlib left room: the sync flush is complete.
             if stream.pointee.avail_in == 0, stream.pointee.avail_out > 0 { break }
-            out += [UInt8](repeating: 0, count: max(out.count / 2, 1024))
+            let used = out.count
+            out += repeatElement(0, count: max(used / 2, 1024))
+            out.withUnsafeMutableBytes { buffer in
+                stream.pointee.next_out = buffer.bindMemory(to: UInt8.self).baseAddress.map { $0 + used }
+                stream.pointee.avail_out = UInt32(buffer.count - used)
+                status = deflate(stream, Z_SYNC_FLUSH)
+            }
+            out.removeLast(Int(stream.pointee.avail_out))
         }
-        stream.pointee.next_in = nil
-        stream.pointee.next_out = nil
-        out.removeSubrange(used...)
         guard endsMessage else { return out }
+        // RFC 7692 §7.2.1: remove the empty stored block's 00 00 ff ff that the flush ends with.
         if out.count >= 4, out[(out.count - 4)...].elementsEqual(Self.tail) { out.removeLast(4) }
         if parameters.outboundNoContextTakeover { deflateReset(stream) }
         return out

@@ -193,3 +193,17 @@ struct PerMessageDeflateTests {
         #expect(deflate.memoryInUse == 0)
     }
 }
+
+@Suite("WSFraming's README, the WSDeflate example")
+struct DeflateReadmeExampleTests {
+    @Test("the example sends 1,200 bytes of text in a 27-byte frame, with RSV1")
+    func example() throws {
+        let deflate = PerMessageDeflate(parameters: .init(outboundMaxWindowBits: 12, inboundMaxWindowBits: 12),
+                                        compression: .init(level: 6, memoryLevel: 5, threshold: 64))
+        var connection = WebSocketConnection(role: .server, transform: deflate)
+        var wire: [UInt8] = []
+        try connection.sendText(String(repeating: "compress me ", count: 100), into: &wire)
+        #expect(wire[0] == 0xC1)
+        #expect(wire.count == 27)
+    }
+}
