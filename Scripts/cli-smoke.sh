@@ -126,6 +126,28 @@ async def main():
 asyncio.run(main())
 PY
 
+# connect exits when the server closes, though its standard input is still open.
+timeout 30 "$python" - "$websockets" <<'PY'
+import asyncio, subprocess, sys
+from websockets.asyncio.server import serve
+
+async def main():
+    async def handler(connection):
+        await connection.send("the server speaks first")
+        await connection.close(4001, "and closes")
+    async with serve(handler, "127.0.0.1", 0) as server:
+        port = server.sockets[0].getsockname()[1]
+        client = await asyncio.create_subprocess_exec(sys.argv[1], "connect", f"ws://127.0.0.1:{port}/",
+                                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        status = await asyncio.wait_for(client.wait(), 10)
+        out = (await client.stdout.read()).decode()
+        client.stdin.close()
+    assert status == 0, f"connect exited {status}"
+    assert "< the server speaks first" in out and "closed: 4001 and closes" in out, out
+    print("cli-smoke: connect printed the server's message and exited when the server closed, with input still open")
+asyncio.run(main())
+PY
+
 # serve --no-deflate: Python's client offers permessage-deflate, and is refused it.
 start_serve --no-deflate
 result=$(timeout 60 "$python" Interop/python/ws_peer.py client --url "ws://127.0.0.1:$port/echo")

@@ -17,8 +17,9 @@ struct Connect: AsyncParsableCommand {
         discussion: """
             Lines typed are sent as text messages; received messages are printed (text as it is, binary \
             as its size and first bytes). Commands: /ping (prints the round trip), /close [CODE [REASON]]. \
-            End of input closes with 1000. With --echo, every message received is sent back, and the \
-            command exits when the connection closes (for conformance runs).
+            End of input closes with 1000; the command exits when the connection closes, from either side. \
+            With --echo, every message received is sent back until the connection closes (for conformance \
+            runs).
             """)
 
     @Argument(help: "ws://host[:port]/path or wss://…; an IPv6 host in brackets.")
@@ -82,11 +83,14 @@ struct Connect: AsyncParsableCommand {
         print("connected to \(url)" + (webSocket.handshake.subprotocol.map { " (subprotocol \($0))" } ?? "")
               + (webSocket.handshake.tls.map { " over \($0.version.map { "\($0)" } ?? "TLS")" } ?? "")
               + (webSocket.handshake.extensions.map { ", \($0)" } ?? ""))
+        let lines = Self.standardInputLines()
         let printer = Task {
             for await message in webSocket.messages { print(Self.describe(message)) }
             print("closed: \(await webSocket.closed())")
+            // The peer closed: stop waiting for input.
+            lines.continuation.finish()
         }
-        for await line in Self.standardInputLines() {
+        for await line in lines.stream {
             if printer.isCancelled || !webSocket.isOpen { break }
             if line == "/ping" {
                 do {
@@ -129,13 +133,14 @@ struct Connect: AsyncParsableCommand {
         }
     }
 
-    /// Lines of standard input, read on a thread of their own (reading blocks).
-    private static func standardInputLines() -> AsyncStream<String> {
-        AsyncStream { continuation in
-            DispatchQueue.global().async {
-                while let line = readLine() { continuation.yield(line) }
-                continuation.finish()
-            }
+    /// Lines of standard input, read on a thread of their own (reading blocks); finishing the
+    /// continuation ends the stream early.
+    private static func standardInputLines() -> (stream: AsyncStream<String>, continuation: AsyncStream<String>.Continuation) {
+        let (stream, continuation) = AsyncStream.makeStream(of: String.self)
+        DispatchQueue.global().async {
+            while let line = readLine() { continuation.yield(line) }
+            continuation.finish()
         }
+        return (stream, continuation)
     }
 }
