@@ -99,35 +99,8 @@ python3 Scripts/autobahn-verdict.py "$reports/server-eventloop" "$reports/server
     || status=1
 
 # The table of Docs/Conformance.md, per section.
-python3 - "$reports" >"$reports/conformance-table.md" <<'PY'
-import json, os, re, sys
-reports = sys.argv[1]
-runs = [("server, eventloop", "server-eventloop"), ("server, async", "server-async"), ("client (async)", "client")]
-names = {1: "framing", 2: "ping/pong", 3: "reserved bits", 4: "opcodes", 5: "fragmentation", 6: "UTF-8",
-         7: "close", 9: "limits and performance", 10: "auto-fragmentation"}
-crashed = set(re.findall(r"^case \d+ \(([\d.]+)\): the client process", open(os.path.join(reports, "client", "client.log")).read(), re.M))
-results = {}
-for _, d in runs:
-    for cases in json.load(open(os.path.join(reports, d, "index.json"))).values():
-        results[d] = cases
-sections = sorted({int(c.split(".")[0]) for r in results.values() for c in r})
-print("| section | " + " | ".join(t for t, _ in runs) + " |")
-print("|---|" + "---|" * len(runs))
-for s in sections:
-    cells = []
-    for _, d in runs:
-        ids = [c for c in results[d] if int(c.split(".")[0]) == s]
-        counts = {}
-        for c in ids:
-            counts[results[d][c]["behavior"]] = counts.get(results[d][c]["behavior"], 0) + 1
-        cell = ", ".join("%d %s" % (counts[k], k) for k in ("OK", "NON-STRICT", "INFORMATIONAL", "UNIMPLEMENTED", "FAILED") if counts.get(k))
-        if d == "client":
-            n = len([c for c in ids if c in crashed])
-            if n:
-                cell += "; **%d crashed**" % n
-        cells.append(cell or "-")
-    print("| %d.* %s | %s |" % (s, names.get(s, ""), " | ".join(cells)))
-PY
+python3 Scripts/autobahn-table.py "server, eventloop=$reports/server-eventloop" "server, async=$reports/server-async" \
+    "client (async)=$reports/client" >"$reports/conformance-table.md"
 echo "per section (also in $reports/conformance-table.md):"
 sed 's/^/  /' "$reports/conformance-table.md"
 echo "autobahn-http.sh: $(( $(date +%s) - start ))s"

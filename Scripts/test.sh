@@ -95,4 +95,7 @@ bounded 1500 Scripts/autobahn-framing.sh
 step "Autobahn testsuite against WSHTTP: server (callbacks, then a task) and client (Scripts/autobahn-http.sh)"
 bounded 2400 Scripts/autobahn-http.sh
 
+step "Autobahn testsuite against the websockets command, both roles, with permessage-deflate (Scripts/conformance.sh --ci)"
+bounded 2400 Scripts/conformance.sh --ci
+
 step "all tests passed"

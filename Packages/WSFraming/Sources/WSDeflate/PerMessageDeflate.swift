@@ -102,6 +102,8 @@ public final class PerMessageDeflate: MessageTransform {
 
     // MARK: Inbound
 
+    /// Inflates the next piece of a compressed message; at its end, the `00 00 ff ff` tail is
+    /// put back and, without the peer's context takeover, the window emptied.
     public func decode(_ input: UnsafeRawBufferPointer, isFinal: Bool, output: (UnsafeRawBufferPointer) -> Bool) throws(FramingError) {
         let stream = try inflateStream()
         guard try inflate(stream, input, output: output) else { return }
@@ -176,10 +178,14 @@ public final class PerMessageDeflate: MessageTransform {
 
     // MARK: Outbound
 
+    /// Whether a message of `count` bytes would be compressed: compression is on and the
+    /// message reaches the threshold.
     public func encodes(count: Int, kind: MessageKind) -> Bool {
         compressesOutbound && count >= compression.threshold
     }
 
+    /// Compresses a whole message, or returns nil to send it as it is (below the threshold,
+    /// or with compression off).
     public func encode(_ payload: UnsafeRawBufferPointer, kind: MessageKind) throws(FramingError)
         -> (bytes: [UInt8], reservedBits: ReservedBits)?
     {
