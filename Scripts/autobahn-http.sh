@@ -3,7 +3,8 @@
 # every case is OK (INFORMATIONAL only where the suite says so by design: 7.1.6, 7.13.*) and
 # no client process crashed.
 #
-#   Scripts/autobahn-http.sh [CASES]     # default: every case but permessage-deflate (12.*, 13.*)
+#   Scripts/autobahn-http.sh [CASES]     # default: every case but permessage-deflate (12.*, 13.*),
+#                                        # which Scripts/conformance.sh runs through the same pipelines
 #
 # Server role: Benchmarks/EchoServers' WebSocketsEcho, `--mode eventloop`, then `--mode async`.
 # Client role: Interop's HTTPAutobahnClient (async consumer), one process per case, so that a
