@@ -141,9 +141,12 @@ public final class PerMessageDeflate: MessageTransform {
                 switch status {
                 case Z_OK, Z_BUF_ERROR, Z_STREAM_END:
                     break
-                default:
+                case Z_DATA_ERROR, Z_NEED_DICT:
                     let reason = stream.pointee.msg.map { String(cString: $0) } ?? "zlib error \(status)"
                     return .failure(.extensionFailure("permessage-deflate: the compressed data is corrupt (\(reason))"))
+                default:
+                    // Z_MEM_ERROR, Z_STREAM_ERROR: our fault, not the peer's.
+                    return .failure(.extensionFailure("permessage-deflate: zlib failed to decompress (\(status))", closeCode: .internalError))
                 }
                 if produced > 0, !output(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(chunk)[..<produced])) {
                     return .success(false)
@@ -166,13 +169,22 @@ public final class PerMessageDeflate: MessageTransform {
 
     private func inflateStream() throws(FramingError) -> UnsafeMutablePointer<z_stream> {
         if let inflater { return inflater }
+        let bits = Int32(max(8, min(15, parameters.inboundMaxWindowBits)))
+        let stream = try Self.makeStream("an inflater") { ws_inflateInit2($0, bits, allocated) }
+        inflater = stream
+        return stream
+    }
+
+    /// A z_stream that `initialize` set up, or the error that says zlib could not start `what`.
+    private static func makeStream(_ what: String, initialize: (UnsafeMutablePointer<z_stream>) -> Int32)
+        throws(FramingError) -> UnsafeMutablePointer<z_stream>
+    {
         let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
         stream.initialize(to: z_stream())
-        guard ws_inflateInit2(stream, Int32(max(8, min(15, parameters.inboundMaxWindowBits))), allocated) == Z_OK else {
+        guard initialize(stream) == Z_OK else {
             stream.deallocate()
-            throw .extensionFailure("permessage-deflate: zlib could not start an inflater", closeCode: .internalError)
+            throw .extensionFailure("permessage-deflate: zlib could not start \(what)", closeCode: .internalError)
         }
-        inflater = stream
         return stream
     }
 
@@ -241,21 +253,22 @@ public final class PerMessageDeflate: MessageTransform {
         guard endsMessage else { return out }
         // RFC 7692 §7.2.1: remove the empty stored block's 00 00 ff ff that the flush ends with.
         if out.count >= 4, out[(out.count - 4)...].elementsEqual(Self.tail) { out.removeLast(4) }
+        // Nothing new since the last flush (an empty message, or an empty last fragment): zlib
+        // wrote nothing, so send the one byte that, with the tail the peer appends, makes an
+        // empty stored block (RFC 7692 §7.2.3.6). An empty payload would leave the peer's
+        // inflater inside a block header and break the next message.
+        if out.isEmpty { out = [0x00] }
         if parameters.outboundNoContextTakeover { deflateReset(stream) }
         return out
     }
 
     private func deflateStream() throws(FramingError) -> UnsafeMutablePointer<z_stream> {
         if let deflater { return deflater }
-        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
-        stream.initialize(to: z_stream())
         // zlib's raw deflate has no 8-bit window: 9 is its smallest. Negotiation must therefore
         // never agree to 8 for what this side sends (decline such an offer).
-        let windowBits = max(9, min(15, parameters.outboundMaxWindowBits))
-        guard ws_deflateInit2(stream, Int32(compression.level), Int32(windowBits), Int32(compression.memoryLevel), allocated) == Z_OK else {
-            stream.deallocate()
-            throw .extensionFailure("permessage-deflate: zlib could not start a deflater", closeCode: .internalError)
-        }
+        let bits = Int32(max(9, min(15, parameters.outboundMaxWindowBits)))
+        let level = Int32(compression.level), memoryLevel = Int32(compression.memoryLevel)
+        let stream = try Self.makeStream("a deflater") { ws_deflateInit2($0, level, bits, memoryLevel, allocated) }
         deflater = stream
         return stream
     }

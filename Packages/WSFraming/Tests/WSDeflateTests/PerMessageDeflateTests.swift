@@ -144,6 +144,23 @@ struct PerMessageDeflateTests {
         #expect(try receive(wire, connection: &client) == [.text(parts.joined())])
     }
 
+    @Test("empty messages and empty last fragments go as RFC 7692 §7.2.3.6's single 00, and the next message still inflates")
+    func emptyMessages() throws {
+        var server = WebSocketConnection(role: .server, transform: PerMessageDeflate(compression: .init(threshold: 0)))
+        var client = self.client()
+        let text = String(repeating: "shared window ", count: 10)
+        var wire: [UInt8] = []
+        try server.sendText(text, into: &wire)
+        try server.sendText("", into: &wire)
+        try server.sendFragment(.text, Array(text.utf8), isFinal: false, into: &wire)
+        try server.sendFragment(.text, [], isFinal: true, into: &wire)
+        try server.sendText(text, into: &wire)
+        #expect(try receive(wire, connection: &client) == [.text(text), .text(""), .text(text), .text(text)])
+        var empty: [UInt8] = []
+        try server.sendBinary([], into: &empty)
+        #expect(empty == [0xC2, 0x01, 0x00])
+    }
+
     @Test("per message, compression can be left off: no RSV1, the bytes as they are")
     func perMessageOff() throws {
         var server = WebSocketConnection(role: .server, transform: PerMessageDeflate())

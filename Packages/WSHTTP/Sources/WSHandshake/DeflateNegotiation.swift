@@ -72,6 +72,15 @@ public enum DeflateNegotiation {
             self.clientMaxWindowBits = clientMaxWindowBits
         }
 
+        /// An offer as it was written, to check the server's answer against.
+        /// - Throws: ``Failure`` when it is not a valid permessage-deflate offer.
+        public init(_ offer: WebSocketExtensionOffer) throws(Failure) {
+            guard offer.isPermessageDeflate else { throw Failure("\(offer.name) is not \(DeflateNegotiation.name)") }
+            let parsed = try DeflateNegotiation.parse(offer.parameters, isResponse: false)
+            self.init(serverNoContextTakeover: parsed.serverNoContextTakeover, clientNoContextTakeover: parsed.clientNoContextTakeover,
+                      serverMaxWindowBits: parsed.serverMaxWindowBits, clientMaxWindowBits: parsed.clientMaxWindowBits)
+        }
+
         /// The offer as it goes in `Sec-WebSocket-Extensions`.
         public var offer: WebSocketExtensionOffer {
             var parameters: [WebSocketExtensionOffer.Parameter] = []
@@ -100,7 +109,7 @@ public enum DeflateNegotiation {
     public static func accept(_ offers: [WebSocketExtensionOffer], policy: ServerPolicy)
         -> (response: WebSocketExtensionOffer, settings: DeflateSettings)?
     {
-        for offer in offers where offer.name.lowercased() == name {
+        for offer in offers where offer.isPermessageDeflate {
             guard let requested = try? parse(offer.parameters, isResponse: false) else { continue }
             var settings = DeflateSettings()
             var response: [WebSocketExtensionOffer.Parameter] = []
@@ -134,7 +143,7 @@ public enum DeflateNegotiation {
     /// - Throws: ``Failure`` for an unknown, repeated or malformed parameter, a window larger
     ///   than asked, `client_max_window_bits` that was not offered, or an 8-bit window for us.
     public static func validate(_ response: WebSocketExtensionOffer, offered: ClientOffer) throws(Failure) -> DeflateSettings {
-        guard response.name.lowercased() == name else { throw Failure("the server answered \(response.name), not \(name)") }
+        guard response.isPermessageDeflate else { throw Failure("the server answered \(response.name), not \(name)") }
         let answer = try parse(response.parameters, isResponse: true)
         var settings = DeflateSettings()
         settings.serverNoContextTakeover = answer.serverNoContextTakeover
@@ -200,4 +209,9 @@ public enum DeflateNegotiation {
         }
         return parsed
     }
+}
+
+extension WebSocketExtensionOffer {
+    /// Whether this is permessage-deflate (names compare without case, RFC 6455 §9.1).
+    public var isPermessageDeflate: Bool { name.lowercased() == DeflateNegotiation.name }
 }

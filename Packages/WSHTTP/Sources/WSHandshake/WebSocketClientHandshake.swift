@@ -34,7 +34,7 @@ public struct WebSocketClientHandshake: Sendable, Hashable {
     ///   - secure: `wss` (default port 443) or `ws` (80).
     ///   - origin: an `Origin` to send, as a browser would.
     ///   - subprotocols: offered in `Sec-WebSocket-Protocol`, in order of preference.
-    ///   - extensions: offered in `Sec-WebSocket-Extensions`.
+    ///   - extensions: offered in `Sec-WebSocket-Extensions`, after any written in `headerFields`.
     ///   - headerFields: more fields: `Authorization`, cookies, …
     ///   - key: the key; a new random one unless given (tests give their own).
     public init(
@@ -51,11 +51,14 @@ public struct WebSocketClientHandshake: Sendable, Hashable {
         fields[.secWebSocketVersion] = "13"
         if let origin { fields[.origin] = origin }
         if !subprotocols.isEmpty { fields[.secWebSocketProtocol] = subprotocols.joined(separator: ", ") }
-        if !extensions.isEmpty { fields[.secWebSocketExtensions] = WebSocketExtensionOffer.headerValue(extensions) }
+        // Offers written in `headerFields` count as offers too (a malformed field is sent as it
+        // is, and offers nothing we could check an answer against).
+        let written = (try? WebSocketExtensionOffer.parse(headerFields[values: .secWebSocketExtensions])) ?? []
+        if !extensions.isEmpty { fields[.secWebSocketExtensions] = WebSocketExtensionOffer.headerValue(written + extensions) }
         self.key = key
         self.host = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
         self.subprotocols = subprotocols
-        self.extensions = extensions
+        self.extensions = written + extensions
         self.request = HTTPRequest(method: .get, scheme: secure ? "https" : "http", authority: authority,
                                    path: target.isEmpty ? "/" : target, headerFields: fields)
     }
@@ -64,7 +67,8 @@ public struct WebSocketClientHandshake: Sendable, Hashable {
     public func offering(_ offer: WebSocketExtensionOffer) -> WebSocketClientHandshake {
         var handshake = self
         handshake.extensions.append(offer)
-        handshake.request.headerFields[.secWebSocketExtensions] = WebSocketExtensionOffer.headerValue(handshake.extensions)
+        let existing = request.headerFields[values: .secWebSocketExtensions]
+        handshake.request.headerFields[.secWebSocketExtensions] = (existing + [offer.description]).joined(separator: ", ")
         return handshake
     }
 

@@ -161,6 +161,26 @@ struct DeflateTests {
         await raw.stop()
     }
 
+    @Test("offers written in the request's fields are kept: ours goes after another extension, and a permessage-deflate offer of the caller's is the one answered")
+    func writtenOffers() async throws {
+        let other = try await RawServer.start(.silent)
+        _ = try await connect(port: other.port, headerFields: [.secWebSocketExtensions: "x-custom; level=1"])
+        #expect(other.request.components(separatedBy: "\r\n")
+            .contains("Sec-WebSocket-Extensions: x-custom; level=1, permessage-deflate; client_max_window_bits"))
+        await other.stop()
+
+        let raw = try await RawServer.start(.answersExtensions("permessage-deflate; client_max_window_bits=10"))
+        let client = try await connect(port: raw.port, headerFields: [.secWebSocketExtensions: "permessage-deflate; client_max_window_bits=10"])
+        #expect(raw.request.components(separatedBy: "\r\n").contains("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=10"))
+        #expect(client.handshake.deflate == DeflateSettings(clientMaxWindowBits: 10))
+        try await client.send(text: String(repeating: "mine ", count: 100))
+        await client.close(timeout: .milliseconds(100))
+        var reader = WebSocketConnection(role: .server, transform: PerMessageDeflate(parameters: .init(inboundMaxWindowBits: 10)))
+        var replies: [UInt8] = []
+        #expect(try reader.receive(raw.received, replies: &replies).first == .text(String(repeating: "mine ", count: 100)))
+        await raw.stop()
+    }
+
     @Test("a decompression bomb through the server: 1009 after 1 MiB of output, not 16")
     func bomb() async throws {
         let server = try await TestServer.start(handlers: echoHandlers)

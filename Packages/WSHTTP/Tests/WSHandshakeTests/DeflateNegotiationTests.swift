@@ -63,6 +63,15 @@ struct DeflateNegotiationTests {
         #expect(limited == DeflateSettings(serverNoContextTakeover: true, clientMaxWindowBits: 10))
     }
 
+    @Test("an offer written by hand reads back as the ClientOffer it says, or is refused")
+    func clientOfferFromText() throws {
+        let offer = try DeflateNegotiation.ClientOffer(try offers("permessage-deflate; server_no_context_takeover; client_max_window_bits=10")[0])
+        #expect(offer == .init(serverNoContextTakeover: true, clientMaxWindowBits: .some(10)))
+        #expect(try DeflateNegotiation.ClientOffer(offer.offer) == offer)
+        #expect(throws: DeflateNegotiation.Failure.self) { try DeflateNegotiation.ClientOffer(try offers("permessage-deflate; server_max_window_bits=99")[0]) }
+        #expect(throws: DeflateNegotiation.Failure.self) { try DeflateNegotiation.ClientOffer(try offers("x-webkit-deflate-frame")[0]) }
+    }
+
     @Test("a client refuses a bad answer, saying why", arguments: [
         ("permessage-deflate; client_max_window_bits=10", DeflateNegotiation.ClientOffer(clientMaxWindowBits: nil), "not offered"),
         ("permessage-deflate; server_max_window_bits=12", .init(serverMaxWindowBits: 10), "larger"),

@@ -20,23 +20,26 @@ extension Channel {
     ///   - serverHostname: the name sent as SNI and checked against the server's certificate;
     ///     by default the handshake's ``WebSocketClientHandshake/host``.
     ///   - configuration: the live connection's limits and timeouts; its
-    ///     ``WebSocket/Configuration/deflate`` is offered (unless `handshake` offers
-    ///     permessage-deflate itself, which then stays uncompressed if the server accepts).
+    ///     ``WebSocket/Configuration/deflate`` is offered, unless `handshake` offers
+    ///     permessage-deflate itself: then the server's answer is checked against those offers,
+    ///     and the connection compresses as agreed.
     public func configureWebSocketClientPipeline(
         handshake: WebSocketClientHandshake, tls: TLSClientContext? = nil, serverHostname: String? = nil,
         configuration: WebSocket.Configuration = .default, consumer: WebSocket.Consumer = .async, logger: Logger
     ) -> EventLoopFuture<WebSocket> {
         let promise = eventLoop.makePromise(of: WebSocket.self)
-        // permessage-deflate: offered from the configuration, unless the handshake offers it already.
-        let offersDeflate = handshake.extensions.contains { $0.name.lowercased() == DeflateNegotiation.name }
-        let deflateOffer = offersDeflate ? nil : configuration.deflate?.clientOffer
-        let handshake = deflateOffer.map { handshake.offering($0.offer) } ?? handshake
+        // permessage-deflate: offered from the configuration, unless the handshake offers it
+        // already; then the server's answer is checked against those offers.
+        let written = handshake.extensions.filter(\.isPermessageDeflate)
+        let deflateOffers = written.isEmpty ? configuration.deflate.map { [$0.clientOffer] } ?? []
+            : written.compactMap { try? DeflateNegotiation.ClientOffer($0) }
+        let handshake = written.isEmpty ? deflateOffers.first.map { handshake.offering($0.offer) } ?? handshake : handshake
         eventLoop.execute {
             do {
                 let encoder = HTTPRequestEncoder()
                 let decoder = ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes))
                 let upgrader = WebSocketClientUpgradeHandler(
-                    handshake: handshake, deflateOffer: deflateOffer, configuration: configuration, consumer: consumer, logger: logger,
+                    handshake: handshake, deflateOffers: deflateOffers, configuration: configuration, consumer: consumer, logger: logger,
                     encoder: encoder, decoder: decoder, promise: promise)
                 if let tls {
                     try self.pipeline.syncOperations.addHandler(

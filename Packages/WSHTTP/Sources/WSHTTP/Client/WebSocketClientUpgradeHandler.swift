@@ -17,8 +17,8 @@ final class WebSocketClientUpgradeHandler: ChannelInboundHandler, RemovableChann
     static let maxRefusalBody = 64 << 10
 
     private let handshake: WebSocketClientHandshake
-    /// The permessage-deflate offer made from the configuration, if any.
-    private let deflateOffer: DeflateNegotiation.ClientOffer?
+    /// The permessage-deflate offers made, to check an answer against.
+    private let deflateOffers: [DeflateNegotiation.ClientOffer]
     private let configuration: WebSocket.Configuration
     private let consumer: WebSocket.Consumer
     private let logger: Logger
@@ -31,11 +31,11 @@ final class WebSocketClientUpgradeHandler: ChannelInboundHandler, RemovableChann
     private var requestSent = false
     private var done = false
 
-    init(handshake: WebSocketClientHandshake, deflateOffer: DeflateNegotiation.ClientOffer?, configuration: WebSocket.Configuration,
+    init(handshake: WebSocketClientHandshake, deflateOffers: [DeflateNegotiation.ClientOffer], configuration: WebSocket.Configuration,
          consumer: WebSocket.Consumer, logger: Logger, encoder: HTTPRequestEncoder, decoder: ByteToMessageHandler<HTTPResponseDecoder>,
          promise: EventLoopPromise<WebSocket>) {
         self.handshake = handshake
-        self.deflateOffer = deflateOffer
+        self.deflateOffers = deflateOffers
         self.configuration = configuration
         self.consumer = consumer
         self.logger = logger
@@ -144,13 +144,21 @@ final class WebSocketClientUpgradeHandler: ChannelInboundHandler, RemovableChann
 }
 
 extension WebSocketClientUpgradeHandler {
-    /// The settings of the server's permessage-deflate answer to our offer; nil when it did
-    /// not accept one, or accepted one the configuration did not make.
+    /// The settings of the server's permessage-deflate answer to one of our offers; nil when
+    /// it accepted none.
     private func negotiatedDeflate(_ negotiated: WebSocketClientHandshake.Negotiated) throws(DeflateNegotiation.Failure) -> DeflateSettings? {
-        let answers = negotiated.extensions.filter { $0.name.lowercased() == DeflateNegotiation.name }
-        guard let answer = answers.first, let deflateOffer else { return nil }
+        let answers = negotiated.extensions.filter(\.isPermessageDeflate)
+        guard let answer = answers.first else { return nil }
         guard answers.count == 1 else { throw DeflateNegotiation.Failure("the server accepted permessage-deflate twice") }
-        return try DeflateNegotiation.validate(answer, offered: deflateOffer)
+        var firstFailure: DeflateNegotiation.Failure?
+        for offer in deflateOffers {
+            do throws(DeflateNegotiation.Failure) {
+                return try DeflateNegotiation.validate(answer, offered: offer)
+            } catch {
+                firstFailure = firstFailure ?? error
+            }
+        }
+        throw firstFailure ?? DeflateNegotiation.Failure("the server accepted a permessage-deflate offer that is not valid")
     }
 }
 

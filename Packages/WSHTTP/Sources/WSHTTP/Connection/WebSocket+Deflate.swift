@@ -9,10 +9,11 @@ extension WebSocket {
     ///
     /// The defaults differ by role, as in Python's `websockets`: a server, which holds many
     /// connections, limits both windows to 12 bits (4 KiB) and compresses with zlib's memory
-    /// level 5, about 49 KiB per connection once both directions have carried a compressed
-    /// message and nothing before (see the table in WSFraming's README); a client makes the
-    /// offer browsers make, `permessage-deflate; client_max_window_bits`, and lets the server
-    /// choose.
+    /// level 5: about 49 KiB per connection once both directions have carried a compressed
+    /// message, and nothing before (see the table in WSFraming's README). A client that does
+    /// not offer `client_max_window_bits` cannot be limited: the server then inflates with
+    /// 15 bits, 77 KiB in all. A client makes the offer browsers make,
+    /// `permessage-deflate; client_max_window_bits`, and lets the server choose.
     public struct Deflate: Sendable, Hashable {
         /// As a server: the most it allows and what it asks of clients. Default: 12-bit
         /// windows both ways, context takeover both ways.
@@ -45,9 +46,14 @@ extension WebSocket {
         /// The least kept between messages: both sides empty their windows after each
         /// message (a server asks it of clients, a client offers it), so nothing of one
         /// message helps the next.
-        public static let noContextTakeover = Deflate(
-            serverPolicy: .init(serverNoContextTakeover: true, clientNoContextTakeover: true, serverMaxWindowBits: 12, clientMaxWindowBits: 12),
-            clientOffer: .init(serverNoContextTakeover: true, clientNoContextTakeover: true))
+        public static let noContextTakeover: Deflate = {
+            var deflate = Deflate()
+            deflate.serverPolicy.serverNoContextTakeover = true
+            deflate.serverPolicy.clientNoContextTakeover = true
+            deflate.clientOffer.serverNoContextTakeover = true
+            deflate.clientOffer.clientNoContextTakeover = true
+            return deflate
+        }()
 
         /// The transform for one connection, from what was agreed.
         func transform(_ settings: DeflateSettings, role: WebSocketRole) -> PerMessageDeflate {
