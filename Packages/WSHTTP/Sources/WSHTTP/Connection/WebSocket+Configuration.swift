@@ -38,7 +38,13 @@ extension WebSocket {
         /// permessage-deflate (RFC 7692): a server accepts it and a client offers it with
         /// these settings. Default ``Deflate/default`` (on, 12-bit windows); `nil` turns it off.
         /// Decompressed messages count against `framing.maxMessageSize`.
-        public var deflate: Deflate?
+        public var deflate: Deflate? {
+            get { deflateStorage?.value }
+            set { deflateStorage = newValue.map(DeflateStorage.init) }
+        }
+        /// `deflate` out of line: every connection's handler keeps a copy of its configuration,
+        /// and the 88 bytes inline would cost each idle connection that much.
+        private var deflateStorage: DeflateStorage?
 
         /// Creates a configuration; every parameter has the default described on its property.
         public init(
@@ -52,7 +58,7 @@ extension WebSocket {
             messageRateLimit: RateLimit? = nil,
             deflate: Deflate? = .default
         ) {
-            self.deflate = deflate
+            self.deflateStorage = deflate.map(DeflateStorage.init)
             self.messageRateLimit = messageRateLimit
             self.framing = framing
             self.maxBufferedMessages = maxBufferedMessages
@@ -66,4 +72,15 @@ extension WebSocket {
         /// The defaults.
         public static let `default` = Configuration()
     }
+}
+
+/// An immutable box for ``WebSocket/Configuration/deflate``: one pointer in the configuration.
+private final class DeflateStorage: Sendable, Hashable {
+    let value: WebSocket.Deflate
+
+    init(_ value: WebSocket.Deflate) { self.value = value }
+
+    static func == (lhs: DeflateStorage, rhs: DeflateStorage) -> Bool { lhs.value == rhs.value }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(value) }
 }
