@@ -24,21 +24,7 @@ rm -rf "$reports"
 mkdir -p "$reports"
 start=$(date +%s)
 
-server_pid=""
-stop_server() {
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null || true
-        for _ in $(seq 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-        server_pid=""
-    fi
-}
-trap stop_server EXIT
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+. Scripts/autobahn-lib.sh
 
 timeout 600 "$autobahn/setup.sh" >/dev/null
 # One build at a time per package folder.
@@ -56,18 +42,7 @@ client_bin="$(swift build -c release --package-path Interop --show-bin-path)/HTT
 status=0
 for mode in eventloop async; do
     port=$(free_port)
-    "$echo_bin" --port "$port" --mode "$mode" --max-message 16777216 >"$reports/echo-$mode.log" 2>&1 &
-    server_pid=$!
-    for _ in $(seq 100); do
-        grep -q "^listening on" "$reports/echo-$mode.log" && break
-        kill -0 "$server_pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if ! grep -q "^listening on" "$reports/echo-$mode.log"; then
-        echo "autobahn-http.sh: WebSocketsEcho --mode $mode did not start:" >&2
-        cat "$reports/echo-$mode.log" >&2
-        exit 1
-    fi
+    start_server "$reports/echo-$mode.log" "$echo_bin" --port "$port" --mode "$mode" --max-message 16777216
     AGENT="WSHTTP-server-$mode" WSTEST_TIMEOUT=900 "$autobahn/test-server.sh" \
         "ws://127.0.0.1:$port" "$cases" "$reports/server-$mode" || true
     if ! kill -0 "$server_pid" 2>/dev/null; then

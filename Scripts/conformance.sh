@@ -36,20 +36,7 @@ rm -rf "$reports"
 mkdir -p "$reports"
 start=$(date +%s)
 
-server_pid=""
-stop_server() {
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null || true
-        for _ in $(seq 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-        server_pid=""
-    fi
-}
-trap stop_server EXIT
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+. Scripts/autobahn-lib.sh
 
 timeout 600 "$autobahn/setup.sh" >/dev/null
 timeout 1500 swift build --product websockets >"$reports/build.log" 2>&1 || { tail -30 "$reports/build.log" >&2; exit 1; }
@@ -57,14 +44,7 @@ websockets="$(swift build --show-bin-path)/websockets"
 
 status=0
 port=$(free_port)
-"$websockets" serve --port "$port" --max-message-size 16777216 --log-level warning >"$reports/serve.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 100); do
-    grep -q "^listening on" "$reports/serve.log" && break
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-done
-grep -q "^listening on" "$reports/serve.log" || { echo "conformance.sh: websockets serve did not start:" >&2; cat "$reports/serve.log" >&2; exit 1; }
+start_server "$reports/serve.log" "$websockets" serve --port "$port" --max-message-size 16777216 --log-level warning
 echo "conformance.sh: server role, websockets serve ($mode)"
 AGENT=websockets-serve EXCLUDE="$exclude" WSTEST_TIMEOUT=$role_timeout "$autobahn/test-server.sh" "ws://127.0.0.1:$port" "*" "$reports/server" || true
 if ! kill -0 "$server_pid" 2>/dev/null; then

@@ -114,7 +114,7 @@ extension WebSocket {
         let channel: any Channel
         do {
             channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connectTimeout(.nanoseconds(Int64(configuration.connectTimeout / .nanoseconds(1))))
+                .connectTimeout(TimeAmount(configuration.connectTimeout))
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .connect(host: peerHost, port: peerPort).get()
         } catch ChannelError.connectTimeout {
@@ -129,7 +129,7 @@ extension WebSocket {
         }
         let timeout = configuration.handshakeTimeout
         let timedOut = TimeoutFlag()
-        let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout / .nanoseconds(1)))) {
+        let timer = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
             timedOut.fired.store(true, ordering: .relaxed)
             channel.close(promise: nil)
         }

@@ -29,6 +29,18 @@ public final class PerMessageDeflate: MessageTransform {
             self.outboundMaxWindowBits = outboundMaxWindowBits
             self.inboundMaxWindowBits = inboundMaxWindowBits
         }
+
+        /// What the negotiation agreed in RFC 7692's terms (server and client), seen from
+        /// `role`: a server sends with the server's window and context takeover and receives
+        /// with the client's; a client the reverse.
+        public init(role: WebSocketRole, serverNoContextTakeover: Bool, clientNoContextTakeover: Bool,
+                    serverMaxWindowBits: Int, clientMaxWindowBits: Int) {
+            let server = role == .server
+            self.init(outboundNoContextTakeover: server ? serverNoContextTakeover : clientNoContextTakeover,
+                      inboundNoContextTakeover: server ? clientNoContextTakeover : serverNoContextTakeover,
+                      outboundMaxWindowBits: server ? serverMaxWindowBits : clientMaxWindowBits,
+                      inboundMaxWindowBits: server ? clientMaxWindowBits : serverMaxWindowBits)
+        }
     }
 
     /// How this side compresses what it sends.

@@ -224,3 +224,18 @@ struct DeflateReadmeExampleTests {
         #expect(wire.count == 27)
     }
 }
+
+@Suite("permessage-deflate's parameters per role")
+struct DeflateParametersTests {
+    @Test("a server sends with the server's window and takeover and receives with the client's; a client the reverse")
+    func perRole() {
+        let server = PerMessageDeflate.Parameters(role: .server, serverNoContextTakeover: true, clientNoContextTakeover: false,
+                                                  serverMaxWindowBits: 10, clientMaxWindowBits: 12)
+        #expect(server == .init(outboundNoContextTakeover: true, inboundNoContextTakeover: false,
+                                outboundMaxWindowBits: 10, inboundMaxWindowBits: 12))
+        let client = PerMessageDeflate.Parameters(role: .client, serverNoContextTakeover: true, clientNoContextTakeover: false,
+                                                  serverMaxWindowBits: 10, clientMaxWindowBits: 12)
+        #expect(client == .init(outboundNoContextTakeover: false, inboundNoContextTakeover: true,
+                                outboundMaxWindowBits: 12, inboundMaxWindowBits: 10))
+    }
+}

@@ -30,26 +30,11 @@ public enum DeflateNegotiation {
     /// The extension's name.
     public static let name = "permessage-deflate"
 
-    /// What a server asks for and allows.
-    public struct ServerPolicy: Sendable, Hashable {
-        /// Reset our window after each message we send (less memory, worse compression).
-        public var serverNoContextTakeover: Bool
-        /// Ask clients to reset theirs (we then keep no inflate window between messages).
-        public var clientNoContextTakeover: Bool
-        /// The largest window we compress with, 9 to 15.
-        public var serverMaxWindowBits: Int
-        /// The largest window we let a client use, when it says it can limit it, 8 to 15.
-        public var clientMaxWindowBits: Int
-
-        /// Context takeover both ways, 15-bit windows: the best compression.
-        public init(serverNoContextTakeover: Bool = false, clientNoContextTakeover: Bool = false,
-                    serverMaxWindowBits: Int = 15, clientMaxWindowBits: Int = 15) {
-            self.serverNoContextTakeover = serverNoContextTakeover
-            self.clientNoContextTakeover = clientNoContextTakeover
-            self.serverMaxWindowBits = serverMaxWindowBits
-            self.clientMaxWindowBits = clientMaxWindowBits
-        }
-    }
+    /// What a server asks for and allows, in the terms of what is agreed: the context
+    /// takeover it resets or asks clients to reset, and the largest window each side may use
+    /// (the server's own 9 to 15, a client's 8 to 15, when the client says it can limit it).
+    /// The default, context takeover both ways and 15-bit windows, compresses best.
+    public typealias ServerPolicy = DeflateSettings
 
     /// What a client offers.
     public struct ClientOffer: Sendable, Hashable {
@@ -137,6 +122,26 @@ public enum DeflateNegotiation {
             return (WebSocketExtensionOffer(name: name, parameters: response), settings)
         }
         return nil
+    }
+
+    /// A client's check of a server's `Sec-WebSocket-Extensions` answers against the offers it
+    /// made: nil when the server accepted no permessage-deflate, else the settings of the first
+    /// offer the answer fits.
+    /// - Throws: ``Failure`` when it accepted permessage-deflate twice, or in a way no offer
+    ///   allows (the first offer's reason).
+    public static func validate(_ answers: [WebSocketExtensionOffer], offered: [ClientOffer]) throws(Failure) -> DeflateSettings? {
+        let accepted = answers.filter(\.isPermessageDeflate)
+        guard let answer = accepted.first else { return nil }
+        guard accepted.count == 1 else { throw Failure("the server accepted permessage-deflate twice") }
+        var firstFailure: Failure?
+        for offer in offered {
+            do throws(Failure) {
+                return try validate(answer, offered: offer)
+            } catch {
+                firstFailure = firstFailure ?? error
+            }
+        }
+        throw firstFailure ?? Failure("the server accepted permessage-deflate, which was not offered")
     }
 
     /// A client's check of the server's answer to `offered`: the settings agreed.

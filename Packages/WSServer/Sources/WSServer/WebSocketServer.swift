@@ -150,7 +150,7 @@ public final class WebSocketServer: Service, Sendable {
             return channel.eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
         }
         let connection = ConnectionState()
-        let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(configuration.handshakeTimeout.nanoseconds))) {
+        let timer = channel.eventLoop.scheduleTask(in: TimeAmount(configuration.handshakeTimeout)) {
             guard !connection.upgraded.load(ordering: .relaxed) else { return }
             channel.close(promise: nil)
         }
@@ -236,11 +236,4 @@ private final class ConnectionState: Sendable {
     let holdsSlot = Atomic<Bool>(false)
     /// The handshake timer, until the upgrade is accepted.
     let handshakeTimer = Mutex<Scheduled<Void>?>(nil)
-}
-
-extension Duration {
-    var nanoseconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) * 1e9 + Double(attoseconds) / 1e9
-    }
 }

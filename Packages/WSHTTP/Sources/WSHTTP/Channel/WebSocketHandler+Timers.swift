@@ -87,11 +87,3 @@ extension WebSocketHandler {
         }
     }
 }
-
-extension TimeAmount {
-    /// A Swift duration as NIO's time amount, in nanoseconds (negative ones as zero).
-    init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(max(0, seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
-    }
-}

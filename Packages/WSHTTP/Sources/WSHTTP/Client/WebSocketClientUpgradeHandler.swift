@@ -116,7 +116,7 @@ final class WebSocketClientUpgradeHandler: ChannelInboundHandler, RemovableChann
     private func upgrade(_ negotiated: WebSocketClientHandshake.Negotiated, context: ChannelHandlerContext) {
         let deflate: DeflateSettings?
         do throws(DeflateNegotiation.Failure) {
-            deflate = try negotiatedDeflate(negotiated)
+            deflate = try DeflateNegotiation.validate(negotiated.extensions, offered: deflateOffers)
         } catch {
             // RFC 7692 §5: a client that cannot accept the server's answer fails the connection.
             return fail(WebSocketError(.handshakeFailed, "the server's permessage-deflate answer is not acceptable: \(error.message)"),
@@ -140,25 +140,6 @@ final class WebSocketClientUpgradeHandler: ChannelInboundHandler, RemovableChann
             promise.fail(WebSocketError(.handshakeFailed, "could not install the connection: \(error)"))
             context.close(promise: nil)
         }
-    }
-}
-
-extension WebSocketClientUpgradeHandler {
-    /// The settings of the server's permessage-deflate answer to one of our offers; nil when
-    /// it accepted none.
-    private func negotiatedDeflate(_ negotiated: WebSocketClientHandshake.Negotiated) throws(DeflateNegotiation.Failure) -> DeflateSettings? {
-        let answers = negotiated.extensions.filter(\.isPermessageDeflate)
-        guard let answer = answers.first else { return nil }
-        guard answers.count == 1 else { throw DeflateNegotiation.Failure("the server accepted permessage-deflate twice") }
-        var firstFailure: DeflateNegotiation.Failure?
-        for offer in deflateOffers {
-            do throws(DeflateNegotiation.Failure) {
-                return try DeflateNegotiation.validate(answer, offered: offer)
-            } catch {
-                firstFailure = firstFailure ?? error
-            }
-        }
-        throw firstFailure ?? DeflateNegotiation.Failure("the server accepted a permessage-deflate offer that is not valid")
     }
 }
 

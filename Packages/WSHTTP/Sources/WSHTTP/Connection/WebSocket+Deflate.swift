@@ -57,17 +57,11 @@ extension WebSocket {
 
         /// The transform for one connection, from what was agreed.
         func transform(_ settings: DeflateSettings, role: WebSocketRole) -> PerMessageDeflate {
-            let parameters: PerMessageDeflate.Parameters = switch role {
-            case .server:
-                .init(outboundNoContextTakeover: settings.serverNoContextTakeover,
-                      inboundNoContextTakeover: settings.clientNoContextTakeover,
-                      outboundMaxWindowBits: settings.serverMaxWindowBits, inboundMaxWindowBits: settings.clientMaxWindowBits)
-            case .client:
-                .init(outboundNoContextTakeover: settings.clientNoContextTakeover,
-                      inboundNoContextTakeover: settings.serverNoContextTakeover,
-                      outboundMaxWindowBits: settings.clientMaxWindowBits, inboundMaxWindowBits: settings.serverMaxWindowBits)
-            }
-            return PerMessageDeflate(parameters: parameters, compression: compression)
+            PerMessageDeflate(parameters: .init(
+                role: role, serverNoContextTakeover: settings.serverNoContextTakeover,
+                clientNoContextTakeover: settings.clientNoContextTakeover,
+                serverMaxWindowBits: settings.serverMaxWindowBits, clientMaxWindowBits: settings.clientMaxWindowBits),
+                compression: compression)
         }
     }
 }
