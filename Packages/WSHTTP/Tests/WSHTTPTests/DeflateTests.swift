@@ -63,7 +63,7 @@ struct DeflateTests {
         }))
         let bytes = try await rawExchange(
             port: server.port, upgradeRequest(port: server.port, extra: "Sec-WebSocket-Extensions: permessage-deflate\r\n"),
-            timeout: .seconds(2))
+            until: { unmaskedFrames($0.afterHead).count >= 3 })
         // The bare offer lets the server choose its window: it says which.
         #expect(bytes.text.contains("Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=12\r\n"))
         let frames = bytes.afterHead
@@ -97,7 +97,7 @@ struct DeflateTests {
                                                           serverMaxWindowBits: 10, clientMaxWindowBits: 9))
         let server = try await TestServer.start(configuration: configuration, handlers: echoHandlers)
         let bytes = try await rawExchange(port: server.port, upgradeRequest(port: server.port, extra: "Sec-WebSocket-Extensions: \(offer)\r\n"),
-                                          timeout: .milliseconds(500))
+                                          until: { $0.text.contains("\r\n\r\n") })
         #expect(bytes.text.hasPrefix("HTTP/1.1 101"))
         #expect(headerValue("Sec-WebSocket-Extensions", in: bytes) == answer)
         await server.stop()
@@ -109,7 +109,7 @@ struct DeflateTests {
         configuration.deflate = nil
         let server = try await TestServer.start(configuration: configuration, handlers: echoHandlers)
         let bytes = try await rawExchange(port: server.port, upgradeRequest(port: server.port, extra: "Sec-WebSocket-Extensions: permessage-deflate\r\n"),
-                                          timeout: .milliseconds(500))
+                                          until: { $0.text.contains("\r\n\r\n") })
         #expect(bytes.text.hasPrefix("HTTP/1.1 101"))
         #expect(headerValue("Sec-WebSocket-Extensions", in: bytes) == nil)
         await server.stop()
@@ -151,6 +151,7 @@ struct DeflateTests {
         try await client.send(text: text)
         try await client.send(text: text)
         await client.close(timeout: .milliseconds(100))
+        _ = try await raw.framesUntilClose()
         // What the raw server received decodes with the agreed parameters.
         var reader = WebSocketConnection(role: .server, transform: PerMessageDeflate(parameters: .init(
             inboundNoContextTakeover: settings.clientNoContextTakeover, inboundMaxWindowBits: settings.clientMaxWindowBits)))
@@ -175,6 +176,7 @@ struct DeflateTests {
         #expect(client.handshake.deflate == DeflateSettings(clientMaxWindowBits: 10))
         try await client.send(text: String(repeating: "mine ", count: 100))
         await client.close(timeout: .milliseconds(100))
+        _ = try await raw.framesUntilClose()
         var reader = WebSocketConnection(role: .server, transform: PerMessageDeflate(parameters: .init(inboundMaxWindowBits: 10)))
         var replies: [UInt8] = []
         #expect(try reader.receive(raw.received, replies: &replies).first == .text(String(repeating: "mine ", count: 100)))

@@ -2,6 +2,7 @@ import HTTPTypes
 import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 import WSFraming
 import WSHandshake
 @testable import WSHTTP
@@ -51,31 +52,47 @@ let echoHandlers = WebSocketServerHandlers(upgraded: { webSocket in
 })
 
 /// Sends `bytes` over a raw TCP connection and collects what comes back until the peer
-/// closes or `timeout` passes.
-func rawExchange(port: Int, _ bytes: [UInt8], timeout: Duration = .seconds(5), closeAfter: Bool = false) async throws -> [UInt8] {
+/// closes, `enough` says the bytes so far are all the test needs, or `timeout` passes. Tests
+/// that wait for an answer on a connection that stays open say what they wait for in `enough`
+/// rather than guessing a window that a loaded machine can miss.
+func rawExchange(port: Int, _ bytes: [UInt8], timeout: Duration = .seconds(10), closeAfter: Bool = false,
+                 until enough: ([UInt8]) -> Bool = { _ in false }) async throws -> [UInt8] {
     let collector = ByteCollector()
     let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
         .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) } }
         .connect(host: "127.0.0.1", port: port).get()
-    try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
+    // A peer may close before the write (a handshake timeout that passed): what it sent is the answer.
+    try? await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
     if closeAfter { try? await channel.close() }
     let deadline = ContinuousClock.now + timeout
-    while channel.isActive, ContinuousClock.now < deadline {
+    while channel.isActive, ContinuousClock.now < deadline, !enough(collector.bytes) {
         try await Task.sleep(for: .milliseconds(10))
     }
     try? await channel.close()
     return collector.bytes
 }
 
-/// Collects every byte a channel reads. `@unchecked Sendable`: written on the channel's loop,
-/// read once the channel is closed.
-final class ByteCollector: ChannelInboundHandler, @unchecked Sendable {
+/// Collects every byte a channel reads; readable while the channel is open.
+final class ByteCollector: ChannelInboundHandler, Sendable {
     typealias InboundIn = ByteBuffer
-    private(set) var bytes: [UInt8] = []
+    private let stored = Mutex<[UInt8]>([])
+    /// What has been read so far.
+    var bytes: [UInt8] { stored.withLock { $0 } }
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var buffer = unwrapInboundIn(data)
-        bytes += buffer.readBytes(length: buffer.readableBytes) ?? []
+        let buffer = unwrapInboundIn(data)
+        stored.withLock { $0 += buffer.readableBytesView }
     }
+}
+
+/// Waits until `condition` holds, or `timeout` passes; returns whether it held. For what
+/// happens a moment after an await returns (the peer's side of a close, a handler's release).
+func eventually(_ timeout: Duration = .seconds(10), _ condition: () -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while !condition() {
+        guard ContinuousClock.now < deadline else { return false }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+    return true
 }
 
 /// An upgrade request's bytes.

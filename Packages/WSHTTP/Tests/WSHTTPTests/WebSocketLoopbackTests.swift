@@ -61,8 +61,7 @@ struct WebSocketLoopbackTests {
         #expect(outcome.code == CloseCode(4000))
         #expect(outcome.wasClean)
         #expect(!client.isOpen)
-        try await Task.sleep(for: .milliseconds(100))
-        #expect(serverOutcome.value == CloseOutcome(code: CloseCode(4000), reason: "bye", wasClean: true))
+        #expect(try await eventually { serverOutcome.value == CloseOutcome(code: CloseCode(4000), reason: "bye", wasClean: true) })
         await server.stop()
     }
 
@@ -270,8 +269,7 @@ struct LifetimeTests {
             if async { #expect(await client.receive() == .text("hi")) }
             await client.close()
         }
-        try await Task.sleep(for: .milliseconds(100))
-        #expect(weak.handler == nil, "the handler leaked")
+        #expect(try await eventually { weak.handler == nil }, "the handler leaked")
         await server.stop()
     }
 }
