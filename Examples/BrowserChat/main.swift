@@ -1,29 +1,16 @@
 // A chat in the browser: open http://127.0.0.1:8080/ in several windows; every message typed
-// goes to every open page, with the sender's name. The server keeps the open connections and
-// broadcasts each message to them.
+// goes to every open page, with the sender's name. The server keeps the open connections in a
+// WebSocketGroup and broadcasts each message to them.
 //
 //     swift run --package-path Examples BrowserChat [port]      (default 8080; 0 for a free one)
-import Synchronization
 import Foundation
 import WSServer
 
 let port = CommandLine.arguments.dropFirst().first.flatMap { Int($0) } ?? 8080
 
-/// The open chat connections.
-final class Room: Sendable {
-    private let members = Mutex<[ObjectIdentifier: WebSocket]>([:])
-    func join(_ webSocket: WebSocket) { members.withLock { $0[ObjectIdentifier(webSocket)] = webSocket } }
-    func leave(_ webSocket: WebSocket) { _ = members.withLock { $0.removeValue(forKey: ObjectIdentifier(webSocket)) } }
-    /// Sends `text` to everyone, each on its own task (a slow member holds up no one).
-    func broadcast(_ text: String) async {
-        let everyone = members.withLock { Array($0.values) }
-        await withTaskGroup(of: Void.self) { group in
-            for member in everyone { group.addTask { _ = await member.sendGuarded(.text(text)) } }
-        }
-    }
-}
-
-let room = Room()
+/// The open chat connections. A chat log must be whole: a member too slow to take the
+/// messages (over 1 MiB waiting for it) is closed rather than skipped.
+let room = WebSocketGroup(slowMember: .close)
 let page = #"""
     <!doctype html><meta charset="utf-8"><title>chat</title>
     <style>body{font:15px system-ui;margin:2em} #log{height:60vh;overflow:auto;border:1px solid #ccc;padding:8px}</style>
@@ -49,11 +36,10 @@ let server = WebSocketServer(
     handlers: WebSocketServerHandlers(
         http: { _, _ in (HTTPResponse(status: .ok, headerFields: [.contentType: "text/html; charset=utf-8"]), Array(page.utf8)) },
         upgraded: { webSocket in
-            room.join(webSocket)
+            room.add(webSocket)                          // it leaves when it closes
             for await message in webSocket.messages {
-                if case .text(let text) = message { await room.broadcast(text) }
+                if case .text = message { room.broadcast(message) }   // never waits for a member
             }
-            room.leave(webSocket)
         }))
 try await server.start()
 // Written at once: standard output may be a pipe.

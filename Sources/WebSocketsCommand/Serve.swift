@@ -2,7 +2,6 @@ import ArgumentParser
 import Logging
 import NIOCore
 import ServiceLifecycle
-import Synchronization
 import UnixSignals
 import WSServer
 
@@ -72,7 +71,7 @@ struct Serve: AsyncParsableCommand {
         configuration.webSocket.framing.maxFrameSize = maxMessageSize
         configuration.webSocket.framing.maxMessageSize = maxMessageSize
         if noDeflate { configuration.webSocket.deflate = nil }
-        let relay = Relay()
+        let relay = WebSocketGroup() // a page that falls behind misses moves; the next one puts it right
         let page = Array(DemoPage.html.utf8)
         let handlers = WebSocketServerHandlers(
             http: { request, _ in
@@ -85,9 +84,8 @@ struct Serve: AsyncParsableCommand {
             consumer: .eventLoop({ ServeHandler(relay: relay) }),
             upgraded: { webSocket in
                 guard Relay.isRelay(webSocket.handshake.target) else { return }
-                relay.add(webSocket)
+                relay.add(webSocket) // it leaves when it closes
                 _ = await webSocket.closed()
-                relay.remove(webSocket)
             })
         let server = WebSocketServer(host: host, port: port, configuration: configuration, tls: tls, logger: logger, handlers: handlers)
         do {
@@ -108,10 +106,10 @@ struct Serve: AsyncParsableCommand {
 
 /// The fast path of `serve`: an echo, except on `/relay`, whose moves go to the other pages.
 final class ServeHandler: WebSocketEventLoopHandler {
-    private let relay: Relay
+    private let relay: WebSocketGroup
     private var isRelay: Bool?
 
-    init(relay: Relay) { self.relay = relay }
+    init(relay: WebSocketGroup) { self.relay = relay }
 
     func webSocket(_ webSocket: WebSocket.OnLoop, didReceive message: WebSocket.LentMessage) {
         let relayed = isRelay ?? Relay.isRelay(webSocket.target)
@@ -120,19 +118,15 @@ final class ServeHandler: WebSocketEventLoopHandler {
             webSocket.send(message)
             return
         }
-        relay.broadcast(message.message, from: Relay.key(webSocket.remoteAddress))
+        relay.broadcast(message.message, except: webSocket.id)
     }
 }
 
-/// The pages connected to `/relay`, each keyed by its remote address.
-final class Relay: Sendable {
-    private let pages = Mutex<[String: WebSocket]>([:])
-
+/// The demo page's relay, `/relay`: which connections it is, and which messages stay with their sender.
+enum Relay {
     static func isRelay(_ target: String) -> Bool {
         target == "/relay" || target.hasPrefix("/relay?")
     }
-
-    static func key(_ remoteAddress: SocketAddress?) -> String { "\(remoteAddress.map { "\($0)" } ?? "?")" }
 
     /// A page's round-trip probe, `{"type":"ping",…}` (spaces allowed): answered to its sender only.
     static func isPing(_ message: WebSocket.LentMessage) -> Bool {
@@ -140,17 +134,6 @@ final class Relay: Sendable {
         let pattern = #"{"type":"ping""#.utf8
         return message.withUnsafeBytes { bytes in
             bytes.lazy.filter { $0 != UInt8(ascii: " ") }.prefix(pattern.count).elementsEqual(pattern)
-        }
-    }
-
-    func add(_ webSocket: WebSocket) { pages.withLock { $0[Self.key(webSocket.handshake.remoteAddress)] = webSocket } }
-    func remove(_ webSocket: WebSocket) { pages.withLock { $0[Self.key(webSocket.handshake.remoteAddress)] = nil } }
-
-    /// Sends `message` to every page but its sender's.
-    func broadcast(_ message: WebSocketMessage, from sender: String) {
-        let others = pages.withLock { $0.filter { $0.key != sender }.map(\.value) }
-        for page in others {
-            Task { _ = await page.sendGuarded(message) }
         }
     }
 }

@@ -46,6 +46,8 @@ public final class WebSocket: Sendable {
     public let channel: any Channel
     /// The limits and timeouts in force.
     public let configuration: Configuration
+    /// This connection's identity.
+    public let id: ID
     let logger: Logger
     let handler: NIOLoopBound<WebSocketHandler>
     let shared: WebSocketShared
@@ -59,8 +61,17 @@ public final class WebSocket: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.handler = handler
+        id = ID(handler.value) // made on the connection's event loop (install)
         self.shared = shared
         self.inbound = inbound
+    }
+
+    /// A connection's identity, for dictionaries and ``WebSocketGroup/broadcast(_:except:compress:)``:
+    /// unique among the connections alive, and the same seen from ``WebSocket`` and from
+    /// ``WebSocket/OnLoop``.
+    public struct ID: Hashable, Sendable {
+        private let value: ObjectIdentifier
+        init(_ handler: WebSocketHandler) { value = ObjectIdentifier(handler) }
     }
 
     // MARK: - State

@@ -65,6 +65,8 @@ extension WebSocket {
         public var target: String { handler.target }
         /// The peer's address: tell connections apart by it.
         public var remoteAddress: SocketAddress? { handler.remoteAddress }
+        /// The connection's identity: the same as its ``WebSocket/id``.
+        public var id: WebSocket.ID { WebSocket.ID(handler) }
 
         /// Sends a lent message (an echo), straight from its bytes.
         ///
@@ -89,10 +91,7 @@ extension WebSocket {
         /// - Returns: whether it was queued; `false` once the close handshake has started.
         @discardableResult
         public func send(_ message: WebSocketMessage, compress: Bool = true) -> Bool {
-            switch message {
-            case .text(var text): return text.withUTF8 { handler.sendNow(.text, UnsafeRawBufferPointer($0), compress: compress) }
-            case .binary(let bytes): return bytes.withUnsafeBytes { handler.sendNow(.binary, $0, compress: compress) }
-            }
+            message.withUnsafeBytes { kind, bytes in handler.sendNow(kind, bytes, compress: compress) }
         }
 
         /// Starts the close handshake with `code` and `reason`.

@@ -1,0 +1,172 @@
+import NIOCore
+import WSFraming
+import Synchronization
+
+/// WebSockets that messages go to together: a chat room, a topic, the pages of a game.
+///
+/// ```swift
+/// let room = WebSocketGroup()
+/// // in the server's upgraded handler:
+/// room.add(webSocket)                      // it leaves by itself when it closes
+/// for await message in webSocket.messages {
+///     room.broadcast(message, except: webSocket.id)
+/// }
+/// ```
+///
+/// A broadcast never waits, neither for the caller nor for a member: it hands the message to
+/// each member's event loop (once per loop, not once per member) and returns. A member whose
+/// socket already has more than its ``WebSocket/Configuration/maxBufferedOutboundBytes``
+/// waiting (a peer that reads more slowly than the group sends, or not at all) does not get
+/// the message: ``SlowMemberPolicy`` says whether it only misses it or is closed with 1008.
+/// So a slow peer costs the others nothing and holds at most its own outbound limit of
+/// memory, however much is broadcast. ``statistics`` counts what was delivered and what was not.
+///
+/// Each member compresses for itself when permessage-deflate was negotiated (its context
+/// takeover makes its bytes its own); `compress: false` sends uncompressed to all.
+public final class WebSocketGroup: Sendable {
+    /// What a broadcast does with a member whose outbound buffer is full.
+    public enum SlowMemberPolicy: Sendable, Hashable {
+        /// The member misses this message and stays (Python websockets' `broadcast`, and the
+        /// choice for state that the next message replaces: positions, prices, presence).
+        case skipMessage
+        /// The member is closed with 1008 and leaves (uWebSockets' `closeOnBackpressureLimit`:
+        /// the choice when every member must see every message, as in a chat log).
+        case close
+    }
+
+    /// What the group's broadcasts have done, since it was made.
+    public struct Statistics: Sendable, Hashable {
+        /// Messages queued to a member's socket.
+        public var delivered = 0
+        /// Messages a slow member missed (``SlowMemberPolicy/skipMessage``).
+        public var skipped = 0
+        /// Members closed as slow (``SlowMemberPolicy/close``).
+        public var closedAsSlow = 0
+    }
+
+    /// What the group does with a member whose outbound buffer is full.
+    public let slowMember: SlowMemberPolicy
+    /// The members of one event loop; read and changed only on that loop.
+    private let loops = Mutex<[ObjectIdentifier: LoopMembers]>([:])
+    private let memberCount = Atomic<Int>(0)
+    private let delivered = Atomic<Int>(0)
+    private let skipped = Atomic<Int>(0)
+    private let closedAsSlow = Atomic<Int>(0)
+
+    /// An empty group.
+    /// - Parameter slowMember: what a broadcast does with a member whose outbound buffer is
+    ///   full (default: it misses the message).
+    public init(slowMember: SlowMemberPolicy = .skipMessage) {
+        self.slowMember = slowMember
+    }
+
+    /// The members, counted once their event loop has taken them in.
+    public var count: Int { memberCount.load(ordering: .relaxed) }
+
+    /// What the broadcasts have done so far.
+    public var statistics: Statistics {
+        Statistics(delivered: delivered.load(ordering: .relaxed), skipped: skipped.load(ordering: .relaxed),
+                   closedAsSlow: closedAsSlow.load(ordering: .relaxed))
+    }
+
+    /// Makes `webSocket` a member, until it closes or is removed. A WebSocket whose close has
+    /// begun is not taken in; adding a member twice changes nothing.
+    public func add(_ webSocket: WebSocket) {
+        let id = webSocket.id, handler = webSocket.handler
+        let members = self.members(on: webSocket.channel.eventLoop)
+        members.eventLoop.execute { [self] in join(handler.value, id: id, members: members) }
+    }
+
+    /// Makes a connection a member from one of its event-loop callbacks: at once.
+    public func add(_ webSocket: WebSocket.OnLoop) {
+        guard let eventLoop = webSocket.handler.context?.eventLoop else { return }
+        join(webSocket.handler, id: webSocket.id, members: members(on: eventLoop))
+    }
+
+    /// Ends `webSocket`'s membership; it stays open.
+    public func remove(_ webSocket: WebSocket) {
+        remove(webSocket.id, members: members(on: webSocket.channel.eventLoop))
+    }
+
+    /// Ends a connection's membership from one of its event-loop callbacks: at once.
+    public func remove(_ webSocket: WebSocket.OnLoop) {
+        guard let eventLoop = webSocket.handler.context?.eventLoop else { return }
+        leave(webSocket.id, members: members(on: eventLoop))
+    }
+
+    /// Sends `message` to every member but `except`, without waiting: see the type's notes.
+    ///
+    /// - Parameters:
+    ///   - except: a member that does not get it (its sender, say).
+    ///   - compress: `false` sends it uncompressed to members that negotiated permessage-deflate.
+    public func broadcast(_ message: WebSocketMessage, except: WebSocket.ID? = nil, compress: Bool = true) {
+        let everyLoop = loops.withLock { Array($0.values) }
+        for members in everyLoop {
+            members.eventLoop.execute { [self] in
+                deliver(message, to: members, except: except, compress: compress)
+            }
+        }
+    }
+
+    private func deliver(_ message: WebSocketMessage, to members: LoopMembers, except: WebSocket.ID?, compress: Bool) {
+        var sent = 0, missed = 0, closed = 0
+        message.withUnsafeBytes { kind, bytes in
+            for (id, handler) in members.handlers where id != except {
+                guard let channel = handler.context?.channel else { continue }
+                if channel.isWritable {
+                    if handler.sendNow(kind, bytes, compress: compress) { sent += 1 }
+                    continue
+                }
+                switch slowMember {
+                case .skipMessage:
+                    missed += 1
+                case .close:
+                    closed += 1
+                    handler.startClose(code: .policyViolation,
+                                       reason: "too slow: over \(handler.configuration.maxBufferedOutboundBytes) bytes waiting",
+                                       timeout: handler.configuration.closeTimeout)
+                }
+            }
+        }
+        if sent > 0 { delivered.add(sent, ordering: .relaxed) }
+        if missed > 0 { skipped.add(missed, ordering: .relaxed) }
+        if closed > 0 { closedAsSlow.add(closed, ordering: .relaxed) }
+    }
+
+    /// On the member's event loop: takes it in, and out again when its channel closes.
+    private func join(_ handler: WebSocketHandler, id: WebSocket.ID, members: LoopMembers) {
+        guard handler.connection.state == .open, let channel = handler.context?.channel,
+              members.handlers.updateValue(handler, forKey: id) == nil else { return }
+        memberCount.add(1, ordering: .relaxed)
+        channel.closeFuture.whenComplete { [weak self] _ in self?.leave(id, members: members) }
+    }
+
+    private func remove(_ id: WebSocket.ID, members: LoopMembers) {
+        members.eventLoop.execute { [self] in leave(id, members: members) }
+    }
+
+    /// On the member's event loop.
+    private func leave(_ id: WebSocket.ID, members: LoopMembers) {
+        if members.handlers.removeValue(forKey: id) != nil { memberCount.subtract(1, ordering: .relaxed) }
+    }
+
+    /// The members of `eventLoop`, made on first use.
+    private func members(on eventLoop: any EventLoop) -> LoopMembers {
+        loops.withLock { loops in
+            let key = ObjectIdentifier(eventLoop)
+            if let members = loops[key] { return members }
+            let members = LoopMembers(eventLoop)
+            loops[key] = members
+            return members
+        }
+    }
+}
+
+/// The members on one event loop. `@unchecked Sendable`: `handlers` is read and changed only
+/// on `eventLoop`.
+private final class LoopMembers: @unchecked Sendable {
+    let eventLoop: any EventLoop
+    var handlers: [WebSocket.ID: WebSocketHandler] = [:]
+
+    init(_ eventLoop: any EventLoop) { self.eventLoop = eventLoop }
+}

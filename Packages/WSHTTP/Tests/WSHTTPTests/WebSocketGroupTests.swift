@@ -1,0 +1,133 @@
+import NIOCore
+import NIOPosix
+import Testing
+@testable import WSHTTP
+
+@Suite("WebSocketGroup: broadcasts that never wait for a slow member", .timeLimit(.minutes(2)))
+struct WebSocketGroupTests {
+    /// A server whose every connection joins `group` and broadcasts what it receives to the
+    /// others: from a task (joining as it opens), or from event-loop callbacks (joining with a
+    /// message "join"). "leave" leaves the group.
+    static func room(_ group: WebSocketGroup, consumer: WebSocket.Consumer = .async,
+                     configuration: WebSocket.Configuration = .default) async throws -> TestServer {
+        try await TestServer.start(configuration: configuration, handlers: WebSocketServerHandlers(
+            consumer: consumer,
+            upgraded: { webSocket in
+                guard case .async = consumer else { return _ = await webSocket.closed() } // joins with a message
+                group.add(webSocket)
+                for await message in webSocket.messages {
+                    if message == .text("leave") {
+                        group.remove(webSocket)
+                    } else {
+                        group.broadcast(message, except: webSocket.id)
+                    }
+                }
+            }))
+    }
+
+    /// Relays each message to the group, from the event loop.
+    final class Relay: WebSocketEventLoopHandler {
+        let group: WebSocketGroup
+        init(_ group: WebSocketGroup) { self.group = group }
+        func webSocket(_ webSocket: WebSocket.OnLoop, didReceive message: WebSocket.LentMessage) {
+            switch message.text {
+            case "join": return group.add(webSocket)
+            case "leave": return group.remove(webSocket)
+            default: break
+            }
+            group.broadcast(message.message, except: webSocket.id)
+        }
+    }
+
+    @Test("every member but the sender gets each message, compressed per member; a member that closes leaves",
+          arguments: [false, true])
+    func broadcast(fromEventLoop: Bool) async throws {
+        let group = WebSocketGroup()
+        let server = try await Self.room(group, consumer: fromEventLoop ? .eventLoop({ Relay(group) }) : .async)
+        let alice = try await connect(port: server.port), bob = try await connect(port: server.port)
+        let carol = try await connect(port: server.port)
+        if fromEventLoop {
+            for member in [alice, bob, carol] { try await member.send(text: "join") }
+        }
+        #expect(bob.handshake.deflate != nil, "permessage-deflate is on by default: each member compresses for itself")
+        #expect(try await eventually { group.count == 3 })
+        let long = String(repeating: "a line everyone reads; ", count: 100)
+        try await alice.send(text: long)
+        #expect(await bob.receive() == .text(long))
+        #expect(await carol.receive() == .text(long))
+        try await bob.send(binary: [1, 2, 3])
+        // Alice's first message is Bob's: her own did not come back to her.
+        #expect(await alice.receive() == .binary([1, 2, 3]))
+        #expect(await carol.receive() == .binary([1, 2, 3]))
+        #expect(await carol.close() == CloseOutcome(code: .normalClosure, wasClean: true))
+        #expect(try await eventually { group.count == 2 })
+        try await alice.send(text: "after carol")
+        #expect(await bob.receive() == .text("after carol"))
+        #expect(group.statistics == .init(delivered: 5, skipped: 0, closedAsSlow: 0))
+        try await bob.send(text: "leave")
+        #expect(try await eventually { group.count == 1 })
+        try await alice.send(text: "bob has left")
+        try await bob.send(text: "still open")          // his connection is: the server reads it
+        #expect(try await eventually { group.statistics.delivered == 5 }, "no member is left to get either")
+        #expect(bob.isOpen)
+        await alice.close()
+        await bob.close()
+        #expect(try await eventually { group.count == 0 })
+        await server.stop()
+    }
+
+    @Test("a member that stops reading misses messages, the others get every one in order; with .close it is closed and leaves",
+          arguments: [WebSocketGroup.SlowMemberPolicy.skipMessage, .close])
+    func slowMember(policy: WebSocketGroup.SlowMemberPolicy) async throws {
+        let group = WebSocketGroup(slowMember: policy)
+        var configuration = WebSocket.Configuration.default
+        configuration.maxBufferedOutboundBytes = 256 << 10
+        configuration.closeTimeout = .seconds(1)
+        configuration.deflate = nil // the bytes on the wire are the bytes sent: the kernel's buffers fill sooner
+        let server = try await Self.room(group, configuration: configuration)
+        let fast = try await connect(port: server.port, configuration: configuration)
+        let slow = try await StalledClient.connect(port: server.port)
+        #expect(try await eventually { group.count == 2 })
+        let message = [UInt8](repeating: 7, count: 64 << 10)
+        var sent = 0
+        // Paced by the fast member, which reads each one: it is never behind. The stalled one's
+        // socket buffers fill, then its outbound limit, after a few MiB.
+        while sent < 2_000 {
+            group.broadcast(.binary(message + [UInt8(truncatingIfNeeded: sent)]))
+            sent += 1
+            #expect(await fast.receive() == .binary(message + [UInt8(truncatingIfNeeded: sent - 1)]))
+            let statistics = group.statistics
+            if statistics.skipped >= 10 || statistics.closedAsSlow == 1 { break }
+        }
+        let statistics = group.statistics
+        switch policy {
+        case .skipMessage:
+            #expect(statistics.skipped >= 10)
+            #expect(statistics.delivered + statistics.skipped == 2 * sent)
+            #expect(group.count == 2, "a slow member stays")
+        case .close:
+            #expect(statistics.closedAsSlow == 1)
+            // Its Close waits behind what it does not read: the close timeout cuts it off.
+            #expect(try await eventually { group.count == 1 })
+        }
+        // Whatever the stalled member costs is bounded: its socket's share, not what was broadcast.
+        #expect(sent < 2_000, "the stalled member was noticed before 125 MiB were broadcast")
+        await fast.close()
+        try? await slow.channel.close()
+        await server.stop()
+    }
+}
+
+/// A client that upgrades, then never reads a byte.
+struct StalledClient {
+    let channel: any Channel
+
+    static func connect(port: Int) async throws -> StalledClient {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.autoRead, value: false)
+            .channelOption(.socketOption(.so_rcvbuf), value: 64 << 10)
+            .connect(host: "127.0.0.1", port: port).get()
+        try await channel.writeAndFlush(ByteBuffer(bytes: upgradeRequest(port: port))).get()
+        return StalledClient(channel: channel)
+    }
+}
