@@ -9,7 +9,7 @@ struct WebSocketGroupTests {
     /// others: from a task (joining as it opens), or from event-loop callbacks (joining with a
     /// message "join"). "leave" leaves the group.
     static func room(_ group: WebSocketGroup, consumer: WebSocket.Consumer = .async,
-                     configuration: WebSocket.Configuration = .default) async throws -> TestServer {
+                     configuration: WebSocket.Configuration = .default, lastClosed: OutcomeBox = OutcomeBox()) async throws -> TestServer {
         try await TestServer.start(configuration: configuration, handlers: WebSocketServerHandlers(
             consumer: consumer,
             upgraded: { webSocket in
@@ -22,6 +22,7 @@ struct WebSocketGroupTests {
                         group.broadcast(message, except: webSocket.id)
                     }
                 }
+                lastClosed.set(await webSocket.closed())
             }))
     }
 
@@ -66,12 +67,13 @@ struct WebSocketGroupTests {
         #expect(group.statistics == .init(delivered: 5, skipped: 0, closedAsSlow: 0))
         try await bob.send(text: "leave")
         #expect(try await eventually { group.count == 1 })
-        try await alice.send(text: "bob has left")
-        try await bob.send(text: "still open")          // his connection is: the server reads it
-        #expect(try await eventually { group.statistics.delivered == 5 }, "no member is left to get either")
-        #expect(bob.isOpen)
+        try await alice.send(text: "bob has left")     // to no one: Alice is the only member
+        try await bob.send(text: "still open")         // he has left the group, not the server
+        #expect(await alice.receive() == .text("still open"))
+        #expect(group.statistics.delivered == 6)
         await alice.close()
         await bob.close()
+        #expect(await bob.receive() == nil, "nothing came to Bob after he left")
         #expect(try await eventually { group.count == 0 })
         await server.stop()
     }
@@ -84,7 +86,8 @@ struct WebSocketGroupTests {
         configuration.maxBufferedOutboundBytes = 256 << 10
         configuration.closeTimeout = .seconds(1)
         configuration.deflate = nil // the bytes on the wire are the bytes sent: the kernel's buffers fill sooner
-        let server = try await Self.room(group, configuration: configuration)
+        let lastClosed = OutcomeBox()
+        let server = try await Self.room(group, configuration: configuration, lastClosed: lastClosed)
         let fast = try await connect(port: server.port, configuration: configuration)
         let slow = try await StalledClient.connect(port: server.port)
         #expect(try await eventually { group.count == 2 })
@@ -107,8 +110,15 @@ struct WebSocketGroupTests {
             #expect(group.count == 2, "a slow member stays")
         case .close:
             #expect(statistics.closedAsSlow == 1)
-            // Its Close waits behind what it does not read: the close timeout cuts it off.
-            #expect(try await eventually { group.count == 1 })
+            #expect(try await eventually { group.count == 1 }, "it leaves as it is closed")
+            for extra in 0..<5 {
+                group.broadcast(.text("after \(extra)"))
+                #expect(await fast.receive() == .text("after \(extra)"))
+            }
+            #expect(group.statistics.closedAsSlow == 1, "closed once, not at every broadcast")
+            // Its Close waits behind what it does not read: the close timeout ends the connection.
+            #expect(try await eventually { lastClosed.value?.reason.hasPrefix("close timeout") == true },
+                    "\(String(describing: lastClosed.value))")
         }
         // Whatever the stalled member costs is bounded: its socket's share, not what was broadcast.
         #expect(sent < 2_000, "the stalled member was noticed before 125 MiB were broadcast")

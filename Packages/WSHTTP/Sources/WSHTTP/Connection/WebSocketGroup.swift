@@ -109,28 +109,30 @@ public final class WebSocketGroup: Sendable {
     }
 
     private func deliver(_ message: WebSocketMessage, to members: LoopMembers, except: WebSocket.ID?, compress: Bool) {
-        var sent = 0, missed = 0, closed = 0
+        var sent = 0, missed = 0
+        var slow: [WebSocket.ID] = []
         message.withUnsafeBytes { kind, bytes in
             for (id, handler) in members.handlers where id != except {
-                guard let channel = handler.context?.channel else { continue }
+                guard handler.connection.state == .open, let channel = handler.context?.channel else { continue }
                 if channel.isWritable {
                     if handler.sendNow(kind, bytes, compress: compress) { sent += 1 }
-                    continue
-                }
-                switch slowMember {
-                case .skipMessage:
+                } else if slowMember == .skipMessage {
                     missed += 1
-                case .close:
-                    closed += 1
-                    handler.startClose(code: .policyViolation,
-                                       reason: "too slow: over \(handler.configuration.maxBufferedOutboundBytes) bytes waiting",
-                                       timeout: handler.configuration.closeTimeout)
+                } else {
+                    slow.append(id)
                 }
             }
         }
+        for id in slow {
+            guard let handler = members.handlers[id] else { continue }
+            leave(id, members: members)
+            handler.startClose(code: .policyViolation,
+                               reason: "too slow: over \(handler.configuration.maxBufferedOutboundBytes) bytes waiting",
+                               timeout: handler.configuration.closeTimeout)
+        }
         if sent > 0 { delivered.add(sent, ordering: .relaxed) }
         if missed > 0 { skipped.add(missed, ordering: .relaxed) }
-        if closed > 0 { closedAsSlow.add(closed, ordering: .relaxed) }
+        if !slow.isEmpty { closedAsSlow.add(slow.count, ordering: .relaxed) }
     }
 
     /// On the member's event loop: takes it in, and out again when its channel closes.
