@@ -14,7 +14,8 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 export PATH="$PATH:/opt/swift/usr/bin"
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each step's heading says how long the run has taken so far: where CI's minutes go.
+step() { printf '\n==> [%dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
 
 # Runs a command with a time limit in seconds, killing it (and its children) when it runs over.
 bounded() {
@@ -84,7 +85,7 @@ if [ -f Benchmarks/Package.swift ]; then
     bounded 900 swift build --package-path Benchmarks
 fi
 if [ -f Benchmarks/EchoServers/Package.swift ]; then
-    step "the echo servers build (compare them: Benchmarks/echo-compare.sh)"
+    step "the echo servers build (compare them: Benchmarks/echo-compare.sh, tls-compare.sh, broadcast-compare.sh)"
     bounded 1200 swift build --package-path Benchmarks/EchoServers
 fi
 

@@ -8,6 +8,7 @@
 //     Benchmarks/EchoServers/.build/release/NIOWebSocketEcho --port 9002
 //     Benchmarks/EchoServers/.build/release/WebSocketsEcho --port 9002 --tls-cert cert.pem --tls-key key.pem
 //     Benchmarks/EchoServers/.build/release/WebSocketsLoad --port 9002 -c 10 -d 4 -s 16384 -t 5 --tls-ca ca.pem --server-name localhost
+//     Benchmarks/EchoServers/.build/release/WebSocketsBroadcast --way group --members 1000 --messages 1000 --size 64
 //
 // `NIOWebSocketEcho` is the baseline: SwiftNIO's own NIOWebSocket, in the shape of swift-nio's
 // `NIOWebSocketServer` example. `WebSocketsEcho` is the project's own server, on the root
@@ -53,6 +54,18 @@ let package = Package(
         ),
         .executableTarget(
             name: "WebSocketsEcho",
+            dependencies: [
+                "EchoServerSupport",
+                .product(name: "WSHTTP", package: "WebSockets"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Fan-out: WebSocketGroup against broadcasts written by hand (`Benchmarks/broadcast-compare.sh`).
+        .executableTarget(
+            name: "WebSocketsBroadcast",
             dependencies: [
                 "EchoServerSupport",
                 .product(name: "WSHTTP", package: "WebSockets"),
