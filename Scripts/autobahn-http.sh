@@ -12,6 +12,9 @@
 # "12.*,13.*"; empty: none). Reports go to .build-autobahn-http/ (ignored by git); the table in
 # Docs/Conformance.md is the one this prints. Every step is bounded in time; the echo
 # servers are stopped by their PIDs.
+# CONFIGURATION=debug uses debug builds: Scripts/test.sh sets it, since its earlier steps
+# have built Benchmarks/EchoServers in debug already and a release build of each package
+# compiles SwiftNIO again (about 160 s apiece on two cores); the cases run the same.
 # Needs ../shared/tools/autobahn beside the checkout. About 2 minutes once built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +22,7 @@ root=$(pwd)
 autobahn="$root/../shared/tools/autobahn"
 cases=${1:-*}
 export EXCLUDE=${EXCLUDE-12.*,13.*}
+configuration=${CONFIGURATION:-release}
 reports="$root/.build-autobahn-http"
 rm -rf "$reports"
 mkdir -p "$reports"
@@ -30,14 +34,14 @@ timeout 600 "$autobahn/setup.sh" >/dev/null
 # One build at a time per package folder.
 for build in "Benchmarks/EchoServers WebSocketsEcho" "Interop HTTPAutobahnClient"; do
     set -- $build
-    if ! timeout 1200 swift build -c release --package-path "$1" --product "$2" >>"$reports/build.log" 2>&1; then
+    if ! timeout 1200 swift build -c "$configuration" --package-path "$1" --product "$2" >>"$reports/build.log" 2>&1; then
         tail -30 "$reports/build.log" >&2
         echo "autobahn-http.sh: building $2 failed (see $reports/build.log)" >&2
         exit 1
     fi
 done
-echo_bin="$(swift build -c release --package-path Benchmarks/EchoServers --show-bin-path)/WebSocketsEcho"
-client_bin="$(swift build -c release --package-path Interop --show-bin-path)/HTTPAutobahnClient"
+echo_bin="$(swift build -c "$configuration" --package-path Benchmarks/EchoServers --show-bin-path)/WebSocketsEcho"
+client_bin="$(swift build -c "$configuration" --package-path Interop --show-bin-path)/HTTPAutobahnClient"
 
 status=0
 for mode in eventloop async; do

@@ -94,7 +94,7 @@ ensure_apt python3 python3-venv
 bounded 1500 Scripts/autobahn-framing.sh
 
 step "Autobahn testsuite against WSHTTP: server (callbacks, then a task) and client (Scripts/autobahn-http.sh)"
-bounded 2400 Scripts/autobahn-http.sh
+CONFIGURATION=debug bounded 2400 Scripts/autobahn-http.sh
 
 step "Autobahn testsuite against the websockets command, both roles, with permessage-deflate (Scripts/conformance.sh --ci)"
 bounded 2400 Scripts/conformance.sh --ci
