@@ -26,8 +26,9 @@ import Synchronization
 public final class WebSocketGroup: Sendable {
     /// What a broadcast does with a member whose outbound buffer is full.
     public enum SlowMemberPolicy: Sendable, Hashable {
-        /// The member misses this message and stays (Python websockets' `broadcast`, and the
-        /// choice for state that the next message replaces: positions, prices, presence).
+        /// The member misses this message and stays (as uWebSockets' `publish` drops, but
+        /// counted): the choice for state that the next message replaces (positions, prices,
+        /// presence).
         case skipMessage
         /// The member is closed with 1008 and leaves (uWebSockets' `closeOnBackpressureLimit`:
         /// the choice when every member must see every message, as in a chat log).
