@@ -25,11 +25,7 @@ extension WebSocketHandler {
     /// Sends a message, on the event loop, for an async task.
     func send(_ message: WebSocketMessage, compress: Bool = true) -> SendResult {
         guard let context else { return .failed(WebSocketError.closed(shared.outcome)) }
-        let failure: FramingError?
-        switch message {
-        case .text(var text): failure = text.withUTF8 { encode(.text, UnsafeRawBufferPointer($0), compress: compress) }
-        case .binary(let bytes): failure = bytes.withUnsafeBytes { encode(.binary, $0, compress: compress) }
-        }
+        let failure = message.withUnsafeBytes { kind, bytes in encode(kind, bytes, compress: compress) }
         if let failure { return .failed(sendError(failure)) }
         scheduleFlush()
         guard !context.channel.isWritable else { return .sent }
