@@ -35,6 +35,11 @@ extension WebSocketConnection {
         /// connection with 1009 as soon as its size is known. Default 1 MiB. It applies in
         /// streaming mode too: raise it for large streamed messages.
         public var maxMessageSize: Int
+        /// The most frames one received message may come in; one more fails the connection with
+        /// 1009 (RFC 6455 §7.4.1: a message too big to process). It bounds a message that never
+        /// ends, such as endless empty continuation frames, which the size limit cannot.
+        /// Default 100,000 (Autobahn's largest fragmented case takes 65,536).
+        public var maxFramesPerMessage: Int
         /// Whole messages (the default) or pieces as they arrive.
         public var delivery: Delivery
         /// Automatic pongs (the default) or manual ones.
@@ -61,6 +66,7 @@ extension WebSocketConnection {
         public init(
             maxFrameSize: Int = 1 << 20,
             maxMessageSize: Int = 1 << 20,
+            maxFramesPerMessage: Int = 100_000,
             delivery: Delivery = .whole,
             pongPolicy: PongPolicy = .automatic,
             fragmentation: Fragmentation = .never,
@@ -68,13 +74,14 @@ extension WebSocketConnection {
         ) {
             self.maxFrameSize = maxFrameSize
             self.maxMessageSize = maxMessageSize
+            self.maxFramesPerMessage = maxFramesPerMessage
             self.delivery = delivery
             self.pongPolicy = pongPolicy
             self.fragmentation = fragmentation
             self.failurePolicy = failurePolicy
         }
 
-        /// The defaults: 1 MiB frames and messages, whole messages, automatic pongs, no fragmentation,
+        /// The defaults: 1 MiB frames and messages, at most 100,000 frames a message, whole messages, automatic pongs, no fragmentation,
         /// immediate failure.
         public static let `default` = Configuration()
     }

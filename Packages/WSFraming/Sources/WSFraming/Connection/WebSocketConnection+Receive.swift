@@ -155,6 +155,11 @@ extension WebSocketConnection {
             }
             guard header.reservedBits.isEmpty else { throw Self.reservedBitsError(header) }
             try checkFrameSize(length, transformed: message.isTransformed)
+            message.frames += 1
+            guard message.frames <= configuration.maxFramesPerMessage else {
+                throw .remote(.tooManyFrames, .messageTooBig,
+                              "message in more than \(configuration.maxFramesPerMessage) frames exceeds the limit")
+            }
             frame = InboundFrame(opcode: .continuation, isFinal: header.isFinal, maskingKey: header.maskingKey, remaining: length)
             return nil
         case .text:

@@ -96,6 +96,8 @@ struct InboundMessage {
     var bytes: [UInt8] = []
     /// Bytes received so far (after decoding by the transform).
     var size = 0
+    /// Frames received so far.
+    var frames = 1
     var utf8 = UTF8Validator()
     /// Whether the transform decodes this message.
     var isTransformed = false

@@ -22,7 +22,7 @@ public struct FramingError: Error, Hashable, Sendable, CustomStringConvertible {
             case reservedOpcode, invalidLength, fragmentedControlFrame, oversizedControlFrame
             case maskRequired, maskForbidden, reservedBitsSet
             case unexpectedContinuation, expectedContinuation
-            case frameTooLarge, messageTooLarge
+            case frameTooLarge, messageTooLarge, tooManyFrames
             case invalidUTF8, invalidClosePayload, invalidCloseCode
             case extensionFailure
             case connectionClosed, messageInProgress, noMessageInProgress
@@ -54,6 +54,8 @@ public struct FramingError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let frameTooLarge = Code(.frameTooLarge)
         /// A message was larger than the configured limit (close code 1009).
         public static let messageTooLarge = Code(.messageTooLarge)
+        /// A message came in more frames than the configured limit (close code 1009).
+        public static let tooManyFrames = Code(.tooManyFrames)
         /// A text message or a close reason was not valid UTF-8 (RFC 6455 §8.1, close code 1007).
         public static let invalidUTF8 = Code(.invalidUTF8)
         /// A Close frame's payload was one byte long (RFC 6455 §5.5.1).

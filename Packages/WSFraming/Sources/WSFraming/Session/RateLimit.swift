@@ -13,9 +13,10 @@ public struct RateLimit: Sendable, Hashable {
     }
 }
 
-/// The state of one bucket. Times are in nanoseconds of a monotonic clock. (WSServer keeps
-/// one per client address.)
-@_spi(WSInternal) public struct TokenBucket: Sendable {
+/// The state of one ``RateLimit``'s bucket, sans I/O: times come in as nanoseconds of any
+/// monotonic clock. A ``WebSocketSession`` keeps one for its message rate limit; a server
+/// keeps one per client address for its connection rate limit.
+public struct TokenBucket: Sendable {
     /// The rate it enforces.
     public let limit: RateLimit
     private var tokens: Double
