@@ -31,7 +31,7 @@ let page = #"""
 
 let server = WebSocketServer(
     port: port,
-    configuration: .init(webSocket: .init(framing: .init(maxFrameSize: 4096, maxMessageSize: 4096)),
+    configuration: .init(webSocket: .init(maxFrameSize: 4096, maxMessageSize: 4096),
                          messageRateLimit: RateLimit(perSecond: 5, burst: 20)),
     handlers: WebSocketServerHandlers(
         http: { _, _ in (HTTPResponse(status: .ok, headerFields: [.contentType: "text/html; charset=utf-8"]), Array(page.utf8)) },

@@ -64,8 +64,8 @@ struct Connect: AsyncParsableCommand {
         }
         if insecure { configuration.tls.verification = .insecureNoVerification }
         if let ca { configuration.tls.verification = .trustedCAs(.file(ca)) }
-        configuration.webSocket.framing.maxFrameSize = maxMessageSize
-        configuration.webSocket.framing.maxMessageSize = maxMessageSize
+        configuration.webSocket.maxFrameSize = maxMessageSize
+        configuration.webSocket.maxMessageSize = maxMessageSize
         if noDeflate { configuration.webSocket.deflate = nil }
         let webSocket: WebSocket
         do {

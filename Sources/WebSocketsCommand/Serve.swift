@@ -68,8 +68,8 @@ struct Serve: AsyncParsableCommand {
         let files: StaticFiles?
         do { files = try root.map { try StaticFiles(folder: $0) } } catch { throw ValidationError("--root: \(error)") }
         var configuration = WebSocketServer.Configuration()
-        configuration.webSocket.framing.maxFrameSize = maxMessageSize
-        configuration.webSocket.framing.maxMessageSize = maxMessageSize
+        configuration.webSocket.maxFrameSize = maxMessageSize
+        configuration.webSocket.maxMessageSize = maxMessageSize
         if noDeflate { configuration.webSocket.deflate = nil }
         let relay = WebSocketGroup() // a page that falls behind misses moves; the next one puts it right
         let page = Array(DemoPage.html.utf8)

@@ -9,9 +9,7 @@ struct Testee: Sendable {
     let logger: Logger
 
     /// 16 MiB frames and messages (the largest the 9.* cases send), no keepalive ping.
-    static let configuration = WebSocket.Configuration(
-        framing: WebSocketConnection.Configuration(maxFrameSize: 16 << 20, maxMessageSize: 16 << 20),
-        autoPing: .disabled)
+    static let configuration = WebSocket.Configuration(maxFrameSize: 16 << 20, maxMessageSize: 16 << 20, autoPing: .disabled)
 
     /// The number of cases: the one text message of `/getCaseCount`.
     ///

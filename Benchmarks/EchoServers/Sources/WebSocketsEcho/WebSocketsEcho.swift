@@ -84,8 +84,7 @@ enum WebSocketsEcho {
     /// ``TLSHandler`` when `tls` is given.
     private static func makeBootstrap(group: MultiThreadedEventLoopGroup, mode: Mode, maxMessage: Int, tls: TLSServerContext?,
                                       logger: Logger) -> ServerBootstrap {
-        let framing = WebSocketConnection.Configuration(maxFrameSize: maxMessage, maxMessageSize: maxMessage)
-        let configuration = WebSocket.Configuration(framing: framing, autoPing: .disabled, idleTimeout: nil)
+        let configuration = WebSocket.Configuration(maxFrameSize: maxMessage, maxMessageSize: maxMessage, autoPing: .disabled)
         let handlers = makeHandlers(mode: mode)
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)

@@ -99,9 +99,7 @@ enum WebSocketsLoad {
         // Large enough for the run's messages; no keepalive ping, so the client sends nothing
         // but the load.
         let limit = max(options.size, 1 << 20)
-        let configuration = WebSocket.Configuration(
-            framing: WebSocketConnection.Configuration(maxFrameSize: limit, maxMessageSize: limit),
-            autoPing: .disabled, idleTimeout: nil)
+        let configuration = WebSocket.Configuration(maxFrameSize: limit, maxMessageSize: limit, autoPing: .disabled)
         let handshake = WebSocketClientHandshake(target: "/", host: options.serverName, port: options.port,
                                                  secure: tls != nil)
         return ClientBootstrap(group: loop)

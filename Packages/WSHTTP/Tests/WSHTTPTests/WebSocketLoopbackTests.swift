@@ -24,7 +24,9 @@ struct WebSocketLoopbackTests {
     @Test("a large message in fragments arrives whole")
     func largeFragmented() async throws {
         var configuration = WebSocket.Configuration()
-        configuration.framing = .init(maxFrameSize: 4 << 20, maxMessageSize: 4 << 20, fragmentation: .framesOfAtMost(16 << 10))
+        configuration.maxFrameSize = 4 << 20
+        configuration.maxMessageSize = 4 << 20
+        configuration.fragmentation = .framesOfAtMost(16 << 10)
         let server = try await TestServer.start(configuration: configuration, handlers: echoHandlers)
         let client = try await connect(port: server.port, configuration: configuration)
         let big = (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
@@ -231,7 +233,8 @@ struct WebSocketLoopbackTests {
     @Test("a message over the limit fails the connection with 1009")
     func tooBig() async throws {
         var small = WebSocket.Configuration()
-        small.framing = .init(maxFrameSize: 1024, maxMessageSize: 1024)
+        small.maxFrameSize = 1024
+        small.maxMessageSize = 1024
         let server = try await TestServer.start(configuration: small, handlers: echoHandlers)
         let client = try await connect(port: server.port)
         try await client.send(binary: Array(repeating: 7, count: 2048))

@@ -32,6 +32,13 @@ extension WebSocketSession {
         try connection.sendFragment(kind, payload, isFinal: isFinal, applyingTransform: applyingTransform, into: &sink)
     }
 
+    /// Writes one fragment of a message sent in parts, from an array.
+    public mutating func sendFragment(
+        _ kind: MessageKind, _ payload: [UInt8], isFinal: Bool, applyingTransform: Bool = true, into sink: inout some ByteSink
+    ) throws(FramingError) {
+        try connection.sendFragment(kind, payload, isFinal: isFinal, applyingTransform: applyingTransform, into: &sink)
+    }
+
     /// The most bytes a message of `count` bytes takes on the wire, or `nil` when a transform
     /// encodes it (see ``WebSocketConnection/maxEncodedSize(ofMessage:kind:applyingTransform:)``).
     public func maxEncodedSize(ofMessage count: Int, kind: MessageKind = .binary, applyingTransform: Bool = true) -> Int? {

@@ -1,6 +1,7 @@
 extension WebSocketSession {
     /// Decides what is due at `now`: a keepalive Ping, the end of a connection whose Pong did
-    /// not come (1011), an idle connection's Close (1001), a held violation's Close, or the
+    /// not come (a Close with 1011, then the transport closed once it is written, or at the
+    /// close deadline if the peer does not read), an idle connection's Close (1001), a held violation's Close, or the
     /// transport's end when the close deadline has passed. A call before anything is due
     /// changes nothing and only answers the next deadline.
     public mutating func timerFired(at now: Instant, into sink: inout some ByteSink) -> Actions {
@@ -20,8 +21,12 @@ extension WebSocketSession {
                     try? connection.sendPing(payload, into: &sink)
                     pending.write = true
                 case .timedOut:
-                    return closeLocally(.internalError, reason: "keepalive ping timeout",
-                                        localReason: "keepalive: no Pong within \(keepAlive.timeout)", at: now, into: &sink)
+                    // The peer is presumed dead: the connection fails (RFC 6455 §7.1.7), with no
+                    // wait for an answer to the Close; only for its writes, by the close deadline.
+                    localReason = "keepalive: no Pong within \(keepAlive.timeout)"
+                    try? connection.sendClose(code: .internalError, reason: "keepalive ping timeout", into: &sink)
+                    pending.write = true
+                    finish(now: now, transport: .closeAfterWrites)
                 }
             }
         case .closing(let deadline):

@@ -11,34 +11,69 @@ struct PingWaiter {
     var timer: Scheduled<Void>
 }
 
+/// A send from a task waiting for the outbound queue to drain below the budget.
+struct BudgetWaiter {
+    var id: UInt64
+    var promise: EventLoopPromise<Void>
+}
+
 extension WebSocketHandler {
     /// What a send from an async task needs to do next.
     enum SendResult {
         /// Queued; go on.
         case sent
-        /// Queued, but more than the configured bytes wait for the socket: wait for this.
-        case wait(EventLoopFuture<Void>)
+        /// Not queued: the outbound queue is over the budget. Wait for `drained`, then send
+        /// again; cancelling the waiting task calls ``cancelBudgetWaiter(_:)`` with `waiter`.
+        case wait(waiter: UInt64, drained: EventLoopFuture<Void>)
         /// Not sent.
         case failed(WebSocketError)
     }
 
-    /// Sends a message, on the event loop, for an async task.
+    /// Sends a message, on the event loop, for an async task: at once within the budget,
+    /// else after the queue has drained (so a task never queues more than one message over it).
     func send(_ message: WebSocketMessage, compress: Bool = true) -> SendResult {
-        guard let context else { return .failed(WebSocketError.closed(shared.outcome)) }
+        guard context != nil else { return .failed(WebSocketError.closed(shared.outcome)) }
+        if let wait = waitForBudget() { return wait }
         let failure = message.withUnsafeBytes { kind, bytes in encode(kind, bytes, compress: compress) }
         if let failure { return .failed(sendError(failure)) }
         scheduleFlush()
-        guard !context.channel.isWritable else { return .sent }
-        let promise = context.eventLoop.makePromise(of: Void.self)
-        writabilityWaiters.append(promise)
-        return .wait(promise.futureResult)
+        return .sent
     }
 
-    /// Sends a message from the event loop, with no future: the fast path's send.
+    /// A waiter when the outbound queue is over the budget (and the connection can still send).
+    private func waitForBudget() -> SendResult? {
+        guard session.outbound == .overBudget, session.canSendData, let context else { return nil }
+        budgetWaitersMade &+= 1
+        let waiter = BudgetWaiter(id: budgetWaitersMade, promise: context.eventLoop.makePromise(of: Void.self))
+        budgetWaiters.append(waiter)
+        return .wait(waiter: waiter.id, drained: waiter.promise.futureResult)
+    }
+
+    /// Lets the waiting sends go on: the queue is under the budget again.
+    func releaseBudgetWaiters() {
+        let waiters = budgetWaiters
+        budgetWaiters = []
+        waiters.forEach { $0.promise.succeed() }
+    }
+
+    /// The task of a waiting send was cancelled: its message is not sent.
+    func cancelBudgetWaiter(_ id: UInt64) {
+        guard let index = budgetWaiters.firstIndex(where: { $0.id == id }) else { return }
+        budgetWaiters.remove(at: index).promise.fail(CancellationError())
+    }
+
+    /// Sends a message from the event loop, with no future: the fast path's send. Inside
+    /// this connection's read it is always queued (the session stops reading over the budget,
+    /// so a read's replies are bounded by the read); outside it, it is refused while the
+    /// outbound queue is over the budget.
     ///
     /// - Returns: whether it was queued.
     func sendNow(_ kind: MessageKind, _ payload: UnsafeRawBufferPointer, compress: Bool = true) -> Bool {
         guard context != nil else { return false }
+        if session.outbound == .overBudget, !inReadCycle {
+            logger.debug("send refused", metadata: [WSLogKey.reason: "over the outbound budget of \(session.configuration.maxQueuedOutboundBytes) bytes"])
+            return false
+        }
         if let failure = encode(kind, payload, compress: compress) {
             logger.debug("send refused", metadata: [WSLogKey.reason: "\(failure.message)"])
             return false
@@ -55,7 +90,7 @@ extension WebSocketHandler {
         do throws(FramingError) {
             if let scratch {
                 // Inside a read that lends messages: into the scratch, if the frame fits.
-                if let count = try connection.send(kind, payload: payload, applyingTransform: compress, into: scratch.free) {
+                if let count = try session.send(kind, payload: payload, applyingTransform: compress, into: scratch.free) {
                     scratch.used &+= count
                     return nil
                 }
@@ -65,14 +100,14 @@ extension WebSocketHandler {
             var failure: FramingError?
             outbound.bytes.writeWithUnsafeMutableBytes(minimumWritableBytes: payload.count &+ FrameHeader.maxEncodedSize) { memory in
                 do throws(FramingError) {
-                    written = try connection.send(kind, payload: payload, applyingTransform: compress, into: memory)
+                    written = try session.send(kind, payload: payload, applyingTransform: compress, into: memory)
                 } catch {
                     failure = error
                 }
                 return written ?? 0
             }
             if let failure { throw failure }
-            if written == nil { try connection.send(kind, payload: payload, applyingTransform: compress, into: &outbound) }
+            if written == nil { try session.send(kind, payload: payload, applyingTransform: compress, into: &outbound) }
             return nil
         } catch {
             return error
@@ -92,39 +127,39 @@ extension WebSocketHandler {
         }
     }
 
-    /// Sends one fragment of a message sent in parts.
-    func sendFragment(_ kind: MessageKind, _ bytes: [UInt8], isFinal: Bool, compress: Bool) -> EventLoopFuture<Void> {
-        guard let context else { return shared.eventLoop.makeFailedFuture(WebSocketError.closed(shared.outcome)) }
+    /// Sends one fragment of a message sent in parts, as ``send(_:compress:)`` does a message.
+    func sendFragment(_ kind: MessageKind, _ bytes: [UInt8], isFinal: Bool, compress: Bool) -> SendResult {
+        guard context != nil else { return .failed(WebSocketError.closed(shared.outcome)) }
+        if let wait = waitForBudget() { return wait }
         do throws(FramingError) {
             commitScratch()
-            try connection.sendFragment(kind, bytes, isFinal: isFinal, applyingTransform: compress, into: &outbound)
+            try session.sendFragment(kind, bytes, isFinal: isFinal, applyingTransform: compress, into: &outbound)
         } catch {
-            return context.eventLoop.makeFailedFuture(sendError(error))
+            return .failed(sendError(error))
         }
         scheduleFlush()
-        return context.eventLoop.makeSucceededVoidFuture()
+        return .sent
     }
 
     private func sendError(_ error: FramingError) -> WebSocketError {
-        error.code == .connectionClosed ? .closed(shared.outcome ?? connection.outcome) : .invalidUse(error)
+        error.code == .connectionClosed ? .closed(shared.outcome ?? session.outcome) : .invalidUse(error)
     }
 
-    /// Starts the close handshake (if it has not started) and closes the TCP connection
-    /// after `timeout` unless the peer completes it first.
-    func startClose(code: CloseCode?, reason: String, timeout: Duration) {
-        guard connection.pendingFailure == nil else { return completeFailure() }
+    /// Starts the close handshake (if it has not started): the session sends the Close and
+    /// closes the TCP connection after `timeout` (the configuration's close timeout when nil)
+    /// unless the peer completes the handshake first.
+    func startClose(code: CloseCode?, reason: String, timeout: Duration?) {
+        guard context != nil else { return }
         shared.markClosing()
-        if connection.state == .open {
-            do throws(FramingError) {
-                commitScratch()
-                try connection.sendClose(code: code, reason: reason, into: &outbound)
-            } catch {
-                logger.debug("close refused", metadata: [WSLogKey.reason: "\(error.message)"])
-            }
-            logger.debug("closing", metadata: [WSLogKey.closeCode: "\(code.map { "\($0)" } ?? "none")"])
-            scheduleFlush()
+        commitScratch()
+        let wasOpen = session.phase == .open
+        do throws(FramingError) {
+            apply(try session.close(code: code, reason: reason, timeout: timeout, at: .now, into: &outbound))
+        } catch {
+            logger.debug("close refused", metadata: [WSLogKey.reason: "\(error.message)"])
+            return
         }
-        scheduleCloseTimer(timeout)
+        if wasOpen { logger.debug("closing", metadata: [WSLogKey.closeCode: "\(code.map { "\($0)" } ?? "none")"]) }
     }
 
     /// Sends a Ping with a payload of its own; the future gives the round-trip time.
@@ -135,7 +170,7 @@ extension WebSocketHandler {
         let payload = [0x75] + withUnsafeBytes(of: pingsSent.bigEndian) { Array($0) }
         do throws(FramingError) {
             commitScratch()
-            try connection.sendPing(payload, into: &outbound)
+            try session.sendPing(payload, into: &outbound)
         } catch {
             return context.eventLoop.makeFailedFuture(sendError(error))
         }
@@ -150,15 +185,25 @@ extension WebSocketHandler {
         return promise.futureResult
     }
 
-    /// Settles the ping that `payload` answers; tells the keepalive.
-    func pongReceived(_ payload: [UInt8]) {
-        let now = ContinuousClock.now
-        keepAlive?.pongReceived(payload, at: now)
-        if let index = pingWaiters.firstIndex(where: { $0.payload == payload }) {
-            let waiter = pingWaiters.remove(at: index)
-            waiter.timer.cancel()
-            waiter.promise.succeed(waiter.sentAt.duration(to: now))
+    /// Settles the user's ping that `payload` answers (the session settles its keepalive's).
+    func settlePing(_ payload: [UInt8]) {
+        guard let index = pingWaiters.firstIndex(where: { $0.payload == payload }) else { return }
+        let waiter = pingWaiters.remove(at: index)
+        waiter.timer.cancel()
+        waiter.promise.succeed(waiter.sentAt.duration(to: .now))
+    }
+
+    /// Sends an unsolicited Pong (RFC 6455 §5.5.3: a one-way heartbeat).
+    func sendPong(_ payload: [UInt8]) -> EventLoopFuture<Void> {
+        guard let context else { return shared.eventLoop.makeFailedFuture(WebSocketError.closed(shared.outcome)) }
+        do throws(FramingError) {
+            commitScratch()
+            try session.sendPong(payload, into: &outbound)
+        } catch {
+            return context.eventLoop.makeFailedFuture(sendError(error))
         }
+        scheduleFlush()
+        return context.eventLoop.makeSucceededVoidFuture()
     }
 
     /// Fails every waiting ping and send.
@@ -169,8 +214,8 @@ extension WebSocketHandler {
             waiter.timer.cancel()
             waiter.promise.fail(error)
         }
-        let writers = writabilityWaiters
-        writabilityWaiters = []
-        writers.forEach { $0.fail(error) }
+        let writers = budgetWaiters
+        budgetWaiters = []
+        writers.forEach { $0.promise.fail(error) }
     }
 }

@@ -4,86 +4,75 @@ import WSFraming
 import WSLogging
 
 extension WebSocketHandler {
-    /// Starts the keepalive and idle timers of the configuration.
-    func startTimers(context: ChannelHandlerContext) {
-        if case .every(let interval, let timeout) = configuration.autoPing {
-            keepAlive = KeepAlive(interval: interval, timeout: timeout, now: .now)
-            scheduleKeepAlive()
+    /// Carries out what the session decided. Inside a read, writes and closes wait for the
+    /// read's end (an upgrade's HTTP decoder may still be leaving, and would take them).
+    func apply(_ actions: WebSocketSession.Actions) {
+        if let deadline = actions.deadline { arm(deadline) }
+        if actions.reading == .active, readWithheld, let context {
+            readWithheld = false
+            context.read()
         }
-        if let idle = configuration.idleTimeout { scheduleIdleTimer(after: idle) }
-    }
-
-    func cancelTimers() {
-        keepAliveTimer?.cancel()
-        idleTimer?.cancel()
-        closeTimer?.cancel()
-        failureTimer?.cancel()
-        failureTimer = nil
-        keepAliveTimer = nil
-        idleTimer = nil
-        closeTimer = nil
-    }
-
-    /// Sets the keepalive timer for the deadline `KeepAlive` asks for; reading data moves the
-    /// deadline, and a timer that fires early just sets itself again.
-    private func scheduleKeepAlive() {
-        guard let context, let keepAlive else { return }
-        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        keepAliveTimer = context.eventLoop.scheduleTask(in: .init(ContinuousClock.now.duration(to: keepAlive.nextDeadline))) {
-            bound.value.keepAliveFired()
-        }
-    }
-
-    private func keepAliveFired() {
-        guard var keepAlive, connection.state == .open else { return }
-        let action = keepAlive.timerFired(at: .now)
-        self.keepAlive = keepAlive
-        switch action {
-        case .wait:
-            break
-        case .sendPing(let payload):
-            logger.trace("keepalive ping")
-            commitScratch()
-            try? connection.sendPing(payload, into: &outbound)
+        if let transport = actions.transport {
+            closeTransport(transport)
+        } else if actions.write {
             scheduleFlush()
-        case .timedOut:
-            logger.debug("keepalive ping timed out", metadata: [WSLogKey.closeCode: "1011"])
-            if case .every(_, let timeout) = configuration.autoPing { localReason = "keepalive: no Pong within \(timeout)" }
-            commitScratch()
-            try? connection.sendClose(code: .internalError, reason: "keepalive ping timeout", into: &outbound)
-            closeTransport(afterFlush: true)
-            return
         }
-        scheduleKeepAlive()
     }
 
-    private func scheduleIdleTimer(after delay: Duration) {
+    /// Makes sure the timer fires no later than `deadline`: a later timer is replaced, an
+    /// earlier one kept (when it fires, the session answers the next deadline).
+    func arm(_ deadline: ContinuousClock.Instant) {
         guard let context else { return }
+        if let armedDeadline, armedDeadline <= deadline { return }
+        timer?.cancel()
+        armedDeadline = deadline
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        idleTimer = context.eventLoop.scheduleTask(in: .init(delay)) {
-            bound.value.idleTimerFired()
+        timer = context.eventLoop.scheduleTask(in: .init(max(.zero, ContinuousClock.now.duration(to: deadline)))) {
+            bound.value.timerFired()
         }
     }
 
-    private func idleTimerFired() {
-        guard let idle = configuration.idleTimeout, connection.state == .open else { return }
-        let quiet = lastActivity.duration(to: .now)
-        guard quiet >= idle else {
-            scheduleIdleTimer(after: idle - quiet)
-            return
+    private func timerFired() {
+        timer = nil
+        armedDeadline = nil
+        guard context != nil else { return }
+        commitScratch()
+        let actions = session.timerFired(at: .now, into: &outbound)
+        if actions.transport == .closeNow {
+            logger.debug("closing the TCP connection", metadata: [WSLogKey.reason: "deadline passed"])
         }
-        logger.debug("idle timeout", metadata: [WSLogKey.closeCode: "1001"])
-        startClose(code: .goingAway, reason: "idle timeout", timeout: configuration.closeTimeout)
+        apply(actions)
     }
 
-    /// Closes the TCP connection after `delay` unless it closes first.
-    func scheduleCloseTimer(_ delay: Duration) {
-        guard let context, closeTimer == nil else { return }
-        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        closeTimer = context.eventLoop.scheduleTask(in: .init(delay)) {
-            bound.value.logger.debug("close timeout: closing the TCP connection")
-            bound.value.localReason = bound.value.localReason ?? "close timeout: no Close from the peer within \(delay)"
-            bound.value.closeTransport(afterFlush: false)
+    func cancelTimer() {
+        timer?.cancel()
+        timer = nil
+        armedDeadline = nil
+    }
+
+    /// Closes the TCP connection: after what is queued has been written (the session's
+    /// deadline bounds that wait), or at once, dropping it. Inside a read the close waits for
+    /// the read's end.
+    func closeTransport(_ transport: WebSocketSession.Actions.Transport) {
+        guard let context else { return }
+        switch transport {
+        case .closeNow:
+            transportAfterReadCycle = nil
+            context.close(promise: nil)
+        case .closeAfterWrites where inReadCycle:
+            if transportAfterReadCycle != .closeNow { transportAfterReadCycle = .closeAfterWrites }
+        case .closeAfterWrites:
+            // The promise of the last write completes once every earlier write has: an empty
+            // write when nothing is left here waits for those still in the channel.
+            let written = context.eventLoop.makePromise(of: Void.self)
+            commitScratch()
+            if outbound.bytes.readableBytes > 0 {
+                flush(promise: written)
+            } else {
+                context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)), promise: written)
+            }
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            written.futureResult.whenComplete { _ in bound.value.close(promise: nil) }
         }
     }
 }

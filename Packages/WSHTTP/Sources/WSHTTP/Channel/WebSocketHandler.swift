@@ -4,8 +4,10 @@ import WSDeflate
 import WSFraming
 import WSLogging
 
-/// The channel handler of a live WebSocket. It moves bytes between the socket and WSFraming's
-/// `WebSocketConnection`, which decides everything about the protocol; it runs the timers and
+/// The channel handler of a live WebSocket: a thin executor of WSFraming's
+/// `WebSocketSession`, which decides everything (the protocol, keepalive, timeouts, the rate
+/// limit, the outbound budget). It moves bytes between the socket and the session, carries
+/// out the session's actions (write, pause or resume reading, close, arm the one timer), and
 /// hands whole messages to the consumer: per-message callbacks on the event loop (the fast
 /// path) or the async sequence behind ``WebSocket/messages``.
 ///
@@ -24,18 +26,21 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case async(InboundQueue)
     }
 
-    let configuration: WebSocket.Configuration
     let logger: Logger
     let shared: WebSocketShared
+    /// This connection's identity, unique for the life of the process.
+    let id: WebSocket.ID
+    /// How long ``WebSocket/ping(timeout:)`` waits by default.
+    let pingTimeout: Duration
     var consumer: Consumer?
-    /// permessage-deflate, when negotiated: the connection's transform.
+    /// permessage-deflate, when negotiated: the session's transform.
     let deflate: PerMessageDeflate?
 
     // The state touched per message is exempt from dynamic exclusivity checks, which cost
     // more than the work itself: the handler runs only on its event loop, and no access to
     // these is held across a call that could reach them again (callbacks get `OnLoop`, whose
-    // methods begin their own accesses after the connection's decoding access has ended).
-    @exclusivity(unchecked) var connection: WebSocketConnection
+    // methods begin their own accesses after the session's decoding access has ended).
+    @exclusivity(unchecked) var session: WebSocketSession
     @exclusivity(unchecked) var context: ChannelHandlerContext?
     /// Frames waiting for the next flush.
     @exclusivity(unchecked) var outbound = OutboundBuffer(bytes: ByteBuffer())
@@ -47,63 +52,55 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     @exclusivity(unchecked) var inReadCycle = false
     /// Whether a flush is scheduled for sends made outside a read.
     @exclusivity(unchecked) var flushScheduled = false
-    /// Whether the TCP connection closes once the current read has been handled.
-    var closesAfterReadCycle = false
-    /// Whether the consumer asked us to stop: input is held and reads are withheld.
-    @exclusivity(unchecked) var paused = false
+    /// A close the session asked for inside a read: carried out at the read's end.
+    var transportAfterReadCycle: WebSocketSession.Actions.Transport?
+    /// Input read while the consumer was behind, decoded once it catches up.
     var heldInput: ByteBuffer?
+    /// Whether NIO asked for a read while the session had reading paused.
     var readWithheld = false
 
-    // Timers and waiters: see WebSocketHandler+Timers.swift and +Operations.swift.
-    @exclusivity(unchecked) var keepAlive: KeepAlive<ContinuousClock.Instant>?
-    var keepAliveTimer: Scheduled<Void>?
-    @exclusivity(unchecked) var lastActivity = ContinuousClock.now
-    var idleTimer: Scheduled<Void>?
-    var closeTimer: Scheduled<Void>?
-    var failureTimer: Scheduled<Void>?
-    /// Why this side closed the TCP connection without the peer's Close (a keepalive or
-    /// close timeout): the reason of the 1006 outcome.
-    var localReason: String?
+    /// The one timer, set for `armedDeadline`: every deadline of the session goes through it.
+    var timer: Scheduled<Void>?
+    var armedDeadline: ContinuousClock.Instant?
     /// The request target and the peer, for the fast path's callbacks (not the whole
     /// handshake: its header fields would cost every idle connection a kilobyte).
     var target = "/"
     var remoteAddress: SocketAddress?
-    /// The message rate limit's bucket, when the configuration has one.
-    var messageBucket: TokenBucket?
-    /// The peer went over the message rate limit: nothing more is delivered.
-    var overRateLimit = false
     var pingWaiters: [PingWaiter] = []
     var pingsSent: UInt64 = 0
-    var writabilityWaiters: [EventLoopPromise<Void>] = []
+    /// Sends from tasks waiting for the outbound queue to drain below the budget.
+    var budgetWaiters: [BudgetWaiter] = []
+    var budgetWaitersMade: UInt64 = 0
 
-    /// - Parameter defersFailure: whether a protocol violation waits for the consumer to
-    ///   handle the messages before it (an async consumer) before the failing Close goes out.
+    /// - Parameters:
+    ///   - defersFailure: whether a protocol violation waits for the consumer to handle the
+    ///     messages before it (an async consumer) before the failing Close goes out.
     ///   - deflate: the connection's permessage-deflate, when negotiated; its zlib memory is
     ///     freed as the handler leaves the pipeline.
     init(role: WebSocketRole, configuration: WebSocket.Configuration, shared: WebSocketShared, logger: Logger, defersFailure: Bool,
          deflate: PerMessageDeflate? = nil) {
-        var framing = configuration.framing
-        framing.delivery = .whole
-        framing.failurePolicy = defersFailure ? .deferred : .immediate
-        self.connection = WebSocketConnection(role: role, configuration: framing, transform: deflate)
+        var policies = configuration.session
+        policies.framing.delivery = .whole  // this layer hands out whole messages
+        policies.framing.failurePolicy = defersFailure ? .deferred : .immediate
+        session = WebSocketSession(role: role, configuration: policies, transform: deflate, now: .now)
         self.deflate = deflate
-        self.configuration = configuration
         self.shared = shared
         self.logger = logger
-        messageBucket = configuration.messageRateLimit.map { TokenBucket($0, now: NIODeadline.now().uptimeNanoseconds) }
+        pingTimeout = configuration.pingTimeout
+        id = WebSocket.ID.next()
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         outbound = OutboundBuffer(bytes: context.channel.allocator.buffer(capacity: 256))
-        let limit = max(2, configuration.maxBufferedOutboundBytes)
+        let limit = max(2, session.configuration.maxQueuedOutboundBytes)
         try? context.channel.syncOptions?.setOption(ChannelOptions.writeBufferWaterMark, value: .init(low: limit / 2, high: limit))
-        startTimers(context: context)
+        if let deadline = session.nextDeadline { arm(deadline) }
         if !context.channel.isActive { channelInactive(context: context) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        cancelTimers()
+        cancelTimer()
         if case .async(let queue) = consumer { queue.finish() }
         consumer = nil
         self.context = nil
@@ -115,7 +112,8 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = unwrapInboundIn(data)
         inReadCycle = true
-        if paused {
+        session.bytesArrived(at: .now)
+        if session.inbound == .consumerBehind {
             hold(&buffer)
             return
         }
@@ -128,12 +126,12 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// Writes what the read produced, in one write, and closes the TCP connection if the
-    /// read ended the WebSocket.
+    /// session asked for it during the read.
     func readCycleEnded() {
         inReadCycle = false
-        if closesAfterReadCycle {
-            closesAfterReadCycle = false
-            closeTransport(afterFlush: true)
+        if let transport = transportAfterReadCycle {
+            transportAfterReadCycle = nil
+            closeTransport(transport)
         } else {
             flush()
         }
@@ -141,8 +139,8 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         guard !shared.isClosed else { return }
-        let outcome = connection.receiveEndOfInput(reason: localReason ?? "")
-        cancelTimers()
+        let outcome = session.endOfInput()
+        cancelTimer()
         failWaiters(WebSocketError.closed(outcome))
         logger.debug("closed", metadata: [WSLogKey.closeCode: "\(outcome.code)", WSLogKey.closeReason: "\(outcome.reason)",
                                           WSLogKey.closeClean: "\(outcome.wasClean)"])
@@ -164,32 +162,25 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.triggerUserOutboundEvent(event, promise: promise)
             return
         }
-        shared.markClosing()
-        startClose(code: request.code, reason: request.reason, timeout: request.timeout ?? configuration.closeTimeout)
+        startClose(code: request.code, reason: request.reason, timeout: request.timeout)
         promise?.succeed()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         logger.debug("channel error", metadata: [WSLogKey.reason: "\(error)"])
-        localReason = localReason ?? "\(error)"
         context.close(promise: nil)
     }
 
-    /// Feeds `buffer` to the connection until it is used up or the consumer pauses us.
+    /// Feeds `buffer` to the session until it is used up or the consumer falls behind.
     func process(_ buffer: inout ByteBuffer) {
-        lastActivity = .now
-        keepAlive?.received(at: lastActivity)
         let (consumed, failure) = buffer.withUnsafeReadableBytes { raw -> (Int, FramingError?) in
             var input = raw
             do throws(FramingError) {
                 if case .eventLoop(let handler) = consumer {
                     try deliverLent(from: &input, to: handler)
                 } else {
-                    while !paused, !overRateLimit, let event = try connection.nextEvent(from: &input, replies: &outbound) {
-                        switch event {
-                        case .text, .binary: if admitMessage() { handle(event) }
-                        default: handle(event)
-                        }
+                    while session.inbound == .flowing, let event = try session.nextEvent(from: &input, replies: &outbound) {
+                        handle(event)
                     }
                 }
             } catch {
@@ -200,15 +191,11 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         buffer.moveReaderIndex(forwardBy: consumed)
         if let failure {
             logger.debug("protocol violation", metadata: [WSLogKey.closeCode: "\(failure.closeCode ?? .protocolError)", WSLogKey.reason: "\(failure.message)"])
-            if connection.pendingFailure != nil {
-                holdFailure()
-            } else {
-                closeTransport(afterFlush: true)
-            }
-            return
+            if session.connection.pendingFailure != nil { holdFailure() }
+        } else if session.inbound == .consumerBehind, buffer.readableBytes > 0 {
+            hold(&buffer)
         }
-        if paused, buffer.readableBytes > 0 { hold(&buffer) }
-        if connection.state == .closed { closeHandshakeDone() }
+        apply(session.readCompleted())
     }
 
     /// The fast path: messages lent straight from the read buffer to the callbacks, whose
@@ -221,38 +208,18 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         defer { releaseScratch() }
         var replies = ScratchSink(handler: self)
-        // The rate limit costs a nil check per message when there is none.
-        while !overRateLimit, let event = try connection.nextBorrowedEvent(from: &input, replies: &replies) {
+        while let event = try session.nextBorrowedEvent(from: &input, replies: &replies) {
             switch event {
             case .message(let kind, let payload):
-                if messageBucket != nil, !admitMessage() { return }
                 handler.webSocket(WebSocket.OnLoop(self), didReceive: WebSocket.LentMessage(kind: kind, payload: payload))
             case .event(.text(var text)):
-                if messageBucket != nil, !admitMessage() { return }
                 text.withUTF8 { handler.webSocket(WebSocket.OnLoop(self), didReceive: WebSocket.LentMessage(kind: .text, payload: UnsafeRawBufferPointer($0))) }
             case .event(.binary(let bytes)):
-                if messageBucket != nil, !admitMessage() { return }
                 bytes.withUnsafeBytes { handler.webSocket(WebSocket.OnLoop(self), didReceive: WebSocket.LentMessage(kind: .binary, payload: $0)) }
             case .event(let other):
                 handle(other)
             }
         }
-    }
-
-    /// Takes a token of the message rate limit; over it, sends a Close with 1008 and stops
-    /// delivering (the rest of the input is dropped).
-    private func admitMessage() -> Bool {
-        guard !overRateLimit else { return false }
-        guard var bucket = messageBucket else { return true }
-        defer { messageBucket = bucket }
-        if bucket.take(now: NIODeadline.now().uptimeNanoseconds) { return true }
-        overRateLimit = true
-        logger.debug("message rate limit exceeded", metadata: [WSLogKey.closeCode: "1008"])
-        localReason = "message rate limit exceeded"
-        commitScratch()
-        try? connection.sendClose(code: .policyViolation, reason: "message rate limit exceeded", into: &outbound)
-        closeTransport(afterFlush: true)
-        return false
     }
 
     private func hold(_ buffer: inout ByteBuffer) {
@@ -265,7 +232,9 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .binary(let bytes): deliver(.binary(bytes))
         case .fragment: break  // this layer asks for whole messages
         case .ping: logger.trace("ping received")
-        case .pong(let payload): pongReceived(payload)
+        case .pong(let payload):
+            settlePing(payload)
+            if let roundTrip = session.lastKeepAliveRoundTrip { shared.recordRoundTrip(roundTrip) }
         case .close(let frame):
             shared.markClosing()
             logger.debug("close received", metadata: [WSLogKey.closeCode: "\(frame.code.map { "\($0)" } ?? "none")"])
@@ -274,13 +243,13 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func deliver(_ message: WebSocketMessage) {
         guard case .async(let queue) = consumer else { return }
-        if !queue.push(message) { paused = true }
+        if !queue.push(message) { apply(session.inboundPressureChanged(.consumerBehind)) }
     }
 
-    /// Called on the event loop when the consumer wants more.
+    /// Called on the event loop when the consumer has caught up.
     func resume() {
-        guard paused, let context else { return }
-        paused = false
+        guard session.inbound == .consumerBehind, context != nil else { return }
+        apply(session.inboundPressureChanged(.flowing))
         if var held = heldInput {
             heldInput = nil
             let wasInReadCycle = inReadCycle
@@ -288,54 +257,37 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
             process(&held)
             if !wasInReadCycle { readCycleEnded() }
         }
-        if !paused, readWithheld {
-            readWithheld = false
-            context.read()
-        }
     }
 
     // MARK: - Outbound
 
     func read(context: ChannelHandlerContext) {
-        if paused || connection.pendingFailure != nil { readWithheld = true } else { context.read() }
+        if session.reading == .paused { readWithheld = true } else { context.read() }
     }
 
     /// A violation whose Close waits (an async consumer): the consumer first handles the
-    /// messages that came before it, then ``completeFailure()`` sends the Close. Reading
-    /// stops meanwhile, and ``maxFailureDelay`` (or the close timeout, if shorter) bounds the
-    /// wait for a consumer that is slow or does not read.
+    /// messages that came before it, then ``completeFailure()`` sends the Close. The session
+    /// pauses reading meanwhile and bounds the wait.
     private func holdFailure() {
         guard case .async(let queue) = consumer, queue.notifiesWhenConsumerIdle() else {
             completeFailure()
             return
         }
-        guard let context else { return }
-        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        failureTimer = context.eventLoop.scheduleTask(in: .init(min(configuration.closeTimeout, Self.maxFailureDelay))) {
-            bound.value.completeFailure()
-        }
     }
 
-    /// The longest a violation's Close waits for the consumer to answer earlier messages.
-    static let maxFailureDelay = Duration.seconds(1)
-
-    /// Sends the Close of a held violation and closes the TCP connection.
+    /// Sends the Close of a held violation; the transport closes once it is written.
     func completeFailure() {
-        guard connection.pendingFailure != nil else { return }
-        failureTimer?.cancel()
-        failureTimer = nil
+        guard session.connection.pendingFailure != nil else { return }
         commitScratch()
-        connection.completeFailure(into: &outbound)
         shared.markClosing()
-        closeTransport(afterFlush: true)
+        apply(session.completeFailure(at: .now, into: &outbound))
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable {
-            let waiters = writabilityWaiters
-            writabilityWaiters = []
-            waiters.forEach { $0.succeed() }
-        }
+        let writable = context.channel.isWritable
+        commitScratch()
+        apply(session.outboundPressureChanged(writable ? .withinBudget : .overBudget, into: &outbound))
+        if writable { releaseBudgetWaiters() }
         context.fireChannelWritabilityChanged()
     }
 
@@ -377,34 +329,6 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The largest outbound buffer kept between writes: a connection that once sent a large
     /// message does not hold its memory.
     static let maxRetainedOutboundCapacity = 256 << 10
-
-    /// After the close handshake: a server closes the TCP connection at once, a client
-    /// gives the server a moment to do it first (RFC 6455 §7.1.1).
-    private func closeHandshakeDone() {
-        switch connection.role {
-        case .server: closeTransport(afterFlush: true)
-        case .client: scheduleCloseTimer(configuration.closeTimeout)
-        }
-    }
-
-    /// Closes the TCP connection, after what is waiting has been written. Inside a read the
-    /// close waits for the read's end: writes never go out mid-read (while an upgrade's HTTP
-    /// decoder is still leaving, it would take them for its own).
-    func closeTransport(afterFlush: Bool) {
-        guard let context else { return }
-        if afterFlush, inReadCycle {
-            closesAfterReadCycle = true
-            return
-        }
-        if afterFlush, outbound.bytes.readableBytes > 0 {
-            let written = context.eventLoop.makePromise(of: Void.self)
-            flush(promise: written)
-            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-            written.futureResult.whenComplete { _ in bound.value.close(promise: nil) }
-        } else {
-            context.close(promise: nil)
-        }
-    }
 }
 
 @available(*, unavailable)

@@ -3,6 +3,7 @@ import Logging
 public import NIOCore
 public import WSFraming
 public import WSTLS
+import Synchronization
 
 /// A live WebSocket connection, server or client: one type for both roles.
 ///
@@ -61,17 +62,24 @@ public final class WebSocket: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.handler = handler
-        id = ID(handler.value) // made on the connection's event loop (install)
+        id = handler.value.id // made on the connection's event loop (install)
         self.shared = shared
         self.inbound = inbound
     }
 
     /// A connection's identity, for dictionaries and ``WebSocketGroup/broadcast(_:except:compress:)``:
-    /// unique among the connections alive, and the same seen from ``WebSocket`` and from
-    /// ``WebSocket/OnLoop``.
-    public struct ID: Hashable, Sendable {
-        private let value: ObjectIdentifier
-        init(_ handler: WebSocketHandler) { value = ObjectIdentifier(handler) }
+    /// unique for the life of the process (never reused, unlike an object's address), and the
+    /// same seen from ``WebSocket`` and from ``WebSocket/OnLoop``.
+    public struct ID: Hashable, Sendable, CustomStringConvertible {
+        /// The number: 1 for the process's first connection, then counting up.
+        public let rawValue: UInt64
+        private static let counter = Atomic<UInt64>(0)
+
+        /// A new identity, never given before in this process.
+        static func next() -> ID { ID(rawValue: counter.add(1, ordering: .relaxed).newValue) }
+        private init(rawValue: UInt64) { self.rawValue = rawValue }
+
+        public var description: String { "ws#\(rawValue)" }
     }
 
     // MARK: - State
@@ -114,14 +122,29 @@ public final class WebSocket: Sendable {
     ///   has started.
     public func send(_ message: WebSocketMessage, compress: Bool = true) async throws(WebSocketError) {
         let handler = self.handler
-        // From a task on the connection's own event loop (see ``taskExecutor``): no hop.
-        let result = handler.eventLoop.inEventLoop ? handler.value.send(message, compress: compress)
-            : await Self.settle(handler.eventLoop.submit { handler.value.send(message, compress: compress) })
-        switch result {
-        case .sent: return
-        case .failed(let error): throw error
-        case .wait(let drained):
-            if case .failed(let error) = await Self.settle(drained.map { WebSocketHandler.SendResult.sent }) { throw error }
+        try await sendWaitingForBudget {
+            // From a task on the connection's own event loop (see ``taskExecutor``): no hop.
+            handler.eventLoop.inEventLoop ? handler.value.send(message, compress: compress)
+                : await Self.settle(handler.eventLoop.submit { handler.value.send(message, compress: compress) })
+        }
+    }
+
+    /// Runs `attempt` until it sends, waiting whenever the outbound queue is over the budget.
+    /// A task cancelled while it waits stops waiting: its message is not sent.
+    private func sendWaitingForBudget(_ attempt: () async -> WebSocketHandler.SendResult) async throws(WebSocketError) {
+        let handler = self.handler
+        while true {
+            switch await attempt() {
+            case .sent: return
+            case .failed(let error): throw error
+            case .wait(let waiter, let drained):
+                let waited = await withTaskCancellationHandler {
+                    await Self.settle(drained.map { WebSocketHandler.SendResult.sent })
+                } onCancel: {
+                    handler.eventLoop.execute { handler.value.cancelBudgetWaiter(waiter) }
+                }
+                if case .failed(let error) = waited { throw error }
+            }
         }
     }
 
@@ -131,6 +154,8 @@ public final class WebSocket: Sendable {
             return try await future.get()
         } catch let error as WebSocketError {
             return .failed(error)
+        } catch is CancellationError {
+            return .failed(WebSocketError(.cancelled, "the task was cancelled while the send waited for the outbound queue to drain; the message was not sent"))
         } catch {
             return .failed(.closed(nil))
         }
@@ -163,7 +188,10 @@ public final class WebSocket: Sendable {
     /// compressed as one stream (RSV1 on the first), unless the first says `compress: false`;
     /// later fragments follow the first.
     public func sendFragment(_ kind: MessageKind, _ bytes: [UInt8], isFinal: Bool, compress: Bool = true) async throws(WebSocketError) {
-        try await run { $0.sendFragment(kind, bytes, isFinal: isFinal, compress: compress) }
+        let handler = self.handler
+        try await sendWaitingForBudget {
+            await Self.settle(handler.eventLoop.submit { handler.value.sendFragment(kind, bytes, isFinal: isFinal, compress: compress) })
+        }
     }
 
     // MARK: - Receiving
@@ -193,6 +221,20 @@ public final class WebSocket: Sendable {
 
     // MARK: - Ping and close
 
+    /// Sends an unsolicited Pong, a one-way heartbeat that asks for no answer (RFC 6455 §5.5.3).
+    /// Pings are answered by the connection itself.
+    ///
+    /// - Parameter payload: at most 125 bytes.
+    /// - Throws: ``WebSocketError`` ``WebSocketError/Code/invalidUse`` for a longer payload,
+    ///   ``WebSocketError/Code/closed`` once a Close was sent.
+    public func sendPong(_ payload: [UInt8] = []) async throws(WebSocketError) {
+        try await run { $0.sendPong(payload) }
+    }
+
+    /// The round-trip time of the latest keepalive Ping that the peer answered, or `nil`
+    /// before the first (or with ``Configuration/autoPing`` disabled).
+    public var keepAliveRoundTrip: Duration? { shared.keepAliveRoundTrip }
+
     /// Sends a Ping and waits for its Pong.
     ///
     /// - Returns: the round-trip time.
@@ -210,7 +252,6 @@ public final class WebSocket: Sendable {
     /// - Returns: how the connection ended.
     @discardableResult
     public func close(code: CloseCode = .normalClosure, reason: String = "", timeout: Duration? = nil) async -> CloseOutcome {
-        let timeout = timeout ?? configuration.closeTimeout
         shared.markClosing()
         let handler = self.handler
         handler.eventLoop.execute { handler.value.startClose(code: code, reason: reason, timeout: timeout) }

@@ -14,6 +14,9 @@ public struct WebSocketError: Error, Sendable, CustomStringConvertible {
         private init(_ name: String) { self.name = name }
         /// The connection is closed (or closing); ``WebSocketError/outcome`` says how.
         public static let closed = Code("closed")
+        /// The task was cancelled while the call waited (a send waiting for the outbound queue
+        /// to drain: its message was not sent).
+        public static let cancelled = Code("cancelled")
         /// A ping's Pong did not arrive in time.
         public static let pingTimeout = Code("pingTimeout")
         /// The call broke a rule of the protocol (``WebSocketError/framingError`` says which).

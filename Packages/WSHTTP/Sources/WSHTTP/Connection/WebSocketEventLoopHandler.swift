@@ -55,7 +55,11 @@ extension WebSocket {
 
     /// The connection as seen from its own event loop, inside ``WebSocketEventLoopHandler``
     /// callbacks: sends are synchronous, allocate nothing, and go out with the current
-    /// read's writes. They are never held back: check ``isWritable`` to follow backpressure.
+    /// read's writes. The outbound budget holds here too: while more than
+    /// ``WebSocket/Configuration/maxBufferedOutboundBytes`` wait for the socket, the
+    /// connection stops reading from its peer (so a read's replies are always queued), and
+    /// sends from elsewhere (a timer, another connection's read) are refused: check
+    /// ``isWritable`` first.
     public struct OnLoop {
         let handler: WebSocketHandler
 
@@ -66,11 +70,13 @@ extension WebSocket {
         /// The peer's address: tell connections apart by it.
         public var remoteAddress: SocketAddress? { handler.remoteAddress }
         /// The connection's identity: the same as its ``WebSocket/id``.
-        public var id: WebSocket.ID { WebSocket.ID(handler) }
+        public var id: WebSocket.ID { handler.id }
 
         /// Sends a lent message (an echo), straight from its bytes.
         ///
-        /// - Returns: whether it was queued; `false` once the close handshake has started.
+        /// - Returns: whether it was queued; `false` once the close handshake has started, or
+        ///   when sent outside this connection's own read while its outbound queue is over
+        ///   ``WebSocket/Configuration/maxBufferedOutboundBytes`` (see ``isWritable``).
         @discardableResult
         public func send(_ message: LentMessage) -> Bool {
             handler.sendNow(message.kind, message.payload)
@@ -79,7 +85,8 @@ extension WebSocket {
         /// Sends `bytes` as a message of `kind`; a text message's bytes must be UTF-8.
         ///
         /// - Parameter compress: `false` sends it uncompressed when permessage-deflate was negotiated.
-        /// - Returns: whether it was queued; `false` once the close handshake has started.
+        /// - Returns: whether it was queued; `false` once the close handshake has started, or
+        ///   outside this connection's own read while its outbound queue is over the budget.
         @discardableResult
         public func send(_ kind: MessageKind, bytes: UnsafeRawBufferPointer, compress: Bool = true) -> Bool {
             handler.sendNow(kind, bytes, compress: compress)
@@ -88,7 +95,8 @@ extension WebSocket {
         /// Sends a message.
         ///
         /// - Parameter compress: `false` sends it uncompressed when permessage-deflate was negotiated.
-        /// - Returns: whether it was queued; `false` once the close handshake has started.
+        /// - Returns: whether it was queued; `false` once the close handshake has started, or
+        ///   outside this connection's own read while its outbound queue is over the budget.
         @discardableResult
         public func send(_ message: WebSocketMessage, compress: Bool = true) -> Bool {
             message.withUnsafeBytes { kind, bytes in handler.sendNow(kind, bytes, compress: compress) }
@@ -96,15 +104,18 @@ extension WebSocket {
 
         /// Starts the close handshake with `code` and `reason`.
         public func close(code: CloseCode = .normalClosure, reason: String = "") {
-            handler.startClose(code: code, reason: reason, timeout: handler.configuration.closeTimeout)
+            handler.startClose(code: code, reason: reason, timeout: nil)
         }
+
+        /// The round-trip time of the latest keepalive Ping that the peer answered.
+        public var keepAliveRoundTrip: Duration? { handler.session.lastKeepAliveRoundTrip }
 
         /// Whether the socket takes more without queueing beyond
         /// ``WebSocket/Configuration/maxBufferedOutboundBytes``.
         public var isWritable: Bool { handler.context?.channel.isWritable ?? false }
 
         /// Where the connection is in its life.
-        public var state: WebSocketConnection.State { handler.connection.state }
+        public var state: WebSocketConnection.State { handler.session.connection.state }
     }
 }
 

@@ -114,7 +114,7 @@ public final class WebSocketGroup: Sendable {
         var slow: [WebSocket.ID] = []
         message.withUnsafeBytes { kind, bytes in
             for (id, handler) in members.handlers where id != except {
-                guard handler.connection.state == .open, let channel = handler.context?.channel else { continue }
+                guard handler.session.connection.state == .open, let channel = handler.context?.channel else { continue }
                 if channel.isWritable {
                     if handler.sendNow(kind, bytes, compress: compress) { sent += 1 }
                 } else if slowMember == .skipMessage {
@@ -128,8 +128,8 @@ public final class WebSocketGroup: Sendable {
             guard let handler = members.handlers[id] else { continue }
             leave(id, members: members)
             handler.startClose(code: .policyViolation,
-                               reason: "too slow: over \(handler.configuration.maxBufferedOutboundBytes) bytes waiting",
-                               timeout: handler.configuration.closeTimeout)
+                               reason: "too slow: over \(handler.session.configuration.maxQueuedOutboundBytes) bytes waiting",
+                               timeout: nil)
         }
         if sent > 0 { delivered.add(sent, ordering: .relaxed) }
         if missed > 0 { skipped.add(missed, ordering: .relaxed) }
@@ -138,7 +138,7 @@ public final class WebSocketGroup: Sendable {
 
     /// On the member's event loop: takes it in, and out again when its channel closes.
     private func join(_ handler: WebSocketHandler, id: WebSocket.ID, members: LoopMembers) {
-        guard handler.connection.state == .open, let channel = handler.context?.channel,
+        guard handler.session.connection.state == .open, let channel = handler.context?.channel,
               members.handlers.updateValue(handler, forKey: id) == nil else { return }
         memberCount.add(1, ordering: .relaxed)
         channel.closeFuture.whenComplete { [weak self] _ in self?.leave(id, members: members) }

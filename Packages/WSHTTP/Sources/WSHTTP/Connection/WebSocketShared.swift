@@ -8,6 +8,8 @@ final class WebSocketShared: Sendable {
     let eventLoop: any EventLoop
     let closedPromise: EventLoopPromise<CloseOutcome>
     private let state = Mutex<(closing: Bool, outcome: CloseOutcome?)>((false, nil))
+    /// The keepalive's latest round trip in nanoseconds; -1 before the first.
+    private let roundTrip = Atomic<Int64>(-1)
 
     init(eventLoop: any EventLoop) {
         self.eventLoop = eventLoop
@@ -22,6 +24,18 @@ final class WebSocketShared: Sendable {
     /// (the TCP connection is gone).
     var connectionState: WebSocketConnection.State {
         state.withLock { $0.outcome != nil ? .closed : $0.closing ? .closing : .open }
+    }
+
+    /// The keepalive's latest round-trip time.
+    var keepAliveRoundTrip: Duration? {
+        let nanoseconds = roundTrip.load(ordering: .relaxed)
+        return nanoseconds < 0 ? nil : .nanoseconds(nanoseconds)
+    }
+
+    /// Records the keepalive's round-trip time.
+    func recordRoundTrip(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        roundTrip.store(seconds * 1_000_000_000 + attoseconds / 1_000_000_000, ordering: .relaxed)
     }
 
     /// Records that the close handshake started.

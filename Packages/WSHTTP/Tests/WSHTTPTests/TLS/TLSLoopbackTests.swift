@@ -14,8 +14,8 @@ struct TLSLoopbackTests {
     @Test("messages of 1 B, 16 KiB, 1 MiB and 16 MiB go both ways, and the handshake facts say TLS")
     func echoSizes() async throws {
         var configuration = WebSocket.Configuration()
-        configuration.framing.maxFrameSize = 32 << 20
-        configuration.framing.maxMessageSize = 32 << 20
+        configuration.maxFrameSize = 32 << 20
+        configuration.maxMessageSize = 32 << 20
         let server = try await TestServer.start(tls: try TLSServerContext(certificates.server()),
                                                 configuration: configuration, handlers: echoHandlers)
         let client = try await connect(port: server.port, tls: try TLSClientContext(certificates.client()), host: "localhost",
