@@ -7,6 +7,7 @@
 //     BrowserChat        a chat page; every message goes to every open page
 //     TokenGate          WebSockets only for pages the server served, with signed, expiring tokens
 //     ListenLoop         a listen loop of your own, upgraded by WSHTTP
+//     NIOUpgrader        SwiftNIO's own upgrade handler; this library's WebSocket takes the channel over
 //     CodecOnly          WSFraming alone, on bytes read from a file
 import PackageDescription
 
@@ -53,6 +54,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"), .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             path: "ListenLoop", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "NIOUpgrader",
+            dependencies: [
+                .product(name: "WSHTTP", package: "WebSockets"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "NIOUpgrader", swiftSettings: swiftSettings),
         .executableTarget(
             name: "CodecOnly",
             dependencies: [.product(name: "WSFraming", package: "WebSockets")],

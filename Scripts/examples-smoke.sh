@@ -2,7 +2,8 @@
 # Builds the Examples package and runs each example as a user would (Python's websockets from
 # the venv of Scripts/interop-env.sh plays the browser): MinimalServer's echo and its origin
 # check (403 for another origin), CountingTogether counting to ten, BrowserChat passing a
-# message to every member, TokenGate's signed tokens (403 without one), ListenLoop's page and echo (ws_peer's client script), CodecOnly
+# message to every member, TokenGate's signed tokens (403 without one), ListenLoop's page and echo (ws_peer's client script), NIOUpgrader (NIO's upgrade handler, then this library's
+# WebSocket), CodecOnly
 # writing frames to a file and decoding them. Every server is bounded and stopped by its PID.
 #
 #   Scripts/examples-smoke.sh
@@ -91,6 +92,13 @@ grep -q "new WebSocket" <<<"$page" || { echo "examples-smoke: ListenLoop's page 
 result=$(timeout 60 "$python" Interop/python/ws_peer.py client --url "ws://127.0.0.1:$port/echo")
 grep -q '"close_code": 4000' <<<"$result" || { echo "examples-smoke: ListenLoop: $result" >&2; exit 1; }
 echo "examples-smoke: ListenLoop serves its page and echoes ws_peer's script"
+
+start NIOUpgrader
+page=$(timeout 10 "$python" -c "import urllib.request, sys; print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())" "http://127.0.0.1:$port/")
+grep -q "your own NIO handler" <<<"$page" || { echo "examples-smoke: NIOUpgrader's plain HTTP answer is not there: $page" >&2; exit 1; }
+result=$(timeout 60 "$python" Interop/python/ws_peer.py client --url "ws://127.0.0.1:$port/echo")
+grep -q '"close_code": 4000' <<<"$result" || { echo "examples-smoke: NIOUpgrader: $result" >&2; exit 1; }
+echo "examples-smoke: NIOUpgrader answers plain HTTP itself and echoes ws_peer's script through NIO's upgrade handler"
 
 "$bin/CodecOnly" write "$work/frames.bin" "Hello" "again" >/dev/null
 decoded=$("$bin/CodecOnly" read "$work/frames.bin")

@@ -1,6 +1,6 @@
-import Logging
-import NIOCore
-import WSFraming
+public import Logging
+public import NIOCore
+public import WSFraming
 
 extension WebSocket {
     /// Who consumes a new connection's messages.
@@ -13,7 +13,7 @@ extension WebSocket {
 
     /// Puts a live connection on `channel`, whose handshake is done: the connection's handler
     /// goes at `position` in the pipeline. Must run on the channel's event loop.
-    static func install(
+    @_spi(WSInternal) public static func install(
         on channel: any Channel, role: WebSocketRole, configuration: Configuration, handshake: Handshake,
         consumer: Consumer, logger: Logger, position: ChannelPipeline.SynchronousOperations.Position = .last
     ) throws -> WebSocket {
@@ -58,5 +58,50 @@ extension WebSocket {
         handler.value.inReadCycle = true
         pipeline.removeHandler(decoder).whenComplete { _ in handler.value.readCycleEnded() }
         return webSocket
+    }
+}
+
+extension WebSocket {
+    /// Runs a WebSocket on `channel`, whose opening handshake someone else performed: a
+    /// framework's HTTP/1.1 upgrader (SwiftNIO's `NIOTypedHTTPServerUpgradeHandler`,
+    /// Hummingbird's, Vapor's), or an HTTP/2 stream. The connection behaves as one this
+    /// package upgraded itself: the same configuration, consumers, events and outcome, in
+    /// either role.
+    ///
+    /// Call it on the channel's event loop once the HTTP handlers have left the pipeline (in
+    /// an upgrader's completion handler): the connection's handler goes last, so a TLS handler
+    /// of any kind (NIOSSL's, or ``TLSHandler``) may stay in front of it. Bytes that followed
+    /// the handshake must reach it through the pipeline, as NIO's upgraders forward them.
+    ///
+    /// ```swift
+    /// NIOTypedWebSocketServerUpgrader(upgradePipelineHandler: { channel, head in
+    ///     channel.eventLoop.makeCompletedFuture {
+    ///         let webSocket = try WebSocket.adopt(channel, role: .server,
+    ///                                             handshake: .init(target: head.uri), logger: logger)
+    ///         Task { for await message in webSocket.messages { try? await webSocket.send(message) } }
+    ///     }
+    /// })
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - channel: the upgraded channel; on its event loop.
+    ///   - role: `.server` or `.client`: the masking rules, and which side closes TCP first.
+    ///   - handshake: what the handshake agreed: the target, the subprotocol, and
+    ///     permessage-deflate's settings when the upgrader negotiated it (the connection
+    ///     compresses with them; without them it does not).
+    ///   - configuration: limits, keepalive, timeouts and the outbound budget.
+    ///   - consumer: an async task (``WebSocket/messages``) or event-loop callbacks.
+    ///   - logger: where the connection logs.
+    /// - Returns: the live connection.
+    /// - Throws: the pipeline's error when the handler cannot be added (a closed channel).
+    public static func adopt(
+        _ channel: any Channel, role: WebSocketRole, handshake: Handshake = .init(), configuration: Configuration = .default,
+        consumer: Consumer = .async, logger: Logger
+    ) throws -> WebSocket {
+        var handshake = handshake
+        if handshake.remoteAddress == nil { handshake.remoteAddress = channel.remoteAddress }
+        if handshake.localAddress == nil { handshake.localAddress = channel.localAddress }
+        return try install(on: channel, role: role, configuration: configuration, handshake: handshake, consumer: consumer,
+                           logger: logger)
     }
 }

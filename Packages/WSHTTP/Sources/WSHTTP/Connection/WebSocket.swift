@@ -35,8 +35,26 @@ public final class WebSocket: Sendable {
         /// Our address.
         public var localAddress: SocketAddress?
         /// What TLS agreed on (version, cipher, ALPN, SNI, the peer certificate's subject), on
-        /// a `wss` connection; nil on plain TCP.
+        /// a `wss` connection through ``TLSHandler``; nil on plain TCP or another TLS handler.
         public var tls: TLSConnectionInfo? = nil
+
+        /// The facts of a handshake, for ``WebSocket/adopt(_:role:handshake:configuration:consumer:logger:)``;
+        /// every field may be left out.
+        public init(
+            target: String = "/", requestFields: HTTPFields = [:], responseFields: HTTPFields = [:], subprotocol: String? = nil,
+            extensions: String? = nil, deflate: DeflateSettings? = nil, remoteAddress: SocketAddress? = nil,
+            localAddress: SocketAddress? = nil, tls: TLSConnectionInfo? = nil
+        ) {
+            self.target = target
+            self.requestFields = requestFields
+            self.responseFields = responseFields
+            self.subprotocol = subprotocol
+            self.extensions = extensions
+            self.deflate = deflate
+            self.remoteAddress = remoteAddress
+            self.localAddress = localAddress
+            self.tls = tls
+        }
     }
 
     /// Server or client.
