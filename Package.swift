@@ -215,6 +215,15 @@ let package = Package(
             path: "Sources/WebSocketsCommand",
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "WebSocketsCommandTests",
+            dependencies: [
+                "WebSocketsCommand", "WSServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Tests/WebSocketsCommandTests",
+            swiftSettings: swiftSettings
+        ),
         // Encode and decode a message, print the bytes: the protocol core alone.
         .executableTarget(
             name: "FramingDemo",

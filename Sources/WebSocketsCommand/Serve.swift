@@ -46,6 +46,9 @@ struct Serve: AsyncParsableCommand {
     @Flag(name: .customLong("no-deflate"), help: "Refuse permessage-deflate (accepted by default, with 12-bit windows).")
     var noDeflate = false
 
+    @OptionGroup(title: "Limits (the library's defaults)")
+    var limits: ServeLimits
+
     func validate() throws {
         guard (tlsCertificate == nil) == (tlsKey == nil) else {
             throw ValidationError("--tls-cert and --tls-key go together")
@@ -71,6 +74,7 @@ struct Serve: AsyncParsableCommand {
         configuration.webSocket.maxFrameSize = maxMessageSize
         configuration.webSocket.maxMessageSize = maxMessageSize
         if noDeflate { configuration.webSocket.deflate = nil }
+        limits.apply(to: &configuration)
         let relay = WebSocketGroup() // a page that falls behind misses moves; the next one puts it right
         let page = Array(DemoPage.html.utf8)
         let handlers = WebSocketServerHandlers(

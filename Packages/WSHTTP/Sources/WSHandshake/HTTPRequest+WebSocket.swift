@@ -10,6 +10,17 @@ extension HTTPRequest {
             && HeaderTokens.contains(headerFields[values: .connection], "upgrade")
     }
 
+    /// Whether the request asks for a WebSocket, valid or not: its `Upgrade` header holds the
+    /// token `websocket` (compared case-insensitively, in a list of any order). A server sends
+    /// such a request through ``WebSocketUpgradeRequest/init(validating:httpVersion:)``, which
+    /// accepts it or answers with the refusal RFC 6455 §4.2.1 and §4.4 call for (405 with
+    /// `Allow: GET`, 400, or 426 with `Sec-WebSocket-Version: 13`), rather than answering it as
+    /// a plain HTTP request. A request with another `Upgrade` (`h2c`) or none is plain HTTP:
+    /// a server may ignore an upgrade it does not speak (RFC 9110 §7.8).
+    public var requestsWebSocketUpgrade: Bool {
+        HeaderTokens.contains(headerFields[values: .upgrade], "websocket")
+    }
+
     /// The `Origin` header (the seed's `origin`): present from browsers, for origin checks.
     public var origin: String? { headerFields[.origin] }
 

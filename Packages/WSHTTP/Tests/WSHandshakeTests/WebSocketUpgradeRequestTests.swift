@@ -145,4 +145,33 @@ struct WebSocketUpgradeRequestTests {
         #expect(!request.isWebSocketUpgrade)
         #expect(!Self.request(method: .post).isWebSocketUpgrade)
     }
+
+    struct Asking: CustomTestStringConvertible, Sendable {
+        let name: String
+        let request: HTTPRequest
+        let asks: Bool
+        var testDescription: String { name }
+    }
+
+    static let asking: [Asking] = [
+        Asking(name: "a valid upgrade", request: request(), asks: true),
+        Asking(name: "POST", request: request(method: .post), asks: true),
+        Asking(name: "no Connection: upgrade", request: request(fields { $0[.connection] = nil }), asks: true),
+        Asking(name: "no key", request: request(fields { $0[.secWebSocketKey] = nil }), asks: true),
+        Asking(name: "Upgrade: WEBSOCKET", request: request(fields { $0[.upgrade] = "WEBSOCKET" }), asks: true),
+        Asking(name: "websocket in a list", request: request(fields { $0[.upgrade] = "h2c,  WebSocket " }), asks: true),
+        Asking(name: "Upgrade: h2c", request: request(fields { $0[.upgrade] = "h2c" }), asks: false),
+        Asking(name: "Upgrade: websocketx", request: request(fields { $0[.upgrade] = "websocketx" }), asks: false),
+        Asking(name: "no Upgrade", request: request(fields { $0[.upgrade] = nil }), asks: false),
+    ]
+
+    @Test("requestsWebSocketUpgrade: the websocket token in Upgrade, in any case and list, whatever else is wrong", arguments: asking)
+    func requestsWebSocketUpgrade(_ example: Asking) {
+        #expect(example.request.requestsWebSocketUpgrade == example.asks)
+        // Every request that asks is one the checks decide on: accepted, or refused with a status.
+        if example.asks && !example.request.isWebSocketUpgrade {
+            let error = #expect(throws: HandshakeError.self) { try WebSocketUpgradeRequest(validating: example.request, httpVersion: (1, 1)) }
+            #expect([400, 405, 426].contains(error?.status?.code ?? 0))
+        }
+    }
 }

@@ -1,32 +1,97 @@
 import NIOCore
 import Synchronization
 
-/// The server's connections: every accepted channel until it closes, which of them are
-/// WebSockets, and the slots that cap them. One lock; every count is exact under churn. Only
+/// The server's connections: every accepted channel until it closes, where each is in its
+/// life, and the slots that cap WebSockets. One lock; every count is exact under churn. Only
 /// channels are kept (a `WebSocket` would keep its handshake's header fields alive: memory
 /// that every idle connection would pay).
+///
+/// Connections are counted from accept: a connection that has not upgraded (a TLS or HTTP
+/// handshake in progress, a plain HTTP connection kept alive between requests) is *pending*,
+/// and the pending ones are capped; when the cap is full, a new connection drops the oldest
+/// pending one, so peers that hold handshakes open cannot lock real clients out.
 final class ConnectionRegistry: Sendable {
+    /// Where a connection is in its life.
+    enum Phase: Sendable, Hashable {
+        /// Accepted, not upgraded: counts against the pending cap.
+        case pending
+        /// Its upgrade was accepted; the 101 is on its way. Neither pending nor a WebSocket yet.
+        case upgrading
+        /// A live WebSocket.
+        case webSocket
+        /// Dropped to make room for a newer connection: being closed.
+        case dropped
+    }
+
+    private struct Entry {
+        let channel: any Channel
+        var phase: Phase
+    }
+
     private struct State {
         var nextID = 0
-        var channels: [Int: any Channel] = [:]
-        var webSockets: Set<Int> = []
+        var entries: [Int: Entry] = [:]
+        /// The IDs of pending connections in accept order (IDs only grow). Entries that are no
+        /// longer pending stay until they reach the front or the queue is compacted.
+        var pendingOrder = CircularBuffer<Int>()
+        var pendingCount = 0
+        var webSocketCount = 0
         /// Upgrades accepted and not yet closed (a slot is taken before the 101).
         var slots = 0
         var accepting = true
+
+        mutating func move(_ id: Int, to phase: Phase) {
+            guard let old = entries[id]?.phase, old != phase else { return }
+            entries[id]?.phase = phase
+            count(old, -1)
+            count(phase, +1)
+        }
+
+        mutating func count(_ phase: Phase, _ change: Int) {
+            switch phase {
+            case .pending: pendingCount += change
+            case .webSocket: webSocketCount += change
+            case .upgrading, .dropped: break
+            }
+        }
+
+        /// Marks the oldest pending connection dropped and returns its channel.
+        mutating func dropOldestPending() -> (any Channel)? {
+            while let id = pendingOrder.popFirst() {
+                guard let entry = entries[id], entry.phase == .pending else { continue }
+                move(id, to: .dropped)
+                return entry.channel
+            }
+            return nil
+        }
+
+        /// Keeps `pendingOrder` within a constant factor of the pending connections: every ID
+        /// in it is looked at a bounded number of times.
+        mutating func compactIfNeeded() {
+            guard pendingOrder.count > 2 * pendingCount + 64 else { return }
+            pendingOrder = pendingOrder.filter { entries[$0]?.phase == .pending }
+        }
     }
     private let state = Mutex(State())
 
-    /// Adds an accepted channel; nil when the server no longer accepts.
-    func add(_ channel: any Channel) -> Int? {
+    /// Adds an accepted channel as pending. When `maxPending` are pending already, the oldest
+    /// of them is marked dropped and returned, for the caller to close. Nil when the server no
+    /// longer accepts.
+    func add(_ channel: any Channel, maxPending: Int) -> (id: Int, dropped: (any Channel)?)? {
         state.withLock { state in
             guard state.accepting else { return nil }
+            var dropped: (any Channel)?
+            if state.pendingCount >= max(1, maxPending) { dropped = state.dropOldestPending() }
             state.nextID += 1
-            state.channels[state.nextID] = channel
-            return state.nextID
+            state.entries[state.nextID] = Entry(channel: channel, phase: .pending)
+            state.count(.pending, +1)
+            state.pendingOrder.append(state.nextID)
+            state.compactIfNeeded()
+            return (state.nextID, dropped)
         }
     }
 
-    /// Takes a WebSocket slot for connection `id` if fewer than `limit` are taken.
+    /// Takes a WebSocket slot if fewer than `limit` are taken.
     func takeSlot(limit: Int) -> Bool {
         state.withLock { state in
             guard state.accepting, state.slots < limit else { return false }
@@ -40,30 +105,47 @@ final class ConnectionRegistry: Sendable {
         state.withLock { $0.slots -= 1 }
     }
 
-    func upgraded(_ id: Int) {
-        state.withLock { _ = $0.webSockets.insert(id) }
-    }
-
-    /// Forgets connection `id`; returns whether it was a WebSocket.
-    func remove(_ id: Int) -> Bool {
+    /// Connection `id`'s upgrade was accepted: it is no longer pending (unless it was dropped
+    /// meanwhile: then it is being closed, and stays dropped).
+    func upgradeAccepted(_ id: Int) {
         state.withLock { state in
-            state.channels[id] = nil
-            return state.webSockets.remove(id) != nil
+            guard state.entries[id]?.phase == .pending else { return }
+            state.move(id, to: .upgrading)
         }
     }
 
-    var connectionCount: Int { state.withLock { $0.channels.count } }
-    var webSocketCount: Int { state.withLock { $0.webSockets.count } }
+    /// Connection `id` is a live WebSocket.
+    func upgraded(_ id: Int) {
+        state.withLock { state in
+            guard state.entries[id]?.phase != .dropped else { return }
+            state.move(id, to: .webSocket)
+        }
+    }
+
+    /// Forgets connection `id`.
+    func remove(_ id: Int) {
+        state.withLock { state in
+            guard let entry = state.entries.removeValue(forKey: id) else { return }
+            state.count(entry.phase, -1)
+            state.compactIfNeeded()
+        }
+    }
+
+    var connectionCount: Int { state.withLock { $0.entries.count } }
+    var webSocketCount: Int { state.withLock { $0.webSocketCount } }
+    var pendingCount: Int { state.withLock { $0.pendingCount } }
 
     /// Stops accepting, and returns the WebSocket channels and the other channels open now.
     func stopAccepting() -> (webSockets: [any Channel], others: [any Channel]) {
         state.withLock { state in
             state.accepting = false
-            let webSockets = state.channels.filter { state.webSockets.contains($0.key) }.map(\.value)
-            let others = state.channels.filter { !state.webSockets.contains($0.key) }.map(\.value)
+            var webSockets: [any Channel] = [], others: [any Channel] = []
+            for entry in state.entries.values {
+                if entry.phase == .webSocket { webSockets.append(entry.channel) } else { others.append(entry.channel) }
+            }
             return (webSockets, others)
         }
     }
 
-    var openChannels: [any Channel] { state.withLock { Array($0.channels.values) } }
+    var openChannels: [any Channel] { state.withLock { $0.entries.values.map(\.channel) } }
 }

@@ -11,6 +11,15 @@ extension WebSocketServer {
         /// The most WebSocket connections open at once; an upgrade over it gets 503 with
         /// `Retry-After`. Plain HTTP requests are still answered. Default 10,000.
         public var maxConnections: Int
+        /// The most connections open at once that have not upgraded: TLS and HTTP handshakes
+        /// in progress, upgrades being decided, and plain HTTP connections kept alive between
+        /// requests (each of which `handshakeTimeout` also ends). A connection accepted while
+        /// this many are pending makes the oldest of them be dropped: closed without an answer.
+        /// Peers that open connections and hold their handshakes open so cannot lock real
+        /// clients out (nor use up the process's file descriptors): a real client's handshake
+        /// takes milliseconds, and one of theirs is what is dropped. Values below 1 count as 1.
+        /// Default 256, well under the 1,024 file descriptors a process may have open by default.
+        public var maxPendingConnections: Int
         /// How long a connection may take from accept to its 101 (TLS handshake included): a
         /// slow or silent client is cut off. A connection that only serves plain HTTP is closed
         /// this long after it was accepted. Default 10 s.
@@ -41,12 +50,13 @@ extension WebSocketServer {
         public var maxRequestBodySize: Int
 
         /// The defaults named on each property.
-        public init(webSocket: WebSocket.Configuration = .default, maxConnections: Int = 10_000,
+        public init(webSocket: WebSocket.Configuration = .default, maxConnections: Int = 10_000, maxPendingConnections: Int = 256,
                     handshakeTimeout: Duration = .seconds(10), connectionFilter: (@Sendable (SocketAddress) -> Bool)? = nil,
                     allowedOrigins: Set<String>? = nil, subprotocols: [String] = [], connectionRateLimit: RateLimit? = nil,
                     messageRateLimit: RateLimit? = nil, shutdownTimeout: Duration = .seconds(5), maxRequestBodySize: Int = 1 << 20) {
             self.webSocket = webSocket
             self.maxConnections = maxConnections
+            self.maxPendingConnections = maxPendingConnections
             self.handshakeTimeout = handshakeTimeout
             self.connectionFilter = connectionFilter
             self.allowedOrigins = allowedOrigins

@@ -19,9 +19,10 @@ public import WSHTTP
 /// ```
 ///
 /// Gatekeeping runs in this order, each before the next: the connection filter (before a
-/// byte is read), TLS, the handshake timeout, the HTTP checks of the upgrade (RFC 6455), the
-/// origin allow-list (403), the connection rate of the address (429), the connection limit
-/// (503), then `handlers.shouldUpgrade`.
+/// byte is read), the cap on pending connections (at accept: the oldest connection that has
+/// not upgraded is dropped to make room), TLS, the handshake timeout, the HTTP checks of the
+/// upgrade (RFC 6455), the origin allow-list (403), the connection rate of the address (429),
+/// the connection limit (503), then `handlers.shouldUpgrade`.
 public final class WebSocketServer: Service, Sendable {
     /// The address asked for.
     public let host: String
@@ -75,6 +76,11 @@ public final class WebSocketServer: Service, Sendable {
     public var connectionCount: Int { registry.connectionCount }
     /// The WebSocket connections open now.
     public var webSocketCount: Int { registry.webSocketCount }
+    /// The connections accepted and not upgraded: TLS and HTTP handshakes in progress, upgrades
+    /// being decided, and plain HTTP connections kept alive between requests. Never more than
+    /// `configuration.maxPendingConnections`: a connection dropped to make room no longer
+    /// counts here, though it counts in ``connectionCount`` until its socket is closed.
+    public var pendingConnectionCount: Int { registry.pendingCount }
 
     /// Binds and starts accepting; returns once the server listens.
     /// - Throws: NIO's error when the address cannot be bound (in use, not local, …).
@@ -139,15 +145,25 @@ public final class WebSocketServer: Service, Sendable {
 
     // MARK: Each connection
 
-    /// Sets up an accepted connection: the filter, the count, the handshake timer, and the
-    /// pipeline with this server's gatekeeping around the user's handlers.
+    /// Sets up an accepted connection: the filter, the count (dropping the oldest pending
+    /// connection when the cap is full), the handshake timer, and the pipeline with this
+    /// server's gatekeeping around the user's handlers.
     private func accept(_ channel: any Channel) -> EventLoopFuture<Void> {
         if let filter = configuration.connectionFilter, let remote = channel.remoteAddress, !filter(remote) {
             logger.debug("connection filtered out", metadata: ["remote": "\(remote)"])
             return channel.eventLoop.makeFailedFuture(ChannelError.inputClosed)
         }
-        guard let id = registry.add(channel) else {
+        guard let (id, dropped) = registry.add(channel, maxPending: configuration.maxPendingConnections) else {
             return channel.eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
+        }
+        if let dropped {
+            // The oldest connection still in its handshake: a real client's takes milliseconds,
+            // a peer that holds handshakes open is the likeliest to be here.
+            logger.debug("pending connection dropped", metadata: [
+                "remote": "\(dropped.remoteAddress.map { "\($0)" } ?? "?")",
+                "maxPendingConnections": "\(configuration.maxPendingConnections)",
+            ])
+            dropped.close(promise: nil)
         }
         let connection = ConnectionState()
         let timer = channel.eventLoop.scheduleTask(in: TimeAmount(configuration.handshakeTimeout)) {
@@ -157,7 +173,7 @@ public final class WebSocketServer: Service, Sendable {
         connection.handshakeTimer.withLock { $0 = timer }
         channel.closeFuture.whenComplete { [registry] _ in
             timer.cancel()
-            _ = registry.remove(id)
+            registry.remove(id)
             if connection.holdsSlot.exchange(false, ordering: .relaxed) { registry.releaseSlot() }
         }
         let continuation = errorContinuation
@@ -206,6 +222,7 @@ public final class WebSocketServer: Service, Sendable {
                 return decision
             case .accept(let subprotocol, let headerFields):
                 connection.upgraded.store(true, ordering: .relaxed)
+                registry.upgradeAccepted(id)
                 // Its memory goes now, not when it would have fired.
                 connection.handshakeTimer.withLock { $0?.cancel(); $0 = nil }
                 guard subprotocol == nil, !configuration.subprotocols.isEmpty else { return decision }

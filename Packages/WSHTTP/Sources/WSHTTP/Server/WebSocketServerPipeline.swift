@@ -16,7 +16,9 @@ public enum WebSocketUpgradeDecision: Sendable {
 /// How a server answers each request on a connection: plain HTTP requests, the decision on
 /// upgrades, and what runs on an upgraded connection.
 public struct WebSocketServerHandlers: Sendable {
-    /// Answers a request that is not an upgrade: request and body in, response and body out.
+    /// Answers a request that does not ask for a WebSocket (no `websocket` in `Upgrade`):
+    /// request and body in, response and body out. One that asks for a WebSocket but is not a
+    /// valid upgrade gets the upgrade's refusal (405, 400 or 426) and never reaches it.
     public var http: @Sendable (HTTPRequest, [UInt8]) async -> (HTTPResponse, [UInt8])
     /// Decides on a valid upgrade request (authentication, origin checks), before the 101.
     public var shouldUpgrade: @Sendable (WebSocketUpgradeRequest) async -> WebSocketUpgradeDecision
@@ -54,7 +56,10 @@ extension Channel {
     /// Makes this accepted connection serve HTTP and WebSockets: an HTTP/1.1 pipeline whose
     /// upgrade handler checks upgrades (RFC 6455 §4.2.1), asks `handlers.shouldUpgrade`,
     /// writes the 101 and puts the live connection in place of the HTTP handlers, without
-    /// losing bytes that came right behind the request. Other requests go to `handlers.http`.
+    /// losing bytes that came right behind the request. A request whose `Upgrade` holds
+    /// `websocket` but that is not a valid upgrade gets the RFC's refusal (405 with
+    /// `Allow: GET`, 400, or 426 with `Sec-WebSocket-Version: 13`) and the connection closes.
+    /// Other requests go to `handlers.http`.
     ///
     /// Call it from your own `ServerBootstrap`'s `childChannelInitializer` to upgrade
     /// connections in a listen loop of your own.

@@ -60,7 +60,8 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
 
     /// A request NIO's parser refuses (malformed, or a head over 80 KiB) gets a status that
     /// says why, and the connection closes; other errors, or one behind a request still being
-    /// answered, close it.
+    /// answered, close it. A connection that closed inside a request gets nothing, and a
+    /// debug line.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if let tls = error as? TLSError {
             // The TLS handler has sent its alert and closes the channel: nothing to answer in HTTP.
@@ -75,6 +76,15 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
             state = .done
             context.close(promise: nil)
         case .idle, .reading:
+            guard context.channel.isActive else {
+                // The connection ended inside a request (the peer went, or the server dropped a
+                // pending connection): nobody to answer, and a peer should not fill the log at notice.
+                logger.debug("connection closed inside a request", metadata: [
+                    WSLogKey.reason: "\(error)", WSLogKey.remote: "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")",
+                ])
+                state = .done
+                return
+            }
             let status: HTTPResponse.Status = (error as? HTTPParserError) == .headerOverflow ? .requestHeaderFieldsTooLarge : .badRequest
             logger.notice("bad request", metadata: [WSLogKey.status: "\(status.code)", WSLogKey.reason: "\(error)",
                                                     WSLogKey.remote: "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")"])
@@ -103,10 +113,17 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
             if tooLarge {
                 respond(HTTPResponse(status: .contentTooLarge, headerFields: [.contentType: "text/plain; charset=utf-8", .connection: "close"]),
                         body: Array("request body larger than \(maxRequestBodySize) bytes\n".utf8), close: true, context: context)
-            } else if HTTPConversion.request(head).isWebSocketUpgrade {
-                upgrade(head, context: context)
             } else {
-                answer(head, body: body, context: context)
+                let request = HTTPConversion.request(head)
+                // Asking for a WebSocket is enough to get the upgrade's checks: a POST, an
+                // HTTP/1.0 request or a bad key gets its 405, 400 or 426, not the HTTP handler.
+                if request.requestsWebSocketUpgrade {
+                    upgrade(request, version: head.version, context: context)
+                } else {
+                    // NIO's parser stops after a request that asks to switch protocols (h2c),
+                    // switched or not: a plain answer to one closes the connection.
+                    answer(request, keepAlive: head.isKeepAlive && !Self.stopsParser(head), body: body, context: context)
+                }
             }
         default:
             // A body or end without a head cannot come from NIO's decoder; close rather than guess.
@@ -117,10 +134,15 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
 
     // MARK: - Plain HTTP
 
-    private func answer(_ head: HTTPRequestHead, body: [UInt8], context: ChannelHandlerContext) {
-        let request = HTTPConversion.request(head)
+    /// Whether NIO's parser (llhttp) reads no more requests after `head`: an `Upgrade` with
+    /// `Connection: upgrade`, or CONNECT.
+    private static func stopsParser(_ head: HTTPRequestHead) -> Bool {
+        head.method == .CONNECT
+            || (head.headers.contains(name: "upgrade") && head.headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" })
+    }
+
+    private func answer(_ request: HTTPRequest, keepAlive: Bool, body: [UInt8], context: ChannelHandlerContext) {
         let http = handlers.http
-        let keepAlive = head.isKeepAlive
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         Task {
             let (response, responseBody) = await http(request, body)
@@ -160,11 +182,10 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
 
     // MARK: - Upgrade
 
-    private func upgrade(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
-        let request = HTTPConversion.request(head)
+    private func upgrade(_ request: HTTPRequest, version: HTTPVersion, context: ChannelHandlerContext) {
         let upgrade: WebSocketUpgradeRequest
         do throws(HandshakeError) {
-            upgrade = try WebSocketUpgradeRequest(validating: request, httpVersion: (Int(head.version.major), Int(head.version.minor)))
+            upgrade = try WebSocketUpgradeRequest(validating: request, httpVersion: (Int(version.major), Int(version.minor)))
         } catch {
             logger.notice("upgrade refused", metadata: [WSLogKey.status: "\(error.refusal.status.code)", WSLogKey.reason: "\(error.message)",
                                                         WSLogKey.remote: "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")"])
