@@ -3,7 +3,7 @@ import WSFraming
 
 /// A session under test, with a clock that only the test moves and the bytes it wrote.
 struct SessionHarness {
-    let start = ContinuousClock.now
+    let start = WebSocketSession.Instant(nanoseconds: 5_000_000_000)
     var session: WebSocketSession
     var output: [UInt8] = []
 
@@ -11,7 +11,7 @@ struct SessionHarness {
         session = WebSocketSession(role: role, configuration: configuration, now: start)
     }
 
-    func at(_ seconds: Double) -> ContinuousClock.Instant { start + .milliseconds(Int64(seconds * 1000)) }
+    func at(_ seconds: Double) -> WebSocketSession.Instant { start.advanced(by: .milliseconds(Int64(seconds * 1000))) }
 
     /// Feeds one read at `seconds`: its events, the error that failed the connection, and the
     /// read's actions.

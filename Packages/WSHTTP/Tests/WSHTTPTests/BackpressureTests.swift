@@ -18,7 +18,7 @@ struct BackpressureTests {
         let received = Atomic<Int>(0)
         var configuration = WebSocket.Configuration()
         configuration.maxBufferedMessages = 4
-        let server = try await TestServer.start(configuration: configuration, handlers: WebSocketServerHandlers(upgraded: { webSocket in
+        let server = try await TestServer.start(configuration: configuration, receiveBufferSize: 64 << 10, handlers: WebSocketServerHandlers(upgraded: { webSocket in
             await consumerMayRead.wait()
             for await _ in webSocket.messages {
                 if received.add(1, ordering: .relaxed).newValue == Self.messageCount { break }
@@ -28,7 +28,8 @@ struct BackpressureTests {
         let sent = Atomic<Int>(0)
         let sending = Task {
             for _ in 0..<Self.messageCount {
-                try await client.send(binary: Self.message)
+                // Uncompressed: 64 KiB of one byte would deflate to a hundred.
+                try await client.send(binary: Self.message, compress: false)
                 sent.add(1, ordering: .relaxed)
             }
         }
@@ -52,7 +53,8 @@ struct BackpressureTests {
         let sent = Atomic<Int>(0)
         let sending = Task {
             for _ in 0..<Self.messageCount {
-                try await client.send(binary: Self.message)
+                // Uncompressed: 64 KiB of one byte would deflate to a hundred.
+                try await client.send(binary: Self.message, compress: false)
                 sent.add(1, ordering: .relaxed)
             }
         }

@@ -14,9 +14,13 @@ struct TestServer {
     let channel: any Channel
     var port: Int { channel.localAddress?.port ?? 0 }
 
-    static func start(tls: TLSServerContext? = nil, configuration: WebSocket.Configuration = .default,
+    /// - Parameter receiveBufferSize: the accepted sockets' SO_RCVBUF, for tests of what the
+    ///   server stops reading (Linux may grow a loopback socket's own to 32 MiB).
+    static func start(tls: TLSServerContext? = nil, configuration: WebSocket.Configuration = .default, receiveBufferSize: Int? = nil,
                       handlers: WebSocketServerHandlers) async throws -> TestServer {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        var bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        if let receiveBufferSize { bootstrap = bootstrap.serverChannelOption(.socketOption(.so_rcvbuf), value: .init(receiveBufferSize)) }
+        let channel = try await bootstrap
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.configureWebSocketServerPipeline(tls: tls, configuration: configuration, logger: testLogger, handlers: handlers)

@@ -8,13 +8,13 @@ extension UnsafeRawBufferPointer {
 
     /// Everything after the first `count` bytes.
     /// - Precondition: `count <= self.count`.
-    @inline(__always)
+    @inlinable @inline(__always)
     func dropping(_ count: Int) -> UnsafeRawBufferPointer {
         guard let base = baseAddress else { return self }
         return UnsafeRawBufferPointer(start: base + count, count: self.count &- count)
     }
 
     /// An empty buffer at the end of this one.
-    @inline(__always)
+    @inlinable @inline(__always)
     var emptyEnd: UnsafeRawBufferPointer { dropping(count) }
 }

@@ -19,10 +19,10 @@ extension WebSocketSession {
         public var transport: Transport?
         /// Call ``WebSocketSession/timerFired(at:into:)`` no later than this (keep an earlier
         /// timer if one is set); `nil` sets nothing new.
-        public var deadline: Instant?
+        public var deadline: WebSocketSession.Instant?
 
         /// No action.
-        public init(write: Bool = false, reading: Reading? = nil, transport: Transport? = nil, deadline: Instant? = nil) {
+        public init(write: Bool = false, reading: Reading? = nil, transport: Transport? = nil, deadline: WebSocketSession.Instant? = nil) {
             self.write = write
             self.reading = reading
             self.transport = transport
@@ -47,7 +47,7 @@ extension WebSocketSession {
     mutating func takeActions() -> Actions {
         var actions = pending
         pending = Actions()
-        let wanted: Reading = inbound == .consumerBehind || outbound == .overBudget || connection.pendingFailure != nil
+        let wanted: Reading = inbound == .consumerBehind || outbound == .overBudget || _connection.pendingFailure != nil
             ? .paused : .active
         if wanted != reading {
             reading = wanted

@@ -6,8 +6,8 @@ extension WebSocketSession {
         outbound = pressure
         if pressure == .withinBudget, let payload = owedPong {
             owedPong = nil
-            if connection.sentClose == nil {
-                try? connection.sendPong(payload, into: &sink)
+            if _connection.sentClose == nil {
+                try? _connection.sendPong(payload, into: &sink)
                 pending.write = true
             }
         }

@@ -1,7 +1,7 @@
 extension WebSocketSession {
     /// Notes that bytes arrived at `now`: the peer is alive. Call it once per read, before
     /// decoding; the messages of the read count against the rate limit at this time.
-    public mutating func bytesArrived(at now: Instant) {
+    public mutating func bytesArrived(at now: WebSocketSession.Instant) {
         readTime = now
         lastActivity = now
         keepAlive?.received(at: now)
@@ -19,24 +19,15 @@ extension WebSocketSession {
     ) throws(FramingError) -> WebSocketConnection.Event? {
         let event: WebSocketConnection.Event?
         do throws(FramingError) {
-            event = try connection.nextEvent(from: &input, replies: &replies)
+            event = try _connection.nextEvent(from: &input, replies: &replies)
         } catch {
             violation(error)
             throw error
         }
         guard let event else { return nil }
-        switch event {
-        case .text, .binary, .fragment:
-            if rateBucket != nil, !admitMessage(into: &replies) {
-                input = input.emptyEnd
-                return nil
-            }
-        case .ping(let payload):
-            answerPing(payload, into: &replies)
-        case .pong(let payload):
-            pongArrived(payload)
-        case .close:
-            closeReceived()
+        guard apply(event, into: &replies) else {
+            input = input.emptyEnd
+            return nil
         }
         return event
     }
@@ -45,33 +36,52 @@ extension WebSocketSession {
     /// ``WebSocketConnection/nextBorrowedEvent(from:replies:)`` lends it.
     ///
     /// - Throws: ``FramingError`` as ``nextEvent(from:replies:)`` does.
+    @inlinable
     public mutating func nextBorrowedEvent(
         from input: inout UnsafeRawBufferPointer, replies: inout some ByteSink
     ) throws(FramingError) -> WebSocketConnection.BorrowedEvent? {
+        // Inlined into the I/O layer: a lent message costs a nil check beyond the connection's work.
         let event: WebSocketConnection.BorrowedEvent?
         do throws(FramingError) {
-            event = try connection.nextBorrowedEvent(from: &input, replies: &replies)
+            event = try _connection.nextBorrowedEvent(from: &input, replies: &replies)
         } catch {
             violation(error)
             throw error
         }
         switch event {
-        case .message, .event(.text), .event(.binary), .event(.fragment):
-            // The rate limit costs a nil check per message when there is none.
+        case .message?:
             if rateBucket != nil, !admitMessage(into: &replies) {
                 input = input.emptyEnd
                 return nil
             }
-        case .event(.ping(let payload)):
-            answerPing(payload, into: &replies)
-        case .event(.pong(let payload)):
-            pongArrived(payload)
-        case .event(.close):
-            closeReceived()
+            return event
+        case .event(let other)?:
+            guard apply(other, into: &replies) else {
+                input = input.emptyEnd
+                return nil
+            }
+            return event
         case nil:
-            break
+            return nil
         }
-        return event
+    }
+
+    /// The session's policies for an event that is not a lent message.
+    ///
+    /// - Returns: `false` when the event is over the rate limit: it and the rest of the input are dropped.
+    @usableFromInline
+    mutating func apply(_ event: WebSocketConnection.Event, into replies: inout some ByteSink) -> Bool {
+        switch event {
+        case .text, .binary, .fragment:
+            if rateBucket != nil, !admitMessage(into: &replies) { return false }
+        case .ping(let payload):
+            answerPing(payload, into: &replies)
+        case .pong(let payload):
+            pongArrived(payload)
+        case .close:
+            closeReceived()
+        }
+        return true
     }
 
     /// Ends the processing of a read: what the session decided while decoding it (write the
@@ -89,7 +99,7 @@ extension WebSocketSession {
     @discardableResult
     public mutating func endOfInput() -> CloseOutcome {
         if let outcome { return outcome }
-        let outcome = connection.receiveEndOfInput(reason: localReason ?? "")
+        let outcome = _connection.receiveEndOfInput(reason: localReason ?? "")
         phase = .closed(outcome)
         pending = Actions()
         owedPong = nil
@@ -100,12 +110,12 @@ extension WebSocketSession {
 
     /// Takes a token of the message rate limit; over it, sends a Close with 1008 and ends
     /// the connection: the transport closes once the Close is written.
-    private mutating func admitMessage(into replies: inout some ByteSink) -> Bool {
+    @usableFromInline mutating func admitMessage(into replies: inout some ByteSink) -> Bool {
         guard var bucket = rateBucket else { return true }
         defer { rateBucket = bucket }
-        if bucket.take(now: UInt64(clamping: origin.duration(to: readTime).nanoseconds)) { return true }
+        if bucket.take(now: UInt64(clamping: origin.duration(to: readTime).wholeNanoseconds)) { return true }
         localReason = "message rate limit exceeded"
-        try? connection.sendClose(code: .policyViolation, reason: "message rate limit exceeded", into: &replies)
+        try? _connection.sendClose(code: .policyViolation, reason: "message rate limit exceeded", into: &replies)
         finish(now: readTime, transport: .closeAfterWrites)
         pending.write = true
         return false
@@ -114,10 +124,10 @@ extension WebSocketSession {
     /// Answers a Ping when pongs are automatic: at once within the budget, else later, and
     /// only the latest (RFC 6455 §5.5.3).
     private mutating func answerPing(_ payload: [UInt8], into replies: inout some ByteSink) {
-        guard configuration.framing.pongPolicy == .automatic, connection.sentClose == nil else { return }
+        guard configuration.framing.pongPolicy == .automatic, _connection.sentClose == nil else { return }
         switch outbound {
         case .withinBudget:
-            try? connection.sendPong(payload, into: &replies)
+            try? _connection.sendPong(payload, into: &replies)
             pending.write = true
         case .overBudget:
             owedPong = payload
@@ -133,13 +143,13 @@ extension WebSocketSession {
     /// timeout to close it first (RFC 6455 §7.1.1).
     private mutating func closeReceived() {
         pending.write = true
-        finish(now: readTime, transport: connection.role == .server ? .closeAfterWrites : nil)
+        finish(now: readTime, transport: _connection.role == .server ? .closeAfterWrites : nil)
     }
 
     /// A protocol violation: the connection wrote its Close (or holds it, with a deferred
     /// failure policy, until ``completeFailure(at:into:)``).
-    private mutating func violation(_ error: FramingError) {
-        if connection.pendingFailure != nil {
+    @usableFromInline mutating func violation(_ error: FramingError) {
+        if _connection.pendingFailure != nil {
             let due = readTime.advanced(by: min(configuration.closeTimeout, Self.maxFailureDelay))
             failureDeadline = due
             pending.merge(Actions(deadline: due))
@@ -150,10 +160,10 @@ extension WebSocketSession {
     }
 
     /// The WebSocket is closed on this side: the transport closes by the close deadline.
-    mutating func finish(now: Instant, transport: Actions.Transport?) {
+    mutating func finish(now: WebSocketSession.Instant, transport: Actions.Transport?) {
         owedPong = nil
         failureDeadline = nil
-        let deadline: Instant
+        let deadline: WebSocketSession.Instant
         switch phase {
         case .closing(let existing), .finishing(let existing): deadline = existing
         case .open: deadline = now.advanced(by: configuration.closeTimeout)
@@ -161,14 +171,5 @@ extension WebSocketSession {
         }
         phase = .finishing(deadline: deadline)
         pending.merge(Actions(transport: transport, deadline: deadline))
-    }
-}
-
-extension Duration {
-    /// The duration in whole nanoseconds, saturating.
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        return overflow ? (seconds < 0 ? .min : .max) : scaled &+ attoseconds / 1_000_000_000
     }
 }

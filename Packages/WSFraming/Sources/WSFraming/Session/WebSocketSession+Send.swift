@@ -8,7 +8,7 @@ extension WebSocketSession {
     public mutating func send(
         _ kind: MessageKind, payload: UnsafeRawBufferPointer, applyingTransform: Bool = true, into sink: inout some ByteSink
     ) throws(FramingError) {
-        try connection.send(kind, payload: payload, applyingTransform: applyingTransform, into: &sink)
+        try _connection.send(kind, payload: payload, applyingTransform: applyingTransform, into: &sink)
     }
 
     /// Writes a message into raw memory, as ``WebSocketConnection/send(_:payload:applyingTransform:into:)-(_,_,_,UnsafeMutableRawBufferPointer)``
@@ -16,11 +16,12 @@ extension WebSocketSession {
     ///
     /// - Returns: the bytes written, or `nil` (nothing written) when the message may not fit
     ///   or the transform encodes it: then use the sink form.
+    @inlinable
     public mutating func send(
         _ kind: MessageKind, payload: UnsafeRawBufferPointer, applyingTransform: Bool = true,
         into destination: UnsafeMutableRawBufferPointer
     ) throws(FramingError) -> Int? {
-        try connection.send(kind, payload: payload, applyingTransform: applyingTransform, into: destination)
+        try _connection.send(kind, payload: payload, applyingTransform: applyingTransform, into: destination)
     }
 
     /// Writes one fragment of a message sent in parts (RFC 6455 §5.4), as
@@ -29,27 +30,27 @@ extension WebSocketSession {
         _ kind: MessageKind, _ payload: UnsafeRawBufferPointer, isFinal: Bool, applyingTransform: Bool = true,
         into sink: inout some ByteSink
     ) throws(FramingError) {
-        try connection.sendFragment(kind, payload, isFinal: isFinal, applyingTransform: applyingTransform, into: &sink)
+        try _connection.sendFragment(kind, payload, isFinal: isFinal, applyingTransform: applyingTransform, into: &sink)
     }
 
     /// Writes one fragment of a message sent in parts, from an array.
     public mutating func sendFragment(
         _ kind: MessageKind, _ payload: [UInt8], isFinal: Bool, applyingTransform: Bool = true, into sink: inout some ByteSink
     ) throws(FramingError) {
-        try connection.sendFragment(kind, payload, isFinal: isFinal, applyingTransform: applyingTransform, into: &sink)
+        try _connection.sendFragment(kind, payload, isFinal: isFinal, applyingTransform: applyingTransform, into: &sink)
     }
 
     /// The most bytes a message of `count` bytes takes on the wire, or `nil` when a transform
     /// encodes it (see ``WebSocketConnection/maxEncodedSize(ofMessage:kind:applyingTransform:)``).
     public func maxEncodedSize(ofMessage count: Int, kind: MessageKind = .binary, applyingTransform: Bool = true) -> Int? {
-        connection.maxEncodedSize(ofMessage: count, kind: kind, applyingTransform: applyingTransform)
+        _connection.maxEncodedSize(ofMessage: count, kind: kind, applyingTransform: applyingTransform)
     }
 
     /// Writes a Ping of the user's (at most 125 bytes). Keepalive pings are the session's own.
     ///
     /// - Throws: ``FramingError`` (local) for a longer payload, or once this side sent its Close.
     public mutating func sendPing(_ payload: [UInt8], into sink: inout some ByteSink) throws(FramingError) {
-        try connection.sendPing(payload, into: &sink)
+        try _connection.sendPing(payload, into: &sink)
     }
 
     /// Writes a Pong (at most 125 bytes): an unsolicited one (RFC 6455 §5.5.3), or the answer
@@ -57,7 +58,7 @@ extension WebSocketSession {
     ///
     /// - Throws: ``FramingError`` (local) for a longer payload, or once this side sent its Close.
     public mutating func sendPong(_ payload: [UInt8], into sink: inout some ByteSink) throws(FramingError) {
-        try connection.sendPong(payload, into: &sink)
+        try _connection.sendPong(payload, into: &sink)
     }
 
     /// Starts the close handshake (RFC 6455 §7.1.2): writes a Close with `code` and `reason`
@@ -71,14 +72,14 @@ extension WebSocketSession {
     /// - Throws: ``FramingError`` (local) for a code that may not be sent or a reason too long;
     ///   nothing is written then.
     public mutating func close(
-        code: CloseCode? = .normalClosure, reason: String = "", timeout: Duration? = nil, at now: Instant,
+        code: CloseCode? = .normalClosure, reason: String = "", timeout: Duration? = nil, at now: WebSocketSession.Instant,
         into sink: inout some ByteSink
     ) throws(FramingError) -> Actions {
-        if connection.pendingFailure != nil { return completeFailure(at: now, into: &sink) }
+        if _connection.pendingFailure != nil { return completeFailure(at: now, into: &sink) }
         let due = now.advanced(by: timeout ?? configuration.closeTimeout)
         switch phase {
         case .open:
-            try connection.sendClose(code: code, reason: reason, into: &sink)
+            try _connection.sendClose(code: code, reason: reason, into: &sink)
             phase = .closing(deadline: due)
             owedPong = nil
             pending.merge(Actions(write: true, deadline: due))
@@ -97,9 +98,9 @@ extension WebSocketSession {
     /// Writes the Close of a violation that the deferred failure policy held back, once the
     /// consumer has handled the messages before it; the transport closes once it is written.
     /// Does nothing when no failure is held.
-    public mutating func completeFailure(at now: Instant, into sink: inout some ByteSink) -> Actions {
-        guard connection.pendingFailure != nil else { return takeActions() }
-        connection.completeFailure(into: &sink)
+    public mutating func completeFailure(at now: WebSocketSession.Instant, into sink: inout some ByteSink) -> Actions {
+        guard _connection.pendingFailure != nil else { return takeActions() }
+        _connection.completeFailure(into: &sink)
         pending.write = true
         finish(now: now, transport: .closeAfterWrites)
         return takeActions()

@@ -20,29 +20,25 @@
 /// some were. A session is a value with one owner, such as an event loop; it is not `Sendable`.
 ///
 /// ```swift
-/// var session = WebSocketSession(role: .server, now: .now)
+/// var session = WebSocketSession(role: .server, now: now)
 /// var output: [UInt8] = []
-/// session.bytesArrived(at: .now)
+/// session.bytesArrived(at: now)    // the time of the read, from your clock
 /// var input = UnsafeRawBufferPointer(...)     // what the socket read
 /// while let event = try session.nextEvent(from: &input, replies: &output) { handle(event) }
 /// let actions = session.readCompleted()        // write `output`; pause reading; close…
 /// ```
 public struct WebSocketSession {
-    /// The instants of time the session is told about: any value of `ContinuousClock`, which
-    /// tests make by adding durations to one `ContinuousClock.now`.
-    public typealias Instant = ContinuousClock.Instant
-
     /// Where the connection is in its life, as the session sees it (RFC 6455 §7).
     public enum Phase: Hashable, Sendable {
         /// Messages flow both ways.
         case open
         /// This side sent its Close (the user's, an idle or keepalive timeout's) and waits
         /// for the peer's until `deadline`; then the transport is closed at once.
-        case closing(deadline: Instant)
+        case closing(deadline: WebSocketSession.Instant)
         /// The WebSocket is closed (the handshake completed, or the connection failed): what
         /// is queued drains and the transport closes. By `deadline` it is closed at once,
         /// whatever is still queued: a peer that stopped reading cannot hold it open.
-        case finishing(deadline: Instant)
+        case finishing(deadline: WebSocketSession.Instant)
         /// The transport is gone; the outcome says how the connection ended.
         case closed(CloseOutcome)
     }
@@ -74,7 +70,8 @@ public struct WebSocketSession {
 
     /// The protocol state machine the session drives. Read it for the handshake's state and
     /// frames; change it only through the session, which keeps its policies in step.
-    public internal(set) var connection: WebSocketConnection
+    public var connection: WebSocketConnection { _connection }
+    @usableFromInline var _connection: WebSocketConnection
     /// The policies in force.
     public let configuration: Configuration
     /// Where the connection is in its life.
@@ -88,14 +85,14 @@ public struct WebSocketSession {
     /// The round-trip time of the latest keepalive Ping that was answered.
     public internal(set) var lastKeepAliveRoundTrip: Duration?
 
-    var keepAlive: KeepAlive<Instant>?
+    var keepAlive: KeepAlive<WebSocketSession.Instant>?
     /// When bytes last arrived: the idle timeout counts from here.
-    var lastActivity: Instant
+    var lastActivity: WebSocketSession.Instant
     /// The time of the read being processed; messages in one read share it.
-    var readTime: Instant
+    var readTime: WebSocketSession.Instant
     /// The instant the rate limit's nanoseconds count from.
-    let origin: Instant
-    var rateBucket: TokenBucket?
+    let origin: WebSocketSession.Instant
+    @usableFromInline var rateBucket: TokenBucket?
     /// The payload of the latest Ping not yet answered because the outbound queue is over
     /// the budget (RFC 6455 §5.5.3 allows answering only the most recent Ping).
     var owedPong: [UInt8]?
@@ -103,7 +100,7 @@ public struct WebSocketSession {
     /// close timeout, the rate limit): the reason of a 1006 outcome.
     var localReason: String?
     /// When a held violation's Close goes out even if the consumer has not caught up.
-    var failureDeadline: Instant?
+    var failureDeadline: WebSocketSession.Instant?
     /// Actions decided while decoding a read, handed out by ``readCompleted()``.
     var pending = Actions()
 
@@ -117,12 +114,12 @@ public struct WebSocketSession {
     ///   - now: the current time: keepalive and idle deadlines count from it.
     public init(
         role: WebSocketRole, configuration: Configuration = .default, transform: (any MessageTransform)? = nil,
-        maskingKeys: any MaskingKeyGenerator = SystemMaskingKeyGenerator(), now: Instant
+        maskingKeys: any MaskingKeyGenerator = SystemMaskingKeyGenerator(), now: WebSocketSession.Instant
     ) {
         var framing = configuration.framing
         // Pongs are the session's to write: it answers the latest Ping only while over budget.
         framing.pongPolicy = .manual
-        connection = WebSocketConnection(role: role, configuration: framing, transform: transform, maskingKeys: maskingKeys)
+        _connection = WebSocketConnection(role: role, configuration: framing, transform: transform, maskingKeys: maskingKeys)
         self.configuration = configuration
         lastActivity = now
         readTime = now
@@ -134,7 +131,7 @@ public struct WebSocketSession {
     }
 
     /// Server or client.
-    public var role: WebSocketRole { connection.role }
+    public var role: WebSocketRole { _connection.role }
 
     /// How the connection ended, once the transport is gone.
     public var outcome: CloseOutcome? {
@@ -142,11 +139,11 @@ public struct WebSocketSession {
     }
 
     /// Whether data messages may still be sent: no Close was sent or received.
-    public var canSendData: Bool { connection.state == .open && phase == .open }
+    public var canSendData: Bool { _connection.state == .open && phase == .open }
 
     /// The earliest time at which ``timerFired(at:into:)`` has something to decide, or `nil`
     /// when no deadline is pending.
-    public var nextDeadline: Instant? {
+    public var nextDeadline: WebSocketSession.Instant? {
         switch phase {
         case .open:
             var earliest = keepAlive?.nextDeadline

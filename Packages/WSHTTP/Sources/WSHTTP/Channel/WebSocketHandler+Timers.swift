@@ -21,13 +21,13 @@ extension WebSocketHandler {
 
     /// Makes sure the timer fires no later than `deadline`: a later timer is replaced, an
     /// earlier one kept (when it fires, the session answers the next deadline).
-    func arm(_ deadline: ContinuousClock.Instant) {
+    func arm(_ deadline: WebSocketSession.Instant) {
         guard let context else { return }
         if let armedDeadline, armedDeadline <= deadline { return }
         timer?.cancel()
         armedDeadline = deadline
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        timer = context.eventLoop.scheduleTask(in: .init(max(.zero, ContinuousClock.now.duration(to: deadline)))) {
+        timer = context.eventLoop.scheduleTask(deadline: NIODeadline(deadline)) {
             bound.value.timerFired()
         }
     }
@@ -74,5 +74,17 @@ extension WebSocketHandler {
             let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
             written.futureResult.whenComplete { _ in bound.value.close(promise: nil) }
         }
+    }
+}
+
+extension WebSocketSession.Instant {
+    /// Now, on NIO's clock (the uptime in nanoseconds), which its timers use too.
+    static var now: Self { .init(nanoseconds: Int64(truncatingIfNeeded: NIODeadline.now().uptimeNanoseconds)) }
+}
+
+extension NIODeadline {
+    /// The NIO deadline of a session's instant.
+    init(_ instant: WebSocketSession.Instant) {
+        self = .uptimeNanoseconds(UInt64(max(0, instant.nanoseconds)))
     }
 }

@@ -61,7 +61,7 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// The one timer, set for `armedDeadline`: every deadline of the session goes through it.
     var timer: Scheduled<Void>?
-    var armedDeadline: ContinuousClock.Instant?
+    var armedDeadline: WebSocketSession.Instant?
     /// The request target and the peer, for the fast path's callbacks (not the whole
     /// handshake: its header fields would cost every idle connection a kilobyte).
     var target = "/"
