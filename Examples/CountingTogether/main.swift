@@ -22,7 +22,7 @@ let port = server.localAddress?.port ?? 0
 
 let reached = try await WebSocket.connect(to: "ws://127.0.0.1:\(port)/count") { webSocket in
     try await webSocket.send(text: "1")
-    while case .text(let text)? = await webSocket.receive(), let heard = Int(text) {
+    while case .text(let text)? = try await webSocket.receive(), let heard = Int(text) {
         wslog("client heard \(heard)")
         if heard >= 10 { return heard }
         try await webSocket.send(text: "\(heard + 1)")

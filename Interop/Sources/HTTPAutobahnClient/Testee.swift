@@ -17,7 +17,7 @@ struct Testee: Sendable {
     ///   connection's error.
     func caseCount() async throws -> Int {
         let webSocket = try await connect(target: "/getCaseCount", consumer: .async)
-        let message = await webSocket.receive()
+        let message = try await webSocket.receive()
         _ = await webSocket.closed()
         guard case .text(let text) = message, let count = Int(text), count >= 0 else {
             throw TesteeError("/getCaseCount sent \(message.map { "\($0)" } ?? "no message") instead of a number")
@@ -53,7 +53,7 @@ struct Testee: Sendable {
     /// it cannot be had.
     func caseID(_ number: Int) async -> String? {
         guard let webSocket = try? await connect(target: "/getCaseInfo?case=\(number)", consumer: .async) else { return nil }
-        let message = await webSocket.receive()
+        let message = try? await webSocket.receive()
         _ = await webSocket.closed()
         // The message is `{"id": "2.5", "description": "…"}`; the id has no quotes.
         guard case .text(let json) = message, let start = json.firstRange(of: #""id": ""#)?.upperBound,

@@ -65,7 +65,7 @@ extension WebSocket {
     /// ```swift
     /// let reply = try await WebSocket.connect(to: "wss://echo.example/chat") { ws in
     ///     try await ws.send(text: "hello")
-    ///     return await ws.receive()
+    ///     return try await ws.receive()
     /// }
     /// ```
     ///

@@ -19,14 +19,14 @@ struct ProxyTests {
         let reply = try await WebSocket.connect(to: "ws://127.0.0.1:\(plain.port)/through", configuration: configuration,
                                                 logger: testLogger) { ws in
             try await ws.send(text: "via the proxy")
-            return await ws.receive()
+            return try await ws.receive()
         }
         #expect(reply == .text("via the proxy"))
         configuration.tls = TLSClientConfiguration(verification: .trustedCAs(.file(folder + "/cert.pem")))
         let secureReply = try await WebSocket.connect(to: "wss://localhost:\(secure.port)/", configuration: configuration,
                                                       logger: testLogger) { ws in
             try await ws.send(binary: [1, 2, 3])
-            return await ws.receive()
+            return try await ws.receive()
         }
         #expect(secureReply == .binary([1, 2, 3]))
         #expect(proxy.log.contains("CONNECT"))

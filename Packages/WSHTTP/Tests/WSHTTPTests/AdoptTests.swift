@@ -35,7 +35,7 @@ struct AdoptTests {
         #expect(client.handshake.subprotocol == "chat")
         #expect(client.handshake.deflate != nil, "permessage-deflate negotiated by the upgrader")
         try await client.send(text: "through NIO's upgrader")
-        #expect(await client.receive() == .text("through NIO's upgrader"))
+        #expect(try await client.receive() == .text("through NIO's upgrader"))
         #expect(await client.close() == CloseOutcome(code: .normalClosure, wasClean: true))
         try await server.close()
     }
@@ -54,7 +54,7 @@ struct AdoptTests {
         }.get()
         #expect(webSocket.handshake.remoteAddress?.port == server.port)
         try await webSocket.send(text: "adopted")
-        #expect(await webSocket.receive() == .text("adopted"))
+        #expect(try await webSocket.receive() == .text("adopted"))
         #expect(await webSocket.close() == CloseOutcome(code: .normalClosure, wasClean: true))
         await server.stop()
     }

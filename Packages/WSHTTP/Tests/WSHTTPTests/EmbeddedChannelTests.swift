@@ -96,7 +96,7 @@ struct EmbeddedChannelTests {
         try await channel.writeInbound(ByteBuffer(bytes: Array(response.utf8) + [0x81, 0x02] + Array("hi".utf8)))
         let webSocket = try await connecting.get()
         #expect(webSocket.handshake.subprotocol == "v1")
-        #expect(await webSocket.receive() == .text("hi"))
+        #expect(try await webSocket.receive() == .text("hi"))
 
         try await webSocket.send(text: "yo")
         let frame = try await outboundBytes(channel, count: 8)

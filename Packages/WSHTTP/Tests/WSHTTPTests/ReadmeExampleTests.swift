@@ -38,7 +38,7 @@ struct ReadmeExampleTests {
                                                  headerFields: [.authorization: "Bearer s3cret"])
         let webSocket = try await channel.configureWebSocketClientPipeline(handshake: handshake, logger: logger).get()
         try await webSocket.send(text: "Hello")
-        let reply = await webSocket.receive()                             // .text("Hello"), or nil once closed
+        let reply = try await webSocket.receive()                             // .text("Hello"), or nil once closed
         let outcome = await webSocket.close(code: .normalClosure, reason: "done")   // code, reason, clean
         // --- end ---
 
@@ -60,7 +60,7 @@ struct ReadmeExampleTests {
         let server = try await TestServer.start(handlers: handlers)
         let client = try await connect(port: server.port)
         try await client.send(binary: [1, 2, 3])
-        #expect(await client.receive() == .binary([1, 2, 3]))
+        #expect(try await client.receive() == .binary([1, 2, 3]))
         await client.close()
         await server.stop()
     }

@@ -54,26 +54,26 @@ struct WebSocketGroupTests {
         #expect(try await eventually { group.count == 3 })
         let long = String(repeating: "a line everyone reads; ", count: 100)
         try await alice.send(text: long)
-        #expect(await bob.receive() == .text(long))
-        #expect(await carol.receive() == .text(long))
+        #expect(try await bob.receive() == .text(long))
+        #expect(try await carol.receive() == .text(long))
         try await bob.send(binary: [1, 2, 3])
         // Alice's first message is Bob's: her own did not come back to her.
-        #expect(await alice.receive() == .binary([1, 2, 3]))
-        #expect(await carol.receive() == .binary([1, 2, 3]))
+        #expect(try await alice.receive() == .binary([1, 2, 3]))
+        #expect(try await carol.receive() == .binary([1, 2, 3]))
         #expect(await carol.close() == CloseOutcome(code: .normalClosure, wasClean: true))
         #expect(try await eventually { group.count == 2 })
         try await alice.send(text: "after carol")
-        #expect(await bob.receive() == .text("after carol"))
+        #expect(try await bob.receive() == .text("after carol"))
         #expect(group.statistics == .init(delivered: 5, skipped: 0, closedAsSlow: 0))
         try await bob.send(text: "leave")
         #expect(try await eventually { group.count == 1 })
         try await alice.send(text: "bob has left")     // to no one: Alice is the only member
         try await bob.send(text: "still open")         // he has left the group, not the server
-        #expect(await alice.receive() == .text("still open"))
+        #expect(try await alice.receive() == .text("still open"))
         #expect(group.statistics.delivered == 6)
         await alice.close()
         await bob.close()
-        #expect(await bob.receive() == nil, "nothing came to Bob after he left")
+        #expect(try await bob.receive() == nil, "nothing came to Bob after he left")
         #expect(try await eventually { group.count == 0 })
         await server.stop()
     }
@@ -98,7 +98,7 @@ struct WebSocketGroupTests {
         while sent < 2_000 {
             group.broadcast(.binary(message + [UInt8(truncatingIfNeeded: sent)]))
             sent += 1
-            #expect(await fast.receive() == .binary(message + [UInt8(truncatingIfNeeded: sent - 1)]))
+            #expect(try await fast.receive() == .binary(message + [UInt8(truncatingIfNeeded: sent - 1)]))
             let statistics = group.statistics
             if statistics.skipped >= 10 || statistics.closedAsSlow == 1 { break }
         }
@@ -113,7 +113,7 @@ struct WebSocketGroupTests {
             #expect(try await eventually { group.count == 1 }, "it leaves as it is closed")
             for extra in 0..<5 {
                 group.broadcast(.text("after \(extra)"))
-                #expect(await fast.receive() == .text("after \(extra)"))
+                #expect(try await fast.receive() == .text("after \(extra)"))
             }
             #expect(group.statistics.closedAsSlow == 1, "closed once, not at every broadcast")
             // Its Close waits behind what it does not read: the close timeout ends the connection.

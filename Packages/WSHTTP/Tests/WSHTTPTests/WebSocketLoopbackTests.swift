@@ -13,9 +13,9 @@ struct WebSocketLoopbackTests {
         let server = try await TestServer.start(handlers: echoHandlers)
         let client = try await connect(port: server.port)
         try await client.send(text: "Hello, κόσμε")
-        #expect(await client.receive() == .text("Hello, κόσμε"))
+        #expect(try await client.receive() == .text("Hello, κόσμε"))
         try await client.send(binary: [0, 1, 2, 255])
-        #expect(await client.receive() == .binary([0, 1, 2, 255]))
+        #expect(try await client.receive() == .binary([0, 1, 2, 255]))
         let outcome = await client.close()
         #expect(outcome == CloseOutcome(code: .normalClosure, wasClean: true))
         await server.stop()
@@ -31,10 +31,10 @@ struct WebSocketLoopbackTests {
         let client = try await connect(port: server.port, configuration: configuration)
         let big = (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
         try await client.send(binary: big)
-        #expect(await client.receive() == .binary(big))
+        #expect(try await client.receive() == .binary(big))
         try await client.sendFragment(.text, Array("Hel".utf8), isFinal: false)
         try await client.sendFragment(.text, Array("lo".utf8), isFinal: true)
-        #expect(await client.receive() == .text("Hello"))
+        #expect(try await client.receive() == .text("Hello"))
         await client.close()
         await server.stop()
     }
@@ -73,7 +73,7 @@ struct WebSocketLoopbackTests {
             await webSocket.close(code: .goingAway, reason: "shutting down")
         }))
         let client = try await connect(port: server.port)
-        #expect(await client.receive() == nil)
+        #expect(try await client.receive() == nil)
         #expect(await client.closed() == CloseOutcome(code: .goingAway, reason: "shutting down", wasClean: true))
         await server.stop()
     }
@@ -84,7 +84,7 @@ struct WebSocketLoopbackTests {
             try? await webSocket.channel.close()
         }))
         let client = try await connect(port: server.port)
-        #expect(await client.receive() == nil)
+        #expect(try await client.receive() == nil)
         #expect(await client.closed() == CloseOutcome(code: .abnormalClosure, wasClean: false))
         await #expect(throws: WebSocketError.self) { try await client.send(text: "late") }
         await server.stop()
@@ -127,14 +127,14 @@ struct WebSocketLoopbackTests {
         let server = try await TestServer.start(handlers: WebSocketServerHandlers(consumer: .eventLoop({ Echo() }), upgraded: { _ in }))
         let client = try await connect(port: server.port)
         for i in 0..<100 { try await client.send(text: "message \(i)") }
-        for i in 0..<100 { #expect(await client.receive() == .text("message \(i)")) }
+        for i in 0..<100 { #expect(try await client.receive() == .text("message \(i)")) }
         // Messages that cannot be lent from the read buffer: in fragments, and larger than 64 KiB.
         try await client.sendFragment(.text, Array("in ".utf8), isFinal: false)
         try await client.sendFragment(.text, Array("parts".utf8), isFinal: true)
-        #expect(await client.receive() == .text("in parts"))
+        #expect(try await client.receive() == .text("in parts"))
         let large = (0..<(200 << 10)).map { UInt8(truncatingIfNeeded: $0 &* 7) }
         try await client.send(binary: large)
-        #expect(await client.receive() == .binary(large))
+        #expect(try await client.receive() == .binary(large))
         await client.close()
         await server.stop()
     }
@@ -175,7 +175,7 @@ struct WebSocketLoopbackTests {
         _ = try await client.ping()
         try await client.send(text: "go")
         var received: [WebSocketMessage] = []
-        while let message = await client.receive() { received.append(message) }
+        while let message = try await client.receive() { received.append(message) }
         let expected: [WebSocketMessage] = (0..<10).map { .text("m\($0)") } + [
             .text("s1"), .binary([UInt8](repeating: 1, count: 10_000)), .text("s2"),
             .binary([UInt8](repeating: 2, count: 5_000)), .text("s3")]
@@ -196,22 +196,53 @@ struct WebSocketLoopbackTests {
         }))
         let client = try await connect(port: server.port)
         try await client.send(text: "where?")
-        #expect(await client.receive() == .text("where?"))
+        #expect(try await client.receive() == .text("where?"))
         #expect(placements.withLock { $0 } == [onLoop, onLoop])
         await client.close()
         await server.stop()
     }
 
-    @Test("a receive waiting in a cancelled task returns nil; the connection stays usable")
+    @Test("a receive waiting in a cancelled task throws cancelled (not the end a close gives); the connection stays usable")
     func cancelledReceive() async throws {
         let server = try await TestServer.start(handlers: echoHandlers)
         let client = try await connect(port: server.port)
-        let waiting = Task { await client.receive() }
+        let waiting = Task { () throws(WebSocketError) -> WebSocketMessage? in try await client.receive() }
         try await Task.sleep(for: .milliseconds(50))
         waiting.cancel()
-        #expect(await waiting.value == nil)
+        guard case .failure(let error) = await waiting.result else { Issue.record("the receive returned"); return }
+        #expect((error as? WebSocketError)?.code == .cancelled)
+        #expect(client.outcome == nil)
         try await client.send(text: "after")
-        #expect(await client.receive() == .text("after"))
+        #expect(try await client.receive() == .text("after"))
+        await client.close()
+        #expect(try await client.receive() == nil, "after the close: the end, not an error")
+        await server.stop()
+    }
+
+    @Test("a second task receiving at once gets a clear error, not a crash; the first still gets its message")
+    func concurrentReceive() async throws {
+        let server = try await TestServer.start(handlers: echoHandlers)
+        let client = try await connect(port: server.port)
+        let first = Task { try await client.receive() }
+        try await Task.sleep(for: .milliseconds(50))
+        let error = await #expect(throws: WebSocketError.self) { try await client.receive() }
+        #expect(error?.code == .invalidUse)
+        #expect(error?.message.contains("one task at a time") == true)
+        try await client.send(text: "to the first")
+        #expect(try await first.value == .text("to the first"))
+        await client.close()
+        await server.stop()
+    }
+
+    @Test("receive() on a connection whose messages go to event-loop callbacks says so")
+    func receiveOnEventLoopConsumer() async throws {
+        final class Ignore: WebSocketEventLoopHandler {
+            func webSocket(_ webSocket: WebSocket.OnLoop, didReceive message: WebSocket.LentMessage) {}
+        }
+        let server = try await TestServer.start(handlers: echoHandlers)
+        let client = try await connect(port: server.port, consumer: .eventLoop { Ignore() })
+        let error = await #expect(throws: WebSocketError.self) { try await client.receive() }
+        #expect(error?.code == .invalidUse && error?.message.contains("event-loop handler") == true)
         await client.close()
         await server.stop()
     }
@@ -225,7 +256,7 @@ struct WebSocketLoopbackTests {
         let client = try await connect(port: server.port)
         #expect(await client.closed().code == .goingAway)
         var received: [WebSocketMessage] = []
-        while let message = await client.receive() { received.append(message) }
+        while let message = try await client.receive() { received.append(message) }
         #expect(received == (0..<5).map { .text("m\($0)") })
         await server.stop()
     }
@@ -238,7 +269,7 @@ struct WebSocketLoopbackTests {
         let server = try await TestServer.start(configuration: small, handlers: echoHandlers)
         let client = try await connect(port: server.port)
         try await client.send(binary: Array(repeating: 7, count: 2048))
-        #expect(await client.receive() == nil)
+        #expect(try await client.receive() == nil)
         #expect(await client.closed().code == .messageTooBig)
         await server.stop()
     }
@@ -269,7 +300,7 @@ struct LifetimeTests {
             let client = try await connect(port: server.port, consumer: async ? .async : .eventLoop({ Echo() }))
             try await client.channel.eventLoop.submit { weak.handler = client.handler.value }.get()
             try await client.send(text: "hi")
-            if async { #expect(await client.receive() == .text("hi")) }
+            if async { #expect(try await client.receive() == .text("hi")) }
             await client.close()
         }
         #expect(try await eventually { weak.handler == nil }, "the handler leaked")

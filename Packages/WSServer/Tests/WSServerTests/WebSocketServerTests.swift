@@ -15,7 +15,7 @@ struct WebSocketServerTests {
         #expect(server.boundPort > 0)
         let client = try await connect(server, host: host)
         try await client.send(text: "over \(host)")
-        #expect(await client.receive() == .text("over \(host)"))
+        #expect(try await client.receive() == .text("over \(host)"))
         if host == "127.0.0.1" {
             #expect(try await httpGet(port: server.boundPort, path: "/page").contains("http /page"))
         }
@@ -32,12 +32,12 @@ struct WebSocketServerTests {
         #expect(error?.response?.headerFields[.retryAfter] == "1")
         #expect(try await httpGet(port: server.boundPort).contains("200 OK"))
         try await first.send(text: "still here")
-        #expect(await first.receive() == .text("still here"))
+        #expect(try await first.receive() == .text("still here"))
         await second.close()
         #expect(try await eventually { server.webSocketCount == 1 })
         let third = try await connect(server)
         try await third.send(text: "a freed slot")
-        #expect(await third.receive() == .text("a freed slot"))
+        #expect(try await third.receive() == .text("a freed slot"))
         await first.close()
         await third.close()
         await server.shutdown()
@@ -55,7 +55,7 @@ struct WebSocketServerTests {
         let client = try await connect(server)
         try await Task.sleep(for: .milliseconds(3200)) // past the timeout: an upgraded connection stays
         try await client.send(text: "upgraded in time")
-        #expect(await client.receive() == .text("upgraded in time"))
+        #expect(try await client.receive() == .text("upgraded in time"))
         await client.close()
         await server.shutdown()
     }
@@ -112,7 +112,7 @@ struct WebSocketServerTests {
         #expect((1...5).contains(retryAfter))
         #expect(try await httpGet(port: server.boundPort).contains("200 OK"))
         try await first.send(text: "unaffected")
-        #expect(await first.receive() == .text("unaffected"))
+        #expect(try await first.receive() == .text("unaffected"))
         await first.close()
         await second.close()
         await server.shutdown()
@@ -144,7 +144,7 @@ struct WebSocketServerTests {
         let flooder = try await connect(server)
         for i in 0..<10 { try? await flooder.send(text: "\(i)") }
         var echoed = 0
-        while case .text = await flooder.receive() { echoed += 1 }
+        while case .text = try await flooder.receive() { echoed += 1 }
         // The callbacks answer each message as it comes; an async handler may not have answered
         // the first five before the Close goes out, which is at once.
         #expect(consumer == "async" ? echoed <= 5 : echoed == 5)
@@ -152,7 +152,7 @@ struct WebSocketServerTests {
         #expect(outcome.code == .policyViolation)
         #expect(outcome.reason == "message rate limit exceeded")
         try await calm.send(text: "calm")
-        #expect(await calm.receive() == .text("calm"))
+        #expect(try await calm.receive() == .text("calm"))
         await calm.close()
         await server.shutdown()
     }
@@ -236,7 +236,7 @@ struct WebSocketServerTests {
         let running = Task { try await group.run() }
         let client = try await connect(server)
         try await client.send(text: "serving")
-        #expect(await client.receive() == .text("serving"))
+        #expect(try await client.receive() == .text("serving"))
         await group.triggerGracefulShutdown()
         #expect(await client.closed().code == .goingAway)
         try await running.value
@@ -250,7 +250,7 @@ struct WebSocketServerTests {
         let client = try await connect(server, tls: try TLSClientContext(.init(verification: .trustedCAs(.file(folder + "/cert.pem")))))
         #expect(client.handshake.tls?.version != nil)
         try await client.send(text: "secure")
-        #expect(await client.receive() == .text("secure"))
+        #expect(try await client.receive() == .text("secure"))
         await client.close()
         await server.shutdown()
     }

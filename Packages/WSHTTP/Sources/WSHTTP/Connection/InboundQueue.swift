@@ -7,11 +7,23 @@ import Synchronization
 /// empty. When more than `highWatermark` messages wait, the handler stops reading the
 /// socket until the consumer has taken the queue down to `lowWatermark`.
 final class InboundQueue: Sendable {
+    /// What a consumer's wait ends with.
+    enum Next: Sendable {
+        /// The next message.
+        case message(WebSocketMessage)
+        /// The connection has ended and every message was taken.
+        case end
+        /// The waiting task was cancelled.
+        case cancelled
+        /// Another task is waiting already: one consumer at a time.
+        case busy
+    }
+
     private struct State: ~Copyable {
         var messages: [WebSocketMessage] = []
         /// The index of the first message not yet taken.
         var head = 0
-        var waiter: UnsafeContinuation<WebSocketMessage?, Never>?
+        var waiter: UnsafeContinuation<Next, Never>?
         var isFinished = false
         /// Whether the handler stopped reading because the queue is full.
         var producerPaused = false
@@ -52,7 +64,7 @@ final class InboundQueue: Sendable {
     /// - Returns: `false` when the consumer is behind and reading should stop; the queue
     ///   calls ``WebSocketHandler/resume()`` once it has caught up.
     func push(_ message: WebSocketMessage) -> Bool {
-        let (waiter, keepReading) = state.withLock { state -> (UnsafeContinuation<WebSocketMessage?, Never>?, Bool) in
+        let (waiter, keepReading) = state.withLock { state -> (UnsafeContinuation<Next, Never>?, Bool) in
             if let waiter = state.waiter {
                 state.waiter = nil
                 return (waiter, true)
@@ -64,7 +76,7 @@ final class InboundQueue: Sendable {
             }
             return (nil, true)
         }
-        waiter?.resume(returning: message)
+        waiter?.resume(returning: .message(message))
         return keepReading
     }
 
@@ -81,56 +93,44 @@ final class InboundQueue: Sendable {
 
     /// Ends the sequence: the consumer gets the messages that wait, then `nil`.
     func finish() {
-        let waiter = state.withLock { state -> UnsafeContinuation<WebSocketMessage?, Never>? in
+        let waiter = state.withLock { state -> UnsafeContinuation<Next, Never>? in
             state.isFinished = true
             defer { state.waiter = nil }
             return state.waiter
         }
-        waiter?.resume(returning: nil)
+        waiter?.resume(returning: .end)
     }
 
     // MARK: - Consumer, on any task
 
-    /// What the consumer can have without waiting.
-    private enum Ready {
-        case message(WebSocketMessage)
-        case end
-    }
-
-    /// The next message, or `nil` once the connection has ended (or the waiting task was
-    /// cancelled).
-    func next() async -> WebSocketMessage? {
-        switch take(orWaitWith: nil) {
-        case .message(let message): return message
-        case .end: return nil
-        case nil: break
-        }
+    /// The next message, the end, or why there is none: the waiting task was cancelled, or
+    /// another task waits already.
+    func next() async -> Next {
+        if let ready = take(orWaitWith: nil) { return ready }
         return await withTaskCancellationHandler {
-            await withUnsafeContinuation { (continuation: UnsafeContinuation<WebSocketMessage?, Never>) in
-                switch take(orWaitWith: continuation) {
-                case .message(let message): continuation.resume(returning: message)
-                case .end: continuation.resume(returning: nil)
-                case nil: break  // the producer resumes it
-                }
+            await withUnsafeContinuation { (continuation: UnsafeContinuation<Next, Never>) in
+                if let ready = take(orWaitWith: continuation) { continuation.resume(returning: ready) }
+                // Otherwise the producer resumes it.
             }
         } onCancel: {
-            let waiter = state.withLock { state -> UnsafeContinuation<WebSocketMessage?, Never>? in
+            let waiter = state.withLock { state -> UnsafeContinuation<Next, Never>? in
                 defer { state.waiter = nil }
                 return state.waiter
             }
-            waiter?.resume(returning: nil)
+            waiter?.resume(returning: .cancelled)
         }
     }
 
     /// Takes a message that waits, or the end; otherwise leaves `waiter` (if any) to be
     /// resumed by the producer and returns `nil`. Wakes the producer when the queue has
     /// drained to the low watermark.
-    private func take(orWaitWith waiter: UnsafeContinuation<WebSocketMessage?, Never>?) -> Ready? {
+    private func take(orWaitWith waiter: UnsafeContinuation<Next, Never>?) -> Next? {
         var consumerIdle = false
-        let (ready, resumeProducer) = state.withLock { state -> (Ready?, Bool) in
-            precondition(state.waiter == nil, "two tasks read the same WebSocket at once; read from one")
+        let (ready, resumeProducer) = state.withLock { state -> (Next?, Bool) in
+            guard state.waiter == nil else { return (.busy, false) }
             guard state.count > 0 else {
-                if state.isFinished || (waiter != nil && Task.isCancelled) { return (.end, false) }
+                if state.isFinished { return (.end, false) }
+                if Task.isCancelled { return (.cancelled, false) }
                 state.waiter = waiter
                 if waiter != nil, state.notifyWhenIdle {
                     state.notifyWhenIdle = false

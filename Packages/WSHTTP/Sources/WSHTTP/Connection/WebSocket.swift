@@ -216,12 +216,30 @@ public final class WebSocket: Sendable {
 
     /// The messages, in order, until the connection ends. Reading from the socket stops while
     /// more than ``Configuration/maxBufferedMessages`` wait here.
+    ///
+    /// The sequence ends when the connection has closed (``outcome`` says how) and when the
+    /// iterating task is cancelled (``outcome`` is still `nil` then). It ends at once, with
+    /// the reason logged at error level, when another task is reading the messages already
+    /// or the connection's messages go to a ``WebSocketEventLoopHandler``: ``receive()``
+    /// throws those as errors.
     public var messages: Messages { Messages(webSocket: self) }
 
-    /// The next message, or `nil` once the connection has ended (``outcome`` says how).
-    public func receive() async -> WebSocketMessage? {
-        guard let inbound else { return nil }
-        return await inbound.next()
+    /// The next message, or `nil` once the connection has closed (``outcome`` says how).
+    ///
+    /// - Throws: ``WebSocketError`` ``WebSocketError/Code/cancelled`` when the waiting task is
+    ///   cancelled; ``WebSocketError/Code/invalidUse`` when another task is receiving already
+    ///   (read from one task at a time) or the connection's messages go to its event-loop
+    ///   handler (``WebSocket/Consumer/eventLoop(_:)``).
+    public func receive() async throws(WebSocketError) -> WebSocketMessage? {
+        guard let inbound else {
+            throw WebSocketError(.invalidUse, "this connection's messages go to its event-loop handler (Consumer.eventLoop); receive() and messages are for an async consumer")
+        }
+        switch await inbound.next() {
+        case .message(let message): return message
+        case .end: return nil
+        case .cancelled: throw WebSocketError(.cancelled, "the task was cancelled while it waited for a message")
+        case .busy: throw WebSocketError(.invalidUse, "another task is receiving from this WebSocket already: read its messages from one task at a time")
+        }
     }
 
     /// The messages of a ``WebSocket``.
@@ -230,8 +248,15 @@ public final class WebSocket: Sendable {
         /// Iterates the messages.
         public struct AsyncIterator: AsyncIteratorProtocol {
             let webSocket: WebSocket
-            /// The next message, or `nil` at the end.
-            public mutating func next() async -> WebSocketMessage? { await webSocket.receive() }
+            /// The next message, or `nil` at the end (see ``WebSocket/messages``).
+            public mutating func next() async -> WebSocketMessage? {
+                do {
+                    return try await webSocket.receive()
+                } catch {
+                    if error.code != .cancelled { webSocket.logger.error("messages ended", metadata: ["ws.reason": "\(error.message)"]) }
+                    return nil
+                }
+            }
         }
         /// Makes the iterator.
         public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(webSocket: webSocket) }
@@ -300,8 +325,12 @@ public final class WebSocket: Sendable {
     /// The next message, or `nil`: never throws; when the connection has ended, logs why at
     /// debug (the seed's `readguarded`).
     public func receiveGuarded() async -> WebSocketMessage? {
-        if let message = await receive() { return message }
-        logger.debug("guarded read failed", metadata: ["ws.reason": "the connection ended: \(outcome.map { "\($0)" } ?? "unknown")"])
+        do {
+            if let message = try await receive() { return message }
+            logger.debug("guarded read failed", metadata: ["ws.reason": "the connection ended: \(outcome.map { "\($0)" } ?? "unknown")"])
+        } catch {
+            logger.debug("guarded read failed", metadata: ["ws.reason": "\(error.message)"])
+        }
         return nil
     }
 

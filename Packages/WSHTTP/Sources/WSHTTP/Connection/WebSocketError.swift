@@ -19,7 +19,8 @@ public struct WebSocketError: Error, Sendable, CustomStringConvertible {
         public static let cancelled = Code("cancelled")
         /// A ping's Pong did not arrive in time.
         public static let pingTimeout = Code("pingTimeout")
-        /// The call broke a rule of the protocol (``WebSocketError/framingError`` says which).
+        /// The call misused the API: it broke a rule of the protocol (``WebSocketError/framingError``
+        /// says which) or of this type (``WebSocketError/message`` says which).
         public static let invalidUse = Code("invalidUse")
         /// The opening handshake failed (``WebSocketError/handshakeError``).
         public static let handshakeFailed = Code("handshakeFailed")

@@ -28,11 +28,11 @@ struct TLSLoopbackTests {
         for size in [1, 16 << 10, 1 << 20, 16 << 20] {
             let payload = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ size) }
             try await client.send(binary: payload)
-            let echoed = await client.receive()
+            let echoed = try await client.receive()
             #expect(echoed == .binary(payload), "size \(size)")
         }
         try await client.send(text: "Hello, κόσμε")
-        #expect(await client.receive() == .text("Hello, κόσμε"))
+        #expect(try await client.receive() == .text("Hello, κόσμε"))
         #expect(await client.close() == CloseOutcome(code: .normalClosure, wasClean: true))
         await server.stop()
     }
@@ -48,7 +48,7 @@ struct TLSLoopbackTests {
             }))
         let client = try await connect(port: server.port, tls: try TLSClientContext(certificates.client()), host: host)
         try await client.send(text: "over an address")
-        #expect(await client.receive() == .text("over an address"))
+        #expect(try await client.receive() == .text("over an address"))
         await client.close()
         #expect(facts.value?.serverName == nil)
         await server.stop()
@@ -100,7 +100,7 @@ struct TLSLoopbackTests {
         let client = try await connect(port: server.port, tls: try TLSClientContext(.init(verification: .trustedCAs(try bytes("ca.pem")))),
                                        host: "localhost")
         try await client.send(text: "from bytes")
-        #expect(await client.receive() == .text("from bytes"))
+        #expect(try await client.receive() == .text("from bytes"))
         await client.close()
         await server.stop()
     }
@@ -118,7 +118,7 @@ struct TLSLoopbackTests {
             let client = try await connect(port: server.port, tls: try TLSClientContext(certificates.client(withCertificate: withCertificate)),
                                            host: "localhost")
             try await client.send(text: "optional")
-            #expect(await client.receive() == .text("optional"))
+            #expect(try await client.receive() == .text("optional"))
             #expect(facts.value == expected)
             await client.close()
         }
@@ -131,7 +131,7 @@ struct TLSLoopbackTests {
         let client = try await connect(port: server.port, tls: try TLSClientContext(.init(verification: .insecureNoVerification)),
                                        host: "localhost")
         try await client.send(text: "unverified")
-        #expect(await client.receive() == .text("unverified"))
+        #expect(try await client.receive() == .text("unverified"))
         await client.close()
         await server.stop()
     }
@@ -148,7 +148,7 @@ struct TLSLoopbackTests {
         let client = try await connect(port: server.port, tls: try TLSClientContext(certificates.client(withCertificate: true)),
                                        host: "localhost")
         try await client.send(text: "mutual")
-        #expect(await client.receive() == .text("mutual"))
+        #expect(try await client.receive() == .text("mutual"))
         await client.close()
         #expect(facts.value?.peerCertificateSubject == "CN=test-client")
         await server.stop()
@@ -181,9 +181,9 @@ struct TLSLoopbackTests {
         try context.reload(certificates.server("server2"))
         let after = try await connect(port: server.port, tls: try TLSClientContext(trustsOther), host: "localhost")
         try await after.send(text: "new")
-        #expect(await after.receive() == .text("new"))
+        #expect(try await after.receive() == .text("new"))
         try await before.send(text: "old")
-        #expect(await before.receive() == .text("old"))
+        #expect(try await before.receive() == .text("old"))
         await #expect(throws: WebSocketError.self) {
             _ = try await connect(port: server.port, tls: try TLSClientContext(certificates.client()), host: "localhost")
         }
@@ -243,7 +243,7 @@ struct TLSLoopbackTests {
         let client = try await connect(port: server12.port, tls: try TLSClientContext(twelve), host: "localhost")
         #expect(client.handshake.tls?.version == .tls12)
         try await client.send(text: "1.2")
-        #expect(await client.receive() == .text("1.2"))
+        #expect(try await client.receive() == .text("1.2"))
         await client.close()
         await server12.stop()
     }
@@ -261,7 +261,7 @@ struct TLSLoopbackTests {
         // Still serving.
         let client = try await connect(port: server.port, tls: try TLSClientContext(certificates.client()), host: "localhost")
         try await client.send(text: "still here")
-        #expect(await client.receive() == .text("still here"))
+        #expect(try await client.receive() == .text("still here"))
         await client.close()
         await server.stop()
     }
@@ -297,7 +297,7 @@ struct TLSLoopbackTests {
         }
         let client = try await connect(port: server.port, tls: try TLSClientContext(certificates.client()), host: "localhost")
         try await client.send(text: "still serving")
-        #expect(await client.receive() == .text("still serving"))
+        #expect(try await client.receive() == .text("still serving"))
         await client.close()
         await server.stop()
     }
@@ -319,7 +319,7 @@ struct TLSLoopbackTests {
         let client = try await channel.configureWebSocketClientPipeline(
             handshake: handshake, tls: try TLSClientContext(certificates.client()), logger: testLogger).get()
         try await client.send(text: "whole")
-        #expect(await client.receive() == .text("whole"))
+        #expect(try await client.receive() == .text("whole"))
         cutter.arm(after: 100)
         try? await client.send(binary: [UInt8](repeating: 7, count: 4000))
         let deadline = ContinuousClock.now + .seconds(10)
