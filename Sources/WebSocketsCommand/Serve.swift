@@ -85,7 +85,7 @@ struct Serve: AsyncParsableCommand {
                 return files?.response(for: request)
                     ?? (HTTPResponse(status: .notFound, headerFields: [.contentType: "text/plain; charset=utf-8"]), Array("not found\n".utf8))
             },
-            consumer: .eventLoop({ ServeHandler(relay: relay) }),
+            consumer: .eventLoop({ handshake in ServeHandler(relay: relay, isRelay: Relay.isRelay(handshake.target)) }),
             upgraded: { webSocket in
                 guard Relay.isRelay(webSocket.handshake.target) else { return }
                 relay.add(webSocket) // it leaves when it closes
@@ -111,14 +111,16 @@ struct Serve: AsyncParsableCommand {
 /// The fast path of `serve`: an echo, except on `/relay`, whose moves go to the other pages.
 final class ServeHandler: WebSocketEventLoopHandler {
     private let relay: WebSocketGroup
-    private var isRelay: Bool?
+    /// Whether the connection is the page's `/relay`: all the handler keeps of its request.
+    private let isRelay: Bool
 
-    init(relay: WebSocketGroup) { self.relay = relay }
+    init(relay: WebSocketGroup, isRelay: Bool) {
+        self.relay = relay
+        self.isRelay = isRelay
+    }
 
     func webSocket(_ webSocket: WebSocket.OnLoop, didReceive message: WebSocket.LentMessage) {
-        let relayed = isRelay ?? Relay.isRelay(webSocket.target)
-        isRelay = relayed
-        guard relayed, !Relay.isPing(message) else {
+        guard isRelay, !Relay.isPing(message) else {
             webSocket.send(message)
             return
         }

@@ -33,7 +33,7 @@ struct Testee: Sendable {
         let target = "/runCase?case=\(number)&agent=\(Self.percentEncoded(options.agent))"
         switch options.mode {
         case .eventLoop:
-            let webSocket = try await connect(target: target, consumer: .eventLoop { EchoHandler() })
+            let webSocket = try await connect(target: target, consumer: .eventLoop { _ in EchoHandler() })
             return await webSocket.closed()
         case .async:
             let webSocket = try await connect(target: target, consumer: .async)

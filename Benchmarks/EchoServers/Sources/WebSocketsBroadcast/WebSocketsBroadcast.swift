@@ -76,7 +76,7 @@ enum WebSocketsBroadcast {
             let handshake = WebSocketClientHandshake(target: "/", host: "127.0.0.1", port: port)
             let channel = try await ClientBootstrap(group: clientLoops).connect(host: "127.0.0.1", port: port).get()
             clients.append(try await channel.configureWebSocketClientPipeline(
-                handshake: handshake, configuration: configuration, consumer: .eventLoop { Counter(received) }, logger: logger).get())
+                handshake: handshake, configuration: configuration, consumer: .eventLoop { _ in Counter(received) }, logger: logger).get())
         }
         while group.count < members || joined.withLock({ $0.count }) < members { try await Task.sleep(for: .milliseconds(10)) }
         let everyone = joined.withLock { $0 }

@@ -100,7 +100,7 @@ enum WebSocketsEcho {
         switch mode {
         case .eventLoop:
             // The connection stays open after `upgraded` returns: the handler does the work.
-            return WebSocketServerHandlers(consumer: .eventLoop { EchoHandler() }, upgraded: { _ in })
+            return WebSocketServerHandlers(consumer: .eventLoop { _ in EchoHandler() }, upgraded: { _ in })
         case .async:
             // The library closes the connection (1000) when this returns.
             return WebSocketServerHandlers(consumer: .async) { webSocket in

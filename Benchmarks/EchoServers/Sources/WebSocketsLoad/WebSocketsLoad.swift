@@ -108,7 +108,7 @@ enum WebSocketsLoad {
             .flatMap { channel in
                 channel.configureWebSocketClientPipeline(
                     handshake: handshake, tls: tls, serverHostname: options.serverName, configuration: configuration,
-                    consumer: .eventLoop { LoadHandler(tally: tally.value) }, logger: logger
+                    consumer: .eventLoop { _ in LoadHandler(tally: tally.value) }, logger: logger
                 ).flatMapErrorThrowing { error in
                     channel.close(promise: nil)
                     throw error

@@ -144,7 +144,7 @@ struct GarbageTests {
         var rng = SplitMix(seed: 2026)
         var closes = 0
         for seed in 0..<200 {
-            let consumer: WebSocket.Consumer = seed.isMultiple(of: 2) ? .async : .eventLoop({ Echo() })
+            let consumer: WebSocket.Consumer = seed.isMultiple(of: 2) ? .async : .eventLoop({ _ in Echo() })
             let channel = NIOAsyncTestingChannel()
             try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 5000))
             try await channel.configureWebSocketServerPipeline(

@@ -44,7 +44,7 @@ struct HostilePeerTests {
 
     static func echoServer(_ configuration: WebSocket.Configuration, _ recorder: Recorder) async throws -> TestServer {
         try await TestServer.start(configuration: configuration, handlers: WebSocketServerHandlers(
-            consumer: .eventLoop { EchoOnLoop(recorder) }, upgraded: { _ in }))
+            consumer: .eventLoop { _ in EchoOnLoop(recorder) }, upgraded: { _ in }))
     }
 
     @Test("a client that sends 200 x 1 MiB and never reads: the server stops reading it and holds at most the budget plus one message")

@@ -55,7 +55,7 @@ struct ReadmeExampleTests {
                 webSocket.send(message)                    // or message.text, message.bytes, message.withUnsafeBytes { … }
             }
         }
-        let handlers = WebSocketServerHandlers(consumer: .eventLoop { Echo() }, upgraded: { _ in })
+        let handlers = WebSocketServerHandlers(consumer: .eventLoop { _ in Echo() }, upgraded: { _ in })
         // --- end ---
         let server = try await TestServer.start(handlers: handlers)
         let client = try await connect(port: server.port)

@@ -64,7 +64,7 @@ struct UpgradeBytesTests {
     }
 
     @Test("a client whose server sends a bad frame in the 101's packet fails with 1002, and nothing crashes",
-          arguments: [WebSocket.Consumer.async, .eventLoop({ Silent() })])
+          arguments: [WebSocket.Consumer.async, .eventLoop({ _ in Silent() })])
     func badFrameBehind101(_ consumer: WebSocket.Consumer) async throws {
         // A valid message, then a frame with a reserved opcode, right behind the 101.
         let server = try await RawServer.start(.sendsWithResponse([0x81, 0x02, 0x68, 0x69, 0x83, 0x00]))

@@ -44,7 +44,7 @@ struct WebSocketGroupTests {
           arguments: [false, true])
     func broadcast(fromEventLoop: Bool) async throws {
         let group = WebSocketGroup()
-        let server = try await Self.room(group, consumer: fromEventLoop ? .eventLoop({ Relay(group) }) : .async)
+        let server = try await Self.room(group, consumer: fromEventLoop ? .eventLoop({ _ in Relay(group) }) : .async)
         let alice = try await connect(port: server.port), bob = try await connect(port: server.port)
         let carol = try await connect(port: server.port)
         if fromEventLoop {

@@ -124,7 +124,7 @@ struct WebSocketLoopbackTests {
         final class Echo: WebSocketEventLoopHandler {
             func webSocket(_ webSocket: WebSocket.OnLoop, didReceive message: WebSocket.LentMessage) { webSocket.send(message) }
         }
-        let server = try await TestServer.start(handlers: WebSocketServerHandlers(consumer: .eventLoop({ Echo() }), upgraded: { _ in }))
+        let server = try await TestServer.start(handlers: WebSocketServerHandlers(consumer: .eventLoop({ _ in Echo() }), upgraded: { _ in }))
         let client = try await connect(port: server.port)
         for i in 0..<100 { try await client.send(text: "message \(i)") }
         for i in 0..<100 { #expect(try await client.receive() == .text("message \(i)")) }
@@ -144,7 +144,7 @@ struct WebSocketLoopbackTests {
         final class Echo: WebSocketEventLoopHandler {
             func webSocket(_ webSocket: WebSocket.OnLoop, didReceive message: WebSocket.LentMessage) { webSocket.send(message) }
         }
-        let server = try await TestServer.start(handlers: WebSocketServerHandlers(consumer: .eventLoop({ Echo() }), upgraded: { _ in }))
+        let server = try await TestServer.start(handlers: WebSocketServerHandlers(consumer: .eventLoop({ _ in Echo() }), upgraded: { _ in }))
         let client = try await connect(port: server.port)
         _ = try await client.ping(timeout: .seconds(2))
         await client.close()
@@ -168,7 +168,7 @@ struct WebSocketLoopbackTests {
                 webSocket.close(code: CloseCode(4001), reason: "done")
             }
         }
-        let server = try await TestServer.start(handlers: WebSocketServerHandlers(consumer: .eventLoop({ Burst() }), upgraded: { _ in }))
+        let server = try await TestServer.start(handlers: WebSocketServerHandlers(consumer: .eventLoop({ _ in Burst() }), upgraded: { _ in }))
         let client = try await connect(port: server.port)
         // Echoes and the Pong of a ping sent among them, then the burst.
         for i in 0..<10 { try await client.send(text: "m\(i)") }
@@ -240,7 +240,7 @@ struct WebSocketLoopbackTests {
             func webSocket(_ webSocket: WebSocket.OnLoop, didReceive message: WebSocket.LentMessage) {}
         }
         let server = try await TestServer.start(handlers: echoHandlers)
-        let client = try await connect(port: server.port, consumer: .eventLoop { Ignore() })
+        let client = try await connect(port: server.port, consumer: .eventLoop { _ in Ignore() })
         let error = await #expect(throws: WebSocketError.self) { try await client.receive() }
         #expect(error?.code == .invalidUse && error?.message.contains("event-loop handler") == true)
         await client.close()
@@ -297,7 +297,7 @@ struct LifetimeTests {
         let server = try await TestServer.start(handlers: echoHandlers)
         let weak = WeakHandler()
         do {
-            let client = try await connect(port: server.port, consumer: async ? .async : .eventLoop({ Echo() }))
+            let client = try await connect(port: server.port, consumer: async ? .async : .eventLoop({ _ in Echo() }))
             try await client.channel.eventLoop.submit { weak.handler = client.handler.value }.get()
             try await client.send(text: "hi")
             if async { #expect(try await client.receive() == .text("hi")) }

@@ -138,7 +138,7 @@ struct WebSocketServerTests {
         // Bursts of 5, then one message per 10 s: the ten sent come well within that, even on a loaded machine.
         // Keepalive stays on (its pings and pongs are not messages: the limit ignores them).
         let configuration = WebSocketServer.Configuration(messageRateLimit: RateLimit(perSecond: 0.1, burst: 5))
-        let handlers = consumer == "async" ? echo : WebSocketServerHandlers(consumer: .eventLoop({ LoopEcho() }), upgraded: { _ in })
+        let handlers = consumer == "async" ? echo : WebSocketServerHandlers(consumer: .eventLoop({ _ in LoopEcho() }), upgraded: { _ in })
         let server = try await startServer(configuration: configuration, handlers: handlers)
         let calm = try await connect(server)
         let flooder = try await connect(server)

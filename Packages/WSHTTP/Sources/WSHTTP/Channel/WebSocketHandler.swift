@@ -62,9 +62,8 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The one timer, set for `armedDeadline`: every deadline of the session goes through it.
     var timer: Scheduled<Void>?
     var armedDeadline: WebSocketSession.Instant?
-    /// The request target and the peer, for the fast path's callbacks (not the whole
-    /// handshake: its header fields would cost every idle connection a kilobyte).
-    var target = "/"
+    /// The peer, for the fast path's callbacks. Nothing of the request is kept: the
+    /// event-loop consumer's factory takes what it needs of the handshake.
     var remoteAddress: SocketAddress?
     var pingWaiters: [PingWaiter] = []
     var pingsSent: UInt64 = 0

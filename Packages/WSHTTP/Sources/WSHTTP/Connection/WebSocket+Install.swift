@@ -7,8 +7,10 @@ extension WebSocket {
     public enum Consumer: Sendable {
         /// An async task, through ``WebSocket/messages`` or ``WebSocket/receive()``.
         case async
-        /// Callbacks on the event loop; the closure makes the handler, on the event loop.
-        case eventLoop(@Sendable () -> any WebSocketEventLoopHandler)
+        /// Callbacks on the event loop. The closure makes the handler, on the event loop, from
+        /// the handshake's facts: keep what the handler needs of them (a route, a user): the
+        /// connection itself keeps nothing of the request, however long its target or fields.
+        case eventLoop(@Sendable (Handshake) -> any WebSocketEventLoopHandler)
     }
 
     /// Puts a live connection on `channel`, whose handshake is done: the connection's handler
@@ -24,7 +26,6 @@ extension WebSocket {
         let deflate = handshake.deflate.flatMap { settings in (configuration.deflate ?? .default).transform(settings, role: role) }
         let handler = WebSocketHandler(role: role, configuration: configuration, shared: shared, logger: logger,
                                        defersFailure: defersFailure, deflate: deflate)
-        handler.target = handshake.target
         handler.remoteAddress = handshake.remoteAddress
         let bound = NIOLoopBound(handler, eventLoop: channel.eventLoop)
         var inbound: InboundQueue?
@@ -34,7 +35,7 @@ extension WebSocket {
             handler.consumer = .async(queue)
             inbound = queue
         case .eventLoop(let make):
-            handler.consumer = .eventLoop(make())
+            handler.consumer = .eventLoop(make(handshake))
         }
         try channel.pipeline.syncOperations.addHandler(handler, position: position)
         return WebSocket(role: role, handshake: handshake, channel: channel, configuration: configuration,

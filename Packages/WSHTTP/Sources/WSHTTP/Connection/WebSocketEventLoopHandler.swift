@@ -65,8 +65,6 @@ extension WebSocket {
 
         init(_ handler: WebSocketHandler) { self.handler = handler }
 
-        /// The request target (path and query) of the upgrade: route on it.
-        public var target: String { handler.target }
         /// The peer's address: tell connections apart by it.
         public var remoteAddress: SocketAddress? { handler.remoteAddress }
         /// The connection's identity: the same as its ``WebSocket/id``.

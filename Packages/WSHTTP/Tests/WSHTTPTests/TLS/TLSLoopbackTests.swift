@@ -270,7 +270,7 @@ struct TLSLoopbackTests {
           arguments: ["async", "eventLoop"])
     func resetWithUnreadEchoes(consumer: String) async throws {
         let handlers = consumer == "async" ? echoHandlers
-            : WebSocketServerHandlers(consumer: .eventLoop({ LoopEcho() }), upgraded: { _ in })
+            : WebSocketServerHandlers(consumer: .eventLoop({ _ in LoopEcho() }), upgraded: { _ in })
         let server = try await TestServer.start(tls: try TLSServerContext(certificates.server()), handlers: handlers)
         let clientContext = try TLSClientContext(certificates.client())
         for _ in 0..<5 {
