@@ -65,6 +65,11 @@ bounded 1500 Scripts/examples-smoke.sh
 step "the README's main command: websockets serve and connect, with Python's websockets and openssl (Scripts/cli-smoke.sh)"
 bounded 900 Scripts/cli-smoke.sh
 
+step "the attack suite: peers that never read, stall, flood pings or fragments, hold handshakes, send 64 KiB targets (Scripts/attacks.sh)"
+# The debug build of the root's first step, with short keepalive times so the stalled peer
+# is dropped in seconds; Scripts/attacks.sh alone builds and runs the release binary.
+bounded 600 Scripts/attacks.sh --binary .build/debug/websockets -- --ping-interval 2 --ping-timeout 2 --close-timeout 2
+
 step "interop with node's ws, both ways (Scripts/node-interop.sh)"
 ensure_apt node-ws
 bounded 300 Scripts/node-interop.sh
