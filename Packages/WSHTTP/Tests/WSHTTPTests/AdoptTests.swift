@@ -59,6 +59,29 @@ struct AdoptTests {
         await server.stop()
     }
 
+    /// A consumer that takes nothing.
+    final class Ignore: WebSocketEventLoopHandler {
+        func webSocket(_ webSocket: WebSocket.OnLoop, didReceive message: WebSocket.LentMessage) {}
+    }
+
+    @Test("adopting a channel that has already closed throws, and settles the connection it began (no leaked promise)",
+          arguments: [false, true])
+    func adoptClosedChannel(onEventLoop: Bool) async throws {
+        let server = try await TestServer.start(handlers: WebSocketServerHandlers(upgraded: { _ in }))
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: server.port).get()
+        try await channel.close()
+        try await channel.closeFuture.get() // its pipeline is gone: nothing can be added to it
+        // Before the fix the WebSocket's unfulfilled end was freed here: NIO's debug check of
+        // leaked promises stopped the process.
+        await #expect(throws: (any Error).self) {
+            try await channel.eventLoop.submit {
+                _ = try WebSocket.adopt(channel, role: .client, consumer: onEventLoop ? .eventLoop { Ignore() } : .async, logger: testLogger)
+            }.get()
+        }
+        await server.stop()
+    }
+
     /// Takes the 101's head, then passes on every byte after it.
     final class HeadReader: ChannelInboundHandler, @unchecked Sendable {
         // @unchecked: used only on its channel's event loop.

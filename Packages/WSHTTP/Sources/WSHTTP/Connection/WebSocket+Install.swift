@@ -37,7 +37,16 @@ extension WebSocket {
         case .eventLoop(let make):
             handler.consumer = .eventLoop(make(handshake))
         }
-        try channel.pipeline.syncOperations.addHandler(handler, position: position)
+        do {
+            try channel.pipeline.syncOperations.addHandler(handler, position: position)
+        } catch {
+            // A channel already gone: the connection never began. Its end is settled (an
+            // unfulfilled promise must not be freed) and the handler lets go of its queue,
+            // which refers back to it.
+            handler.consumer = nil
+            shared.close(CloseOutcome(code: .abnormalClosure, reason: "the channel closed before the WebSocket was installed", wasClean: false))
+            throw error
+        }
         return WebSocket(role: role, handshake: handshake, channel: channel, configuration: configuration,
                          logger: logger, handler: bound, shared: shared, inbound: inbound)
     }

@@ -53,13 +53,19 @@ extension WebSocket {
         public var message: WebSocketMessage { kind == .text ? .text(String(decoding: payload, as: UTF8.self)) : .binary(Array(payload)) }
     }
 
-    /// The connection as seen from its own event loop, inside ``WebSocketEventLoopHandler``
-    /// callbacks: sends are synchronous, allocate nothing, and go out with the current
-    /// read's writes. The outbound budget holds here too: while more than
-    /// ``WebSocket/Configuration/maxBufferedOutboundBytes`` wait for the socket, the
-    /// connection stops reading from its peer (so a read's replies are always queued), and
-    /// sends from elsewhere (a timer, another connection's read) are refused: check
-    /// ``isWritable`` first.
+    /// The connection as seen from its own event loop: sends are synchronous, allocate
+    /// nothing, and inside a read go out with that read's writes. The outbound budget holds
+    /// here too: while more than ``WebSocket/Configuration/maxBufferedOutboundBytes`` wait for
+    /// the socket, the connection stops reading from its peer (so a read's replies are always
+    /// queued), and sends from elsewhere (a timer, another connection's read, a broadcast) are
+    /// refused: check ``isWritable`` first.
+    ///
+    /// ``WebSocketEventLoopHandler`` callbacks are given one; ``WebSocket/onEventLoop(_:)``
+    /// gives one for any ``WebSocket``. It may be kept (a broadcast group's members, a
+    /// topic's subscribers) as long as it is used only on ``eventLoop``: it is not `Sendable`,
+    /// and every member must be called there. Kept after the connection has ended, it
+    /// refuses sends and says ``WebSocketConnection/State/closed``; ``whenClosed(_:)`` says
+    /// when to let go of it.
     public struct OnLoop {
         let handler: WebSocketHandler
 
@@ -114,6 +120,25 @@ extension WebSocket {
 
         /// Where the connection is in its life.
         public var state: WebSocketConnection.State { handler.session.connection.state }
+
+        /// The event loop the connection lives on: the only one that may use this value.
+        public var eventLoop: any EventLoop { handler.shared.eventLoop }
+
+        /// The outbound budget in force: ``WebSocket/Configuration/maxBufferedOutboundBytes``
+        /// of the connection's configuration, above which ``isWritable`` is `false`.
+        public var maxBufferedOutboundBytes: Int { handler.session.configuration.maxQueuedOutboundBytes }
+
+        /// Calls `body` on ``eventLoop`` with the outcome once the connection has ended: the
+        /// moment to forget this value (leave a group, unsubscribe). The same end and outcome as
+        /// ``WebSocket/closed()``, reported as the channel goes inactive. When the connection
+        /// has already ended, `body` runs before this returns.
+        ///
+        /// - Precondition: called on ``eventLoop``, as every member of this type is.
+        public func whenClosed(_ body: @escaping (CloseOutcome) -> Void) {
+            handler.shared.closedPromise.futureResult.assumeIsolated().whenComplete { result in
+                body((try? result.get()) ?? CloseOutcome(code: .abnormalClosure, wasClean: false))
+            }
+        }
     }
 }
 

@@ -23,6 +23,12 @@ import Synchronization
 ///
 /// Each member compresses for itself when permessage-deflate was negotiated (its context
 /// takeover makes its bytes its own); `compress: false` sends uncompressed to all.
+///
+/// The group is built on the public seam alone: its members are ``WebSocket/OnLoop`` values
+/// (from ``WebSocket/onEventLoop(_:)`` or a callback), kept per event loop, sent to with
+/// ``WebSocket/OnLoop/isWritable`` and ``WebSocket/OnLoop/send(_:bytes:compress:)``, and let
+/// go at ``WebSocket/OnLoop/whenClosed(_:)``. A group of your own (a topic with its own
+/// policy, a pub/sub fed by a backplane) can do all that it does.
 public final class WebSocketGroup: Sendable {
     /// What a broadcast does with a member whose outbound buffer is full.
     public enum SlowMemberPolicy: Sendable, Hashable {
@@ -73,15 +79,16 @@ public final class WebSocketGroup: Sendable {
     /// Makes `webSocket` a member, until it closes or is removed. A WebSocket whose close has
     /// begun is not taken in; adding a member twice changes nothing.
     public func add(_ webSocket: WebSocket) {
-        let id = webSocket.id, handler = webSocket.handler
+        // Known before the hop, so that a broadcast made right after this reaches the new
+        // member's event loop, which takes it in first.
         let members = self.members(on: webSocket.channel.eventLoop)
-        members.eventLoop.execute { [self] in join(handler.value, id: id, members: members) }
+        webSocket.onEventLoop { [self] member in join(member, members: members) }
     }
 
-    /// Makes a connection a member from one of its event-loop callbacks: at once.
+    /// Makes a connection a member from its event loop (one of its callbacks, or
+    /// ``WebSocket/onEventLoop(_:)``): at once.
     public func add(_ webSocket: WebSocket.OnLoop) {
-        guard let eventLoop = webSocket.handler.context?.eventLoop else { return }
-        join(webSocket.handler, id: webSocket.id, members: members(on: eventLoop))
+        join(webSocket, members: members(on: webSocket.eventLoop))
     }
 
     /// Ends `webSocket`'s membership; it stays open.
@@ -89,10 +96,9 @@ public final class WebSocketGroup: Sendable {
         remove(webSocket.id, members: members(on: webSocket.channel.eventLoop))
     }
 
-    /// Ends a connection's membership from one of its event-loop callbacks: at once.
+    /// Ends a connection's membership from its event loop: at once.
     public func remove(_ webSocket: WebSocket.OnLoop) {
-        guard let eventLoop = webSocket.handler.context?.eventLoop else { return }
-        leave(webSocket.id, members: members(on: eventLoop))
+        leave(webSocket.id, members: members(on: webSocket.eventLoop))
     }
 
     /// Sends `message` to every member but `except`, without waiting: see the type's notes.
@@ -109,14 +115,15 @@ public final class WebSocketGroup: Sendable {
         }
     }
 
+    /// On the members' event loop: sends to each member that is open and takes more.
     private func deliver(_ message: WebSocketMessage, to members: LoopMembers, except: WebSocket.ID?, compress: Bool) {
         var sent = 0, missed = 0
         var slow: [WebSocket.ID] = []
         message.withUnsafeBytes { kind, bytes in
-            for (id, handler) in members.handlers where id != except {
-                guard handler.session.connection.state == .open, let channel = handler.context?.channel else { continue }
-                if channel.isWritable {
-                    if handler.sendNow(kind, bytes, compress: compress) { sent += 1 }
+            for (id, member) in members.connections where id != except {
+                guard member.state == .open else { continue }
+                if member.isWritable {
+                    if member.send(kind, bytes: bytes, compress: compress) { sent += 1 }
                 } else if slowMember == .skipMessage {
                     missed += 1
                 } else {
@@ -125,23 +132,21 @@ public final class WebSocketGroup: Sendable {
             }
         }
         for id in slow {
-            guard let handler = members.handlers[id] else { continue }
+            guard let member = members.connections[id] else { continue }
             leave(id, members: members)
-            handler.startClose(code: .policyViolation,
-                               reason: "too slow: over \(handler.session.configuration.maxQueuedOutboundBytes) bytes waiting",
-                               timeout: nil)
+            member.close(code: .policyViolation, reason: "too slow: over \(member.maxBufferedOutboundBytes) bytes waiting")
         }
         if sent > 0 { delivered.add(sent, ordering: .relaxed) }
         if missed > 0 { skipped.add(missed, ordering: .relaxed) }
         if !slow.isEmpty { closedAsSlow.add(slow.count, ordering: .relaxed) }
     }
 
-    /// On the member's event loop: takes it in, and out again when its channel closes.
-    private func join(_ handler: WebSocketHandler, id: WebSocket.ID, members: LoopMembers) {
-        guard handler.session.connection.state == .open, let channel = handler.context?.channel,
-              members.handlers.updateValue(handler, forKey: id) == nil else { return }
+    /// On the member's event loop: takes it in, and out again when it closes.
+    private func join(_ member: WebSocket.OnLoop, members: LoopMembers) {
+        let id = member.id
+        guard member.state == .open, members.connections.updateValue(member, forKey: id) == nil else { return }
         memberCount.add(1, ordering: .relaxed)
-        channel.closeFuture.whenComplete { [weak self] _ in self?.leave(id, members: members) }
+        member.whenClosed { [weak self] _ in self?.leave(id, members: members) }
     }
 
     private func remove(_ id: WebSocket.ID, members: LoopMembers) {
@@ -150,7 +155,7 @@ public final class WebSocketGroup: Sendable {
 
     /// On the member's event loop.
     private func leave(_ id: WebSocket.ID, members: LoopMembers) {
-        if members.handlers.removeValue(forKey: id) != nil { memberCount.subtract(1, ordering: .relaxed) }
+        if members.connections.removeValue(forKey: id) != nil { memberCount.subtract(1, ordering: .relaxed) }
     }
 
     /// The members of `eventLoop`, made on first use.
@@ -165,11 +170,11 @@ public final class WebSocketGroup: Sendable {
     }
 }
 
-/// The members on one event loop. `@unchecked Sendable`: `handlers` is read and changed only
-/// on `eventLoop`.
+/// The members on one event loop. `@unchecked Sendable`: `connections` is read and changed only
+/// on `eventLoop`, the one loop where their ``WebSocket/OnLoop`` values may be used.
 private final class LoopMembers: @unchecked Sendable {
     let eventLoop: any EventLoop
-    var handlers: [WebSocket.ID: WebSocketHandler] = [:]
+    var connections: [WebSocket.ID: WebSocket.OnLoop] = [:]
 
     init(_ eventLoop: any EventLoop) { self.eventLoop = eventLoop }
 }
