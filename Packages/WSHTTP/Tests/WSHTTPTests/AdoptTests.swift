@@ -76,7 +76,7 @@ struct AdoptTests {
         // leaked promises stopped the process.
         await #expect(throws: (any Error).self) {
             try await channel.eventLoop.submit {
-                _ = try WebSocket.adopt(channel, role: .client, consumer: onEventLoop ? .eventLoop { Ignore() } : .async, logger: testLogger)
+                _ = try WebSocket.adopt(channel, role: .client, consumer: onEventLoop ? .eventLoop { _ in Ignore() } : .async, logger: testLogger)
             }.get()
         }
         await server.stop()

@@ -106,7 +106,9 @@ struct WebSocketGroupTests {
         switch policy {
         case .skipMessage:
             #expect(statistics.skipped >= 10)
-            #expect(statistics.delivered + statistics.skipped == 2 * sent)
+            // The two members may sit on different event loops: the stalled one's loop counts
+            // its skip a moment after the fast one has received the message.
+            #expect(try await eventually { group.statistics.delivered + group.statistics.skipped == 2 * sent })
             #expect(group.count == 2, "a slow member stays")
         case .close:
             #expect(statistics.closedAsSlow == 1)
