@@ -141,6 +141,9 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let outcome = session.endOfInput()
         cancelTimer()
         failWaiters(WebSocketError.closed(outcome))
+        // zlib's memory goes before anyone awaiting the outcome hears of the end (handlerRemoved
+        // comes later, on another tick of the loop).
+        deflate?.release()
         logger.debug("closed", metadata: [WSLogKey.closeCode: "\(outcome.code)", WSLogKey.closeReason: "\(outcome.reason)",
                                           WSLogKey.closeClean: "\(outcome.wasClean)"])
         shared.close(outcome)
