@@ -96,7 +96,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // WSTLS: TLS on the system's OpenSSL (libssl-dev), as a NIO channel handler.
+        // WSHTTP: the upgrade and the live WebSocket on SwiftNIO.
+        .target(
+            name: "WSHTTP",
+            dependencies: [
+                "WSHandshake", "WSFraming", "WSDeflate", "WSLogging",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Packages/WSHTTP/Sources/WSHTTP",
+            swiftSettings: swiftSettings
+        ),
+        // WSTLS: TLS on the system's OpenSSL (libssl-dev), as a NIO channel handler, and the
+        // default `wss` stack of WSHTTP's pipelines (WSHTTP itself needs no libssl).
         .systemLibrary(
             name: "COpenSSL",
             path: "Packages/WSHTTP/Sources/COpenSSL",
@@ -106,26 +121,11 @@ let package = Package(
         .target(
             name: "WSTLS",
             dependencies: [
-                "COpenSSL",
+                "COpenSSL", "WSHTTP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Packages/WSHTTP/Sources/WSTLS",
-            swiftSettings: swiftSettings
-        ),
-
-        // WSHTTP: the upgrade and the live WebSocket on SwiftNIO.
-        .target(
-            name: "WSHTTP",
-            dependencies: [
-                "WSHandshake", "WSTLS", "WSFraming", "WSDeflate", "WSLogging",
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            path: "Packages/WSHTTP/Sources/WSHTTP",
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -174,7 +174,7 @@ let package = Package(
         .target(
             name: "WSClient",
             dependencies: [
-                "WSHTTP", "WSHandshake",
+                "WSHTTP", "WSTLS", "WSHandshake",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

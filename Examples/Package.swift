@@ -8,6 +8,7 @@
 //     TokenGate          WebSockets only for pages the server served, with signed, expiring tokens
 //     ListenLoop         a listen loop of your own, upgraded by WSHTTP
 //     NIOUpgrader        SwiftNIO's own upgrade handler; this library's WebSocket takes the channel over
+//     NIOSSLServer       wss with SwiftNIO SSL's handler in WSHTTP's pipeline: no libssl needed
 //     CodecOnly          WSFraming alone, on bytes read from a file
 import PackageDescription
 
@@ -25,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.27.0"),
     ],
     targets: [
         .executableTarget(
@@ -62,6 +64,14 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
             ],
             path: "NIOUpgrader", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "NIOSSLServer",
+            dependencies: [
+                .product(name: "WSHTTP", package: "WebSockets"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            path: "NIOSSLServer", swiftSettings: swiftSettings),
         .executableTarget(
             name: "CodecOnly",
             dependencies: [.product(name: "WSFraming", package: "WebSockets")],

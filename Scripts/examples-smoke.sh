@@ -3,7 +3,7 @@
 # the venv of Scripts/interop-env.sh plays the browser): MinimalServer's echo and its origin
 # check (403 for another origin), CountingTogether counting to ten, BrowserChat passing a
 # message to every member, TokenGate's signed tokens (403 without one), ListenLoop's page and echo (ws_peer's client script), NIOUpgrader (NIO's upgrade handler, then this library's
-# WebSocket), CodecOnly
+# WebSocket), NIOSSLServer (wss on SwiftNIO SSL's handler, its binary linked without libssl), CodecOnly
 # writing frames to a file and decoding them. Every server is bounded and stopped by its PID.
 #
 #   Scripts/examples-smoke.sh
@@ -19,9 +19,9 @@ trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev
 timeout 1200 swift build --package-path Examples >"$work/build.log" 2>&1 || { tail -30 "$work/build.log" >&2; exit 1; }
 bin=$(swift build --package-path Examples --show-bin-path)
 
-# Starts example NAME on a free port; sets $port.
+# Starts example NAME on a free port, with ARGS after the port; sets $port.
 start() {
-    timeout 120 "$bin/$1" 0 >"$work/$1.out" 2>"$work/$1.err" &
+    timeout 120 "$bin/$1" 0 "${@:2}" >"$work/$1.out" 2>"$work/$1.err" &
     pids+=($!)
     port=""
     for _ in $(seq 300); do
@@ -99,6 +99,28 @@ grep -q "your own NIO handler" <<<"$page" || { echo "examples-smoke: NIOUpgrader
 result=$(timeout 60 "$python" Interop/python/ws_peer.py client --url "ws://127.0.0.1:$port/echo")
 grep -q '"close_code": 4000' <<<"$result" || { echo "examples-smoke: NIOUpgrader: $result" >&2; exit 1; }
 echo "examples-smoke: NIOUpgrader answers plain HTTP itself and echoes ws_peer's script through NIO's upgrade handler"
+
+# WSHTTP takes any TLS handler: this one is SwiftNIO SSL's (BoringSSL inside), and the
+# program, which has WSHTTP and not WSTLS, does not link the system's libssl.
+if ldd "$bin/NIOSSLServer" | grep -q 'libssl\.so'; then
+    echo "examples-smoke: NIOSSLServer links libssl: WSHTTP should not need it" >&2; exit 1
+fi
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
+    -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+start NIOSSLServer "$work/cert.pem" "$work/key.pem"
+timeout 30 "$python" - "$port" "$work/cert.pem" <<'PY'
+import ssl, sys, urllib.request
+from websockets.sync.client import connect
+port, ca = sys.argv[1], sys.argv[2]
+context = ssl.create_default_context(cafile=ca)
+page = urllib.request.urlopen(f"https://localhost:{port}/", context=context, timeout=5).read().decode()
+assert "SwiftNIO SSL" in page, page
+with connect(f"wss://localhost:{port}/echo", ssl=context) as ws:
+    ws.send("over NIOSSL")
+    assert ws.recv(timeout=5) == "tls: TLSv1.3"
+    assert ws.recv(timeout=5) == "over NIOSSL"
+print("examples-smoke: NIOSSLServer serves HTTPS and echoes wss through SwiftNIO SSL's handler, without libssl")
+PY
 
 "$bin/CodecOnly" write "$work/frames.bin" "Hello" "again" >/dev/null
 decoded=$("$bin/CodecOnly" read "$work/frames.bin")

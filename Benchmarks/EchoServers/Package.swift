@@ -57,6 +57,7 @@ let package = Package(
             dependencies: [
                 "EchoServerSupport",
                 .product(name: "WSHTTP", package: "WebSockets"),
+                .product(name: "WSTLS", package: "WebSockets"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -81,6 +82,7 @@ let package = Package(
             dependencies: [
                 "EchoServerSupport",
                 .product(name: "WSHTTP", package: "WebSockets"),
+                .product(name: "WSTLS", package: "WebSockets"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -27,6 +27,7 @@ let package = Package(
             name: "WSClient",
             dependencies: [
                 .product(name: "WSHTTP", package: "WSHTTP"),
+                .product(name: "WSTLS", package: "WSHTTP"),
                 .product(name: "WSHandshake", package: "WSHTTP"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,7 +1,7 @@
 // swift-tools-version:6.1
-// WSHTTP, standalone: the opening handshake (WSHandshake: sans I/O, swift-http-types only)
-// and, on SwiftNIO, TLS on the system's OpenSSL (WSTLS), the upgrade pipelines and the live
-// WebSocket connection.
+// WSHTTP, standalone: the opening handshake (WSHandshake: sans I/O, swift-http-types only);
+// on SwiftNIO, the upgrade pipelines and the live WebSocket connection (WSHTTP, which takes
+// any TLS handler or none); and TLS on the system's OpenSSL for them (WSTLS: libssl-dev).
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -40,7 +40,7 @@ let package = Package(
         .target(
             name: "WSTLS",
             dependencies: [
-                "COpenSSL",
+                "COpenSSL", "WSHTTP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -49,7 +49,7 @@ let package = Package(
         .target(
             name: "WSHTTP",
             dependencies: [
-                "WSHandshake", "WSTLS",
+                "WSHandshake",
                 .product(name: "WSFraming", package: "WSFraming"),
                 .product(name: "WSDeflate", package: "WSFraming"),
                 .product(name: "WSLogging", package: "WSLogging"),

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import WSHTTP
+import WSTLS
 import EchoServerSupport
 
 #if canImport(Glibc)
@@ -90,7 +91,7 @@ enum WebSocketsEcho {
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.configureWebSocketServerPipeline(tls: tls, configuration: configuration, logger: logger, handlers: handlers)
+                channel.configureWebSocketServerPipeline(tls: tls.map { WebSocketTLS.openSSL($0) }, configuration: configuration, logger: logger, handlers: handlers)
             }
             .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
     }

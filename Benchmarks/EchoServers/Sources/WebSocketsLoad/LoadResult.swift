@@ -44,7 +44,7 @@ struct LoadResult {
     var otherCPU: Double { machineBusy >= 0 && serverCPU >= 0 ? machineBusy - serverCPU - clientCPU : -1 }
 
     /// `TLSv1.3/TLS_AES_256_GCM_SHA384`, or `none` for `ws`.
-    var tlsDescription: String { tls.map { "\($0.version.map(\.description) ?? "?")/\($0.cipher)" } ?? "none" }
+    var tlsDescription: String { tls.map { "\($0.version.map(\.description) ?? "?")/\($0.cipher ?? "?")" } ?? "none" }
 
     var summaryLine: String {
         "RESULT \(options.label) mode=throughput tls=\(tlsDescription) conns=\(opened) depth=\(options.depth) "

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import WSHTTP
+import WSTLS
 
 #if canImport(Glibc)
 import Glibc
@@ -107,7 +108,7 @@ enum WebSocketsLoad {
             .connect(host: options.host, port: options.port)
             .flatMap { channel in
                 channel.configureWebSocketClientPipeline(
-                    handshake: handshake, tls: tls, serverHostname: options.serverName, configuration: configuration,
+                    handshake: handshake, tls: tls.map { WebSocketTLS.openSSL($0) }, serverHostname: options.serverName, configuration: configuration,
                     consumer: .eventLoop { _ in LoadHandler(tally: tally.value) }, logger: logger
                 ).flatMapErrorThrowing { error in
                     channel.close(promise: nil)

@@ -141,7 +141,7 @@ extension WebSocket {
                 }.get()
                 try await tunnel.futureResult.get()
             }
-            let upgrade = channel.configureWebSocketClientPipeline(handshake: handshake, tls: tls, configuration: configuration.webSocket,
+            let upgrade = channel.configureWebSocketClientPipeline(handshake: handshake, tls: tls.map { WebSocketTLS.openSSL($0) }, configuration: configuration.webSocket,
                                                                    logger: logger)
             let webSocket = try await upgrade.get()
             timer.cancel()

@@ -144,7 +144,7 @@ struct EchoServer {
             })
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelInitializer { channel in
-                channel.configureWebSocketServerPipeline(tls: tls, logger: testLogger, handlers: handlers)
+                channel.configureWebSocketServerPipeline(tls: tls.map { WebSocketTLS.openSSL($0) }, logger: testLogger, handlers: handlers)
             }
             .bind(host: host, port: 0).get()
         return EchoServer(channel: channel)

@@ -4,4 +4,3 @@
 @_exported public import WSDeflate
 @_exported public import WSFraming
 @_exported public import WSHandshake
-@_exported public import WSTLS

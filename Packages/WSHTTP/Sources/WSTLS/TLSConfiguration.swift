@@ -1,5 +1,6 @@
 // What a TLS server or client is configured with. Plain values: a context
 // (`TLSServerContext`, `TLSClientContext`) checks them and loads them into OpenSSL.
+public import WSHTTP
 
 /// PEM data: a file's path or the bytes themselves.
 public enum PEMSource: Sendable, Hashable {
@@ -10,17 +11,6 @@ public enum PEMSource: Sendable, Hashable {
 
     /// PEM text in memory, from a string.
     public static func pem(_ text: String) -> PEMSource { .bytes(Array(text.utf8)) }
-}
-
-/// A TLS protocol version. TLS 1.0 and 1.1 are not offered: both are deprecated (RFC 8996).
-public enum TLSVersion: Sendable, Hashable, Comparable, CustomStringConvertible {
-    /// TLS 1.2 (RFC 5246).
-    case tls12
-    /// TLS 1.3 (RFC 8446).
-    case tls13
-
-    /// The name OpenSSL and most tools print: "TLSv1.2", "TLSv1.3".
-    public var description: String { self == .tls12 ? "TLSv1.2" : "TLSv1.3" }
 }
 
 /// A TLS server's certificate, key and policy: the seed's `SSLConfig(cert, key)`, and more.

@@ -7,21 +7,8 @@ import Musl
 import Darwin
 #endif
 public import NIOCore
+public import WSHTTP
 import Synchronization
-
-/// What a finished TLS handshake agreed on.
-public struct TLSConnectionInfo: Sendable, Hashable {
-    /// The protocol version.
-    public var version: TLSVersion?
-    /// The cipher suite, in OpenSSL's name ("TLS_AES_256_GCM_SHA384").
-    public var cipher: String
-    /// The ALPN protocol agreed on, if any.
-    public var applicationProtocol: String?
-    /// The host name the client asked for (SNI); on a client, the one it sent.
-    public var serverName: String?
-    /// The subject of the peer's certificate ("CN=localhost"), when it sent one.
-    public var peerCertificateSubject: String?
-}
 
 /// Sent down the pipeline (`userInboundEventTriggered`) when the handshake has finished.
 public struct TLSHandshakeCompleted: Sendable {

@@ -6,6 +6,7 @@ import Synchronization
 import WSFraming
 import WSHandshake
 @testable import WSHTTP
+import WSTLS
 
 let testLogger = Logger(label: "WSHTTPTests")
 
@@ -17,6 +18,13 @@ struct TestServer {
     /// - Parameter receiveBufferSize: the accepted sockets' SO_RCVBUF, for tests of what the
     ///   server stops reading (Linux may grow a loopback socket's own to 32 MiB).
     static func start(tls: TLSServerContext? = nil, configuration: WebSocket.Configuration = .default, receiveBufferSize: Int? = nil,
+                      handlers: WebSocketServerHandlers) async throws -> TestServer {
+        try await start(anyTLS: tls.map { .openSSL($0) }, configuration: configuration, receiveBufferSize: receiveBufferSize,
+                        handlers: handlers)
+    }
+
+    /// A server whose TLS is any handler.
+    static func start(anyTLS tls: WebSocketTLS?, configuration: WebSocket.Configuration = .default, receiveBufferSize: Int? = nil,
                       handlers: WebSocketServerHandlers) async throws -> TestServer {
         var bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
         if let receiveBufferSize { bootstrap = bootstrap.serverChannelOption(.socketOption(.so_rcvbuf), value: .init(receiveBufferSize)) }
@@ -39,6 +47,16 @@ struct TestServer {
 func connect(
     port: Int, target: String = "/", subprotocols: [String] = [], headerFields: HTTPFields = [:],
     tls: TLSClientContext? = nil, host: String = "127.0.0.1",
+    configuration: WebSocket.Configuration = .default, consumer: WebSocket.Consumer = .async
+) async throws -> WebSocket {
+    try await connect(port: port, target: target, subprotocols: subprotocols, headerFields: headerFields, anyTLS: tls.map { .openSSL($0) },
+                      host: host, configuration: configuration, consumer: consumer)
+}
+
+/// Connects a client whose TLS is any handler.
+func connect(
+    port: Int, target: String = "/", subprotocols: [String] = [], headerFields: HTTPFields = [:],
+    anyTLS tls: WebSocketTLS?, host: String = "127.0.0.1",
     configuration: WebSocket.Configuration = .default, consumer: WebSocket.Consumer = .async
 ) async throws -> WebSocket {
     let handshake = WebSocketClientHandshake(target: target, host: host, port: port, secure: tls != nil, subprotocols: subprotocols,

@@ -178,7 +178,7 @@ public final class WebSocketServer: Service, Sendable {
         }
         let continuation = errorContinuation
         return channel.configureWebSocketServerPipeline(
-            tls: tls, configuration: configuration.webSocket, maxRequestBodySize: configuration.maxRequestBodySize,
+            tls: tls.map { WebSocketTLS.openSSL($0) }, configuration: configuration.webSocket, maxRequestBodySize: configuration.maxRequestBodySize,
             logger: logger, handlers: gatekept(id: id, connection: connection, client: channel.remoteAddress?.ipAddress ?? "?")
         ).flatMapThrowing {
             // Right behind TLS (or first): it sees TLS and socket errors, before and after the upgrade.

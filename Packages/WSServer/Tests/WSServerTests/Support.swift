@@ -33,7 +33,7 @@ func connect(_ server: WebSocketServer, host: String = "127.0.0.1", origin: Stri
     let handshake = WebSocketClientHandshake(target: "/", host: host, port: server.boundPort, secure: tls != nil, origin: origin,
                                              subprotocols: subprotocols)
     let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: host, port: server.boundPort).get()
-    return try await channel.configureWebSocketClientPipeline(handshake: handshake, tls: tls, logger: testLogger).get()
+    return try await channel.configureWebSocketClientPipeline(handshake: handshake, tls: tls.map { WebSocketTLS.openSSL($0) }, logger: testLogger).get()
 }
 
 /// Sends `bytes` on a raw TCP connection and collects the answer until the peer closes or

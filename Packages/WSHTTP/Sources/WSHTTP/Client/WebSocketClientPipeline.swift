@@ -2,7 +2,6 @@ public import Logging
 public import NIOCore
 import NIOHTTP1
 public import WSHandshake
-public import WSTLS
 
 extension Channel {
     /// Makes this connected channel a WebSocket client: sends `handshake`'s request, checks
@@ -12,11 +11,12 @@ extension Channel {
     /// - Returns: the live connection; or fails with ``WebSocketError``:
     ///   ``WebSocketError/Code/upgradeRefused`` with the server's response and body for any
     ///   status but 101, ``WebSocketError/Code/tlsFailed`` when TLS fails (a certificate
-    ///   refused, …), ``WebSocketError/Code/handshakeFailed`` otherwise.
+    ///   refused, …, or `tls`'s maker threw), ``WebSocketError/Code/handshakeFailed`` otherwise.
     ///
     /// - Parameters:
-    ///   - tls: speak `wss` with this context: a ``TLSHandler`` goes first in the pipeline,
-    ///     and the request waits until the server's certificate has been verified. Nil for `ws`.
+    ///   - tls: speak `wss`: its handler goes first in the pipeline (with WSTLS,
+    ///     `.openSSL(context)`; or any NIO TLS handler), and the request is encrypted behind
+    ///     the TLS handshake. Nil for `ws`.
     ///   - serverHostname: the name sent as SNI and checked against the server's certificate;
     ///     by default the handshake's ``WebSocketClientHandshake/host``.
     ///   - configuration: the live connection's limits and timeouts; its
@@ -24,7 +24,7 @@ extension Channel {
     ///     permessage-deflate itself: then the server's answer is checked against those offers,
     ///     and the connection compresses as agreed.
     public func configureWebSocketClientPipeline(
-        handshake: WebSocketClientHandshake, tls: TLSClientContext? = nil, serverHostname: String? = nil,
+        handshake: WebSocketClientHandshake, tls: WebSocketTLS? = nil, serverHostname: String? = nil,
         configuration: WebSocket.Configuration = .default, consumer: WebSocket.Consumer = .async, logger: Logger
     ) -> EventLoopFuture<WebSocket> {
         let promise = eventLoop.makePromise(of: WebSocket.self)
@@ -39,15 +39,23 @@ extension Channel {
                 let encoder = HTTPRequestEncoder()
                 let decoder = ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes))
                 let upgrader = WebSocketClientUpgradeHandler(
-                    handshake: handshake, deflateOffers: deflateOffers, configuration: configuration, consumer: consumer, logger: logger,
+                    handshake: handshake, tls: tls, deflateOffers: deflateOffers, configuration: configuration, consumer: consumer, logger: logger,
                     encoder: encoder, decoder: decoder, promise: promise)
                 if let tls {
-                    try self.pipeline.syncOperations.addHandler(
-                        TLSHandler(client: tls, serverHostname: serverHostname ?? handshake.host))
+                    let handler: any ChannelHandler
+                    do {
+                        handler = try tls.makeHandler(serverHostname ?? handshake.host)
+                    } catch {
+                        throw WebSocketError(.tlsFailed, "could not make the TLS handler: \(error)", tlsFailure: error)
+                    }
+                    try self.pipeline.syncOperations.addHandler(handler)
                 }
                 try self.pipeline.syncOperations.addHandlers([encoder, decoder, upgrader])
-            } catch {
+            } catch let error as WebSocketError {
                 promise.fail(error)
+            } catch {
+                // The channel closed before its pipeline was set up (the server went at once).
+                promise.fail(WebSocketError(.handshakeFailed, "could not start the opening handshake: \(error)"))
             }
         }
         return promise.futureResult

@@ -5,7 +5,6 @@ import NIOHTTP1
 import WSFraming
 import WSHandshake
 import WSLogging
-import WSTLS
 
 /// Sends a client's upgrade request and turns the connection into a live ``WebSocket`` once
 /// ``WebSocketClientHandshake`` accepts the server's 101. The checks are the handshake's.
@@ -17,6 +16,7 @@ final class WebSocketClientUpgradeHandler: ChannelInboundHandler, RemovableChann
     static let maxRefusalBody = 64 << 10
 
     private let handshake: WebSocketClientHandshake
+    private let tls: WebSocketTLS?
     /// The permessage-deflate offers made, to check an answer against.
     private let deflateOffers: [DeflateNegotiation.ClientOffer]
     private let configuration: WebSocket.Configuration
@@ -31,10 +31,11 @@ final class WebSocketClientUpgradeHandler: ChannelInboundHandler, RemovableChann
     private var requestSent = false
     private var done = false
 
-    init(handshake: WebSocketClientHandshake, deflateOffers: [DeflateNegotiation.ClientOffer], configuration: WebSocket.Configuration,
+    init(handshake: WebSocketClientHandshake, tls: WebSocketTLS?, deflateOffers: [DeflateNegotiation.ClientOffer], configuration: WebSocket.Configuration,
          consumer: WebSocket.Consumer, logger: Logger, encoder: HTTPRequestEncoder, decoder: ByteToMessageHandler<HTTPResponseDecoder>,
          promise: EventLoopPromise<WebSocket>) {
         self.handshake = handshake
+        self.tls = tls
         self.deflateOffers = deflateOffers
         self.configuration = configuration
         self.consumer = consumer
@@ -96,8 +97,8 @@ final class WebSocketClientUpgradeHandler: ChannelInboundHandler, RemovableChann
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if let tls = error as? TLSError {
-            fail(WebSocketError(.tlsFailed, tls.description, tlsError: tls), context: context)
+        if let tls, tls.isTLSFailure(error) {
+            fail(WebSocketError(.tlsFailed, "\(error)", tlsFailure: error), context: context)
             return
         }
         fail(WebSocketError(.handshakeFailed, "the opening handshake failed: \(error)"), context: context)
@@ -129,7 +130,7 @@ final class WebSocketClientUpgradeHandler: ChannelInboundHandler, RemovableChann
             responseFields: negotiated.response.headerFields, subprotocol: negotiated.subprotocol,
             extensions: negotiated.response.headerFields[.secWebSocketExtensions], deflate: deflate,
             remoteAddress: channel.remoteAddress, localAddress: channel.localAddress,
-            tls: (try? context.pipeline.syncOperations.handler(type: TLSHandler.self))?.connectionInfo)
+            tls: tls?.connectionInfo(context.pipeline.syncOperations))
         do {
             let webSocket = try WebSocket.replaceHTTPHandlers(
                 of: context, encoder: encoder, decoder: decoder, role: .client, configuration: configuration,

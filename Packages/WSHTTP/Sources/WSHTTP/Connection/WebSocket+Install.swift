@@ -80,7 +80,7 @@ extension WebSocket {
     ///
     /// Call it on the channel's event loop once the HTTP handlers have left the pipeline (in
     /// an upgrader's completion handler): the connection's handler goes last, so a TLS handler
-    /// of any kind (NIOSSL's, or ``TLSHandler``) may stay in front of it. Bytes that followed
+    /// of any kind (NIOSSL's, or WSTLS's `TLSHandler`) may stay in front of it. Bytes that followed
     /// the handshake must reach it through the pipeline, as NIO's upgraders forward them.
     ///
     /// ```swift

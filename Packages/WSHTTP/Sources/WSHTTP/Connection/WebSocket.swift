@@ -2,7 +2,6 @@ public import HTTPTypes
 import Logging
 public import NIOCore
 public import WSFraming
-public import WSTLS
 import Synchronization
 
 /// A live WebSocket connection, server or client: one type for both roles.
@@ -35,7 +34,7 @@ public final class WebSocket: Sendable {
         /// Our address.
         public var localAddress: SocketAddress?
         /// What TLS agreed on (version, cipher, ALPN, SNI, the peer certificate's subject), on
-        /// a `wss` connection through ``TLSHandler``; nil on plain TCP or another TLS handler.
+        /// a `wss` connection whose ``WebSocketTLS`` reports it; nil on plain TCP.
         public var tls: TLSConnectionInfo? = nil
 
         /// The facts of a handshake, for ``WebSocket/adopt(_:role:handshake:configuration:consumer:logger:)``;

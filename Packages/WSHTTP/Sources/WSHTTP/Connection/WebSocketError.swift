@@ -1,7 +1,6 @@
 public import HTTPTypes
 public import WSFraming
 public import WSHandshake
-public import WSTLS
 
 /// An error of a live WebSocket or of its opening handshake.
 ///
@@ -28,7 +27,7 @@ public struct WebSocketError: Error, Sendable, CustomStringConvertible {
         /// and ``WebSocketError/body`` hold its answer.
         public static let upgradeRefused = Code("upgradeRefused")
         /// TLS failed: the handshake (a certificate refused, no common version, …) or a record
-        /// (``WebSocketError/tlsError`` says what and why).
+        /// (``WebSocketError/tlsFailure`` says what and why).
         public static let tlsFailed = Code("tlsFailed")
         public var description: String { name }
     }
@@ -43,22 +42,23 @@ public struct WebSocketError: Error, Sendable, CustomStringConvertible {
     public let framingError: FramingError?
     /// The handshake's failure, for ``Code/handshakeFailed`` and ``Code/upgradeRefused``.
     public let handshakeError: HandshakeError?
-    /// The TLS failure, for ``Code/tlsFailed``: its ``TLSError/kind`` tells an expired
+    /// The TLS handler's error, for ``Code/tlsFailed`` (see ``WebSocketTLS/isTLSFailure``).
+    /// With WSTLS, its `tlsError` is this error as a `TLSError`, whose kind tells an expired
     /// certificate from a host name mismatch or an unknown CA.
-    public let tlsError: TLSError?
+    public let tlsFailure: (any Error)?
     /// The server's response to a refused upgrade.
     public var response: HTTPResponse? { handshakeError?.response }
     /// The body of the server's response to a refused upgrade (at most 64 KiB).
     public let body: [UInt8]
 
     init(_ code: Code, _ message: String, outcome: CloseOutcome? = nil, framingError: FramingError? = nil,
-         handshakeError: HandshakeError? = nil, tlsError: TLSError? = nil, body: [UInt8] = []) {
+         handshakeError: HandshakeError? = nil, tlsFailure: (any Error)? = nil, body: [UInt8] = []) {
         self.code = code
         self.message = message
         self.outcome = outcome
         self.framingError = framingError
         self.handshakeError = handshakeError
-        self.tlsError = tlsError
+        self.tlsFailure = tlsFailure
         self.body = body
     }
 

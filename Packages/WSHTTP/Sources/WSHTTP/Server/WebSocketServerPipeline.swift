@@ -3,7 +3,6 @@ public import Logging
 public import NIOCore
 import NIOHTTP1
 public import WSHandshake
-public import WSTLS
 
 /// What a server does with a valid upgrade request.
 public enum WebSocketUpgradeDecision: Sendable {
@@ -65,14 +64,15 @@ extension Channel {
     /// connections in a listen loop of your own.
     ///
     /// - Parameters:
-    ///   - tls: serve `wss` (HTTPS and WebSockets over TLS) with this context; nil for plain TCP.
-    ///     A ``TLSHandler`` goes first in the pipeline; everything after it is unchanged.
+    ///   - tls: serve `wss` (HTTPS and WebSockets over TLS): its handler goes first in the
+    ///     pipeline (with WSTLS, `.openSSL(context)`; or any NIO TLS handler), everything
+    ///     after it is unchanged. Nil for plain TCP.
     ///   - configuration: the live connection's limits and timeouts.
     ///   - maxRequestBodySize: the largest body of a plain HTTP request (413 beyond). Default 1 MiB.
     ///   - logger: where the connection logs (refused upgrades at notice, lifecycle at debug).
     ///   - handlers: what to do with requests and connections.
     public func configureWebSocketServerPipeline(
-        tls: TLSServerContext? = nil, configuration: WebSocket.Configuration = .default, maxRequestBodySize: Int = 1 << 20,
+        tls: WebSocketTLS? = nil, configuration: WebSocket.Configuration = .default, maxRequestBodySize: Int = 1 << 20,
         logger: Logger, handlers: WebSocketServerHandlers
     ) -> EventLoopFuture<Void> {
         let configure = { @Sendable in
@@ -88,14 +88,14 @@ extension ChannelPipeline.SynchronousOperations {
     /// ``NIOCore/Channel/configureWebSocketServerPipeline(configuration:maxRequestBodySize:logger:handlers:)``,
     /// on the event loop.
     public func configureWebSocketServerPipeline(
-        tls: TLSServerContext? = nil, configuration: WebSocket.Configuration = .default, maxRequestBodySize: Int = 1 << 20,
+        tls: WebSocketTLS? = nil, configuration: WebSocket.Configuration = .default, maxRequestBodySize: Int = 1 << 20,
         logger: Logger, handlers: WebSocketServerHandlers
     ) throws {
-        if let tls { try addHandler(TLSHandler(server: tls)) }
+        if let tls { try addHandler(tls.makeHandler(nil)) }
         let encoder = HTTPResponseEncoder()
         let decoder = ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes))
         let upgrader = WebSocketServerUpgradeHandler(
-            configuration: configuration, maxRequestBodySize: maxRequestBodySize, logger: logger, handlers: handlers,
+            tls: tls, configuration: configuration, maxRequestBodySize: maxRequestBodySize, logger: logger, handlers: handlers,
             encoder: encoder, decoder: decoder)
         try addHandlers([encoder, decoder, upgrader])
     }

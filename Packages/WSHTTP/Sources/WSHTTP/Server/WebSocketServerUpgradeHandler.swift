@@ -5,7 +5,6 @@ import NIOHTTP1
 import WSFraming
 import WSHandshake
 import WSLogging
-import WSTLS
 
 /// Serves one HTTP/1.1 connection until it upgrades: answers plain requests one at a time,
 /// and turns a valid, accepted upgrade into a live ``WebSocket``. It holds no protocol rule:
@@ -26,6 +25,7 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
         case done
     }
 
+    private let tls: WebSocketTLS?
     private let configuration: WebSocket.Configuration
     private let maxRequestBodySize: Int
     private let logger: Logger
@@ -44,8 +44,9 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
     private var channelReads: (any RecvByteBufferAllocator, UInt)?
     static let handshakeReadSize = 2048
 
-    init(configuration: WebSocket.Configuration, maxRequestBodySize: Int, logger: Logger, handlers: WebSocketServerHandlers,
+    init(tls: WebSocketTLS? = nil, configuration: WebSocket.Configuration, maxRequestBodySize: Int, logger: Logger, handlers: WebSocketServerHandlers,
          encoder: HTTPResponseEncoder, decoder: ByteToMessageHandler<HTTPRequestDecoder>) {
+        self.tls = tls
         self.configuration = configuration
         self.maxRequestBodySize = maxRequestBodySize
         self.logger = logger
@@ -81,9 +82,9 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
     /// answered, close it. A connection that closed inside a request gets nothing, and a
     /// debug line.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if let tls = error as? TLSError {
+        if let tls, tls.isTLSFailure(error) {
             // The TLS handler has sent its alert and closes the channel: nothing to answer in HTTP.
-            logger.debug("TLS failed", metadata: [WSLogKey.reason: "\(tls)",
+            logger.debug("TLS failed", metadata: [WSLogKey.reason: "\(error)",
                                                   WSLogKey.remote: "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")"])
             state = .done
             context.close(promise: nil)
@@ -266,7 +267,7 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
             target: upgrade.target, requestFields: upgrade.request.headerFields, responseFields: response.headerFields,
             subprotocol: subprotocol, extensions: response.headerFields[.secWebSocketExtensions], deflate: deflate,
             remoteAddress: channel.remoteAddress, localAddress: channel.localAddress,
-            tls: (try? context.pipeline.syncOperations.handler(type: TLSHandler.self))?.connectionInfo)
+            tls: tls?.connectionInfo(context.pipeline.syncOperations))
         let webSocket = try WebSocket.replaceHTTPHandlers(
             of: context, encoder: encoder, decoder: decoder, role: .server, configuration: configuration,
             handshake: handshake, consumer: handlers.consumer, logger: logger)

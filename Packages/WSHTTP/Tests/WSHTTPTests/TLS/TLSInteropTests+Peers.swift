@@ -28,7 +28,7 @@ extension TLSInteropTests {
         let handshake = WebSocketClientHandshake(target: "/s_server", host: "localhost", port: port, secure: true, key: Self.key)
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port).get()
-        return channel.configureWebSocketClientPipeline(handshake: handshake, tls: tls, configuration: configuration,
+        return channel.configureWebSocketClientPipeline(handshake: handshake, tls: .openSSL(tls), configuration: configuration,
                                                         logger: testLogger)
     }
 

@@ -317,7 +317,7 @@ struct TLSLoopbackTests {
             .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(cutter) } }
             .connect(host: "127.0.0.1", port: server.port).get()
         let client = try await channel.configureWebSocketClientPipeline(
-            handshake: handshake, tls: try TLSClientContext(certificates.client()), logger: testLogger).get()
+            handshake: handshake, tls: .openSSL(try TLSClientContext(certificates.client())), logger: testLogger).get()
         try await client.send(text: "whole")
         #expect(try await client.receive() == .text("whole"))
         cutter.arm(after: 100)

@@ -1,0 +1,34 @@
+public import NIOCore
+public import WSHTTP
+
+extension WebSocketTLS {
+    /// A server's TLS on the system's OpenSSL: a ``TLSHandler`` with `context` for each connection.
+    ///
+    /// - Parameter handshakeTimeout: how long a client may take over its TLS handshake; nil
+    ///   for no limit (a server's own handshake timeout may still apply).
+    public static func openSSL(_ context: TLSServerContext, handshakeTimeout: TimeAmount? = .seconds(10)) -> WebSocketTLS {
+        WebSocketTLS(connectionInfo: info, isTLSFailure: { $0 is TLSError }) { _ in
+            TLSHandler(server: context, handshakeTimeout: handshakeTimeout)
+        }
+    }
+
+    /// A client's TLS on the system's OpenSSL: a ``TLSHandler`` with `context`, which sends the
+    /// pipeline's server name as SNI and checks the server's certificate against it.
+    ///
+    /// - Parameter handshakeTimeout: how long the server may take over the TLS handshake.
+    public static func openSSL(_ context: TLSClientContext, handshakeTimeout: TimeAmount? = .seconds(10)) -> WebSocketTLS {
+        WebSocketTLS(connectionInfo: info, isTLSFailure: { $0 is TLSError }) { serverHostname in
+            TLSHandler(client: context, serverHostname: serverHostname, handshakeTimeout: handshakeTimeout)
+        }
+    }
+
+    @Sendable private static func info(_ pipeline: ChannelPipeline.SynchronousOperations) -> TLSConnectionInfo? {
+        (try? pipeline.handler(type: TLSHandler.self))?.connectionInfo
+    }
+}
+
+extension WebSocketError {
+    /// The TLS failure on the system's OpenSSL, for ``WebSocketError/Code/tlsFailed``: its
+    /// ``TLSError/kind`` tells an expired certificate from a host name mismatch or an unknown CA.
+    public var tlsError: TLSError? { tlsFailure as? TLSError }
+}
