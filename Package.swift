@@ -23,7 +23,7 @@ let package = Package(
         .library(name: "WSTLS", targets: ["WSTLS"]),
         .library(name: "WSHTTP", targets: ["WSHTTP"]),
         .library(name: "WSServer", targets: ["WSServer"]),
-        .library(name: "WSClient", targets: ["WSClient"]),
+        .library(name: "WSConnect", targets: ["WSConnect"]),
         .executable(name: "framing-demo", targets: ["FramingDemo"]),
         .executable(name: "websockets", targets: ["WebSocketsCommand"]),
     ],
@@ -170,9 +170,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // WSClient: WebSocket.connect(to:) with URLs, TLS verification and timeouts.
+        // WSConnect (the client layer, in Packages/WSClient): WebSocket.connect(to:) with URLs, TLS
+        // verification and timeouts. Not "WSClient": swift-websocket (Hummingbird) has a module of that name.
         .target(
-            name: "WSClient",
+            name: "WSConnect",
             dependencies: [
                 "WSHTTP", "WSTLS", "WSHandshake",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -183,9 +184,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "WSClientTests",
+            name: "WSConnectTests",
             dependencies: [
-                "WSClient", "WSHTTP",
+                "WSConnect", "WSHTTP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -197,7 +198,7 @@ let package = Package(
         // The umbrella: re-exports every layer.
         .target(
             name: "WebSockets",
-            dependencies: ["WSFraming", "WSLogging", "WSHandshake", "WSTLS", "WSHTTP", "WSServer", "WSClient"],
+            dependencies: ["WSFraming", "WSLogging", "WSHandshake", "WSTLS", "WSHTTP", "WSServer", "WSConnect"],
             path: "Sources/WebSockets",
             swiftSettings: swiftSettings
         ),
@@ -205,7 +206,7 @@ let package = Package(
         .executableTarget(
             name: "WebSocketsCommand",
             dependencies: [
-                "WSServer", "WSClient", "WSLogging",
+                "WSServer", "WSConnect", "WSLogging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

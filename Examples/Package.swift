@@ -36,7 +36,7 @@ let package = Package(
         .executableTarget(
             name: "CountingTogether",
             dependencies: [
-                .product(name: "WSServer", package: "WebSockets"), .product(name: "WSClient", package: "WebSockets"),
+                .product(name: "WSServer", package: "WebSockets"), .product(name: "WSConnect", package: "WebSockets"),
                 .product(name: "WSLogging", package: "WebSockets"), .product(name: "Logging", package: "swift-log"),
             ],
             path: "CountingTogether", swiftSettings: swiftSettings),

@@ -62,6 +62,10 @@ grep -q 'server receives: text("Scripts/test.sh smoke test")' <<<"$demo"
 step "the examples (Examples/), each run as a user would (Scripts/examples-smoke.sh)"
 bounded 1500 Scripts/examples-smoke.sh
 
+step "beside hummingbird-websocket in one package graph: both libraries' clients against this server (Tests/Coexistence)"
+bounded 1500 swift build --package-path Tests/Coexistence
+bounded 120 swift run --skip-build --package-path Tests/Coexistence Coexistence
+
 step "the README's main command: websockets serve and connect, with Python's websockets and openssl (Scripts/cli-smoke.sh)"
 bounded 900 Scripts/cli-smoke.sh
 

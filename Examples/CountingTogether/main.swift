@@ -4,7 +4,7 @@
 //
 //     swift run --package-path Examples CountingTogether
 import Logging
-import WSClient
+import WSConnect
 import WSLogging
 import WSServer
 

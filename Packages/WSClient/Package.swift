@@ -1,7 +1,8 @@
 // swift-tools-version:6.1
-// WSClient, standalone: `WebSocket.connect(to: "wss://…") { ws in … }`, the seed's
-// `WebSockets.open(url) do ws … end`: URLs, TLS verification, headers, subprotocols and timeouts.
-// Built on WSHTTP.
+// The client layer, standalone: `WebSocket.connect(to: "wss://…") { ws in … }` (WebSockets.jl's
+// `WebSockets.open(url) do ws … end`): URLs, TLS verification, headers, subprotocols and
+// timeouts. Built on WSHTTP. Its module is WSConnect, in this WSClient folder: swift-websocket,
+// which Hummingbird uses, has a module named WSClient, and one package graph cannot hold two.
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -15,7 +16,7 @@ let package = Package(
     name: "WSClient",
     platforms: [.macOS(.v15), .iOS(.v18), .tvOS(.v18), .watchOS(.v11)],
     products: [
-        .library(name: "WSClient", targets: ["WSClient"]),
+        .library(name: "WSConnect", targets: ["WSConnect"]),
     ],
     dependencies: [
         .package(path: "../WSHTTP"),
@@ -24,7 +25,7 @@ let package = Package(
     ],
     targets: [
         .target(
-            name: "WSClient",
+            name: "WSConnect",
             dependencies: [
                 .product(name: "WSHTTP", package: "WSHTTP"),
                 .product(name: "WSTLS", package: "WSHTTP"),
@@ -33,17 +34,19 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            path: "Sources/WSClient",
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "WSClientTests",
+            name: "WSConnectTests",
             dependencies: [
-                "WSClient",
+                "WSConnect",
                 .product(name: "WSHTTP", package: "WSHTTP"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            path: "Tests/WSClientTests",
             swiftSettings: swiftSettings
         ),
     ]

@@ -5,4 +5,4 @@
 @_exported public import WSTLS
 @_exported public import WSHTTP
 @_exported public import WSServer
-@_exported public import WSClient
+@_exported public import WSConnect

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Logging
-import WSClient
+import WSConnect
 
 #if canImport(Glibc)
 import Glibc

@@ -75,7 +75,7 @@ extension WebSocket {
     ///   handshake failure; and whatever `body` throws.
     public static func connect<Result: Sendable>(
         to url: String, configuration: WebSocketClientConfiguration = .init(), tls context: TLSClientContext? = nil,
-        logger: Logger = Logger(label: "WSClient"), _ body: (WebSocket) async throws -> Result
+        logger: Logger = Logger(label: "WSConnect"), _ body: (WebSocket) async throws -> Result
     ) async throws -> Result {
         let webSocket = try await connect(to: url, configuration: configuration, tls: context, logger: logger)
         do {
@@ -98,7 +98,7 @@ extension WebSocket {
     /// - Throws: as ``connect(to:configuration:tls:logger:_:)``.
     public static func connect(
         to url: String, configuration: WebSocketClientConfiguration = .init(), tls context: TLSClientContext? = nil,
-        logger: Logger = Logger(label: "WSClient")
+        logger: Logger = Logger(label: "WSConnect")
     ) async throws -> WebSocket {
         let target = try WebSocketURL(url)
         let tls: TLSClientContext? = target.secure ? try (context ?? TLSClientContext(configuration.tls, logger: logger)) : nil

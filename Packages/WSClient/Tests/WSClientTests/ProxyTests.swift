@@ -2,7 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import Testing
-import WSClient
+import WSConnect
 
 @Suite("HTTP proxies: CONNECT through a real tinyproxy, and the environment's variables", .timeLimit(.minutes(1)))
 struct ProxyTests {

@@ -4,9 +4,9 @@ import NIOCore
 import NIOPosix
 import Synchronization
 import Testing
-import WSClient
+import WSConnect
 
-let testLogger = Logger(label: "WSClientTests")
+let testLogger = Logger(label: "WSConnectTests")
 
 @Suite("WebSocketURL: ws and wss URLs taken apart")
 struct WebSocketURLTests {
