@@ -10,6 +10,7 @@
 //     NIOUpgrader        SwiftNIO's own upgrade handler; this library's WebSocket takes the channel over
 //     NIOSSLServer       wss with SwiftNIO SSL's handler in WSHTTP's pipeline: no libssl needed
 //     CodecOnly          WSFraming alone, on bytes read from a file
+//     ReadmeServer       the README's server; ReadmeClient, its client (the smoke checks they match it)
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -72,6 +73,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"), .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             path: "NIOSSLServer", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "ReadmeServer",
+            dependencies: [.product(name: "WebSockets", package: "WebSockets")],
+            path: "ReadmeServer", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "ReadmeClient",
+            dependencies: [.product(name: "WebSockets", package: "WebSockets")],
+            path: "ReadmeClient", swiftSettings: swiftSettings),
         .executableTarget(
             name: "CodecOnly",
             dependencies: [.product(name: "WSFraming", package: "WebSockets")],

@@ -3,7 +3,8 @@
 # the venv of Scripts/interop-env.sh plays the browser): MinimalServer's echo and its origin
 # check (403 for another origin), CountingTogether counting to ten, BrowserChat passing a
 # message to every member, TokenGate's signed tokens (403 without one), ListenLoop's page and echo (ws_peer's client script), NIOUpgrader (NIO's upgrade handler, then this library's
-# WebSocket), NIOSSLServer (wss on SwiftNIO SSL's handler, its binary linked without libssl), CodecOnly
+# WebSocket), NIOSSLServer (wss on SwiftNIO SSL's handler, its binary linked without libssl), the
+# README's server and client (the README's blocks are their files), CodecOnly
 # writing frames to a file and decoding them. Every server is bounded and stopped by its PID.
 #
 #   Scripts/examples-smoke.sh
@@ -121,6 +122,28 @@ with connect(f"wss://localhost:{port}/echo", ssl=context) as ws:
     assert ws.recv(timeout=5) == "over NIOSSL"
 print("examples-smoke: NIOSSLServer serves HTTPS and echoes wss through SwiftNIO SSL's handler, without libssl")
 PY
+
+# The README's server and client are these two files, word for word; the client gets the
+# server's echo (the server listens on 8080, as the README says).
+for name in ReadmeServer ReadmeClient; do
+    python3 - "README.md" "Examples/$name/main.swift" <<'PY' || { echo "examples-smoke: README.md's block differs from Examples/$name/main.swift" >&2; exit 1; }
+import sys
+readme, source = open(sys.argv[1]).read(), open(sys.argv[2]).read()
+sys.exit(0 if "```swift\n" + source + "```" in readme else 1)
+PY
+done
+if (exec 3<>/dev/tcp/127.0.0.1/8080) 2>/dev/null; then
+    echo "examples-smoke: port 8080 is taken; the README's server needs it" >&2; exit 1
+fi
+timeout 60 "$bin/ReadmeServer" >"$work/ReadmeServer.out" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/8080) 2>/dev/null && break; sleep 0.1; done
+answer=$(timeout 30 "$bin/ReadmeClient")
+[ "$answer" = "the server answered: hello" ] || { echo "examples-smoke: ReadmeClient: $answer" >&2; cat "$work/ReadmeServer.out" >&2; exit 1; }
+page=$(timeout 10 python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:8080/x', timeout=5).read().decode())")
+[ "$page" = "hello from /x" ] || { echo "examples-smoke: ReadmeServer's HTTP answer: $page" >&2; exit 1; }
+kill -TERM "${pids[-1]}"
+echo "examples-smoke: the README's server and client are Examples/ReadmeServer and ReadmeClient; the client got the echo"
 
 "$bin/CodecOnly" write "$work/frames.bin" "Hello" "again" >/dev/null
 decoded=$("$bin/CodecOnly" read "$work/frames.bin")
