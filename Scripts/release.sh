@@ -5,7 +5,7 @@
 # adds the LICENSE and NOTICE, tagged VERSION. SwiftPM versions a package by its repository's
 # tags, so a layer is versioned on its own only as a repository of its own.
 #
-#   Scripts/release.sh LAYER VERSION --into DIR [--url-base URL]
+#   Scripts/release.sh LAYER VERSION --into DIR [--url-base URL] [--rev REV] [--candidate]
 #
 #   LAYER          a folder under Packages/ (WSFraming, WSLogging, WSHTTP, WSServer, WSClient)
 #   VERSION        the layer's version, which its CHANGELOG.md must have as a released heading
@@ -13,20 +13,27 @@
 #   --into DIR     the layer's repository is DIR/LAYER (created, or updated with the new release)
 #   --url-base URL where the siblings' repositories are: URL/WSFraming, … (default file://DIR,
 #                  for a local trial; a real release passes the organisation's URL)
+#   --rev REV      release the layer as it was at REV (default HEAD): a past release again, for
+#                  a trial repository with its history of releases (Tests/Release)
+#   --candidate    make the release commit on a branch `candidate` and leave it checked out,
+#                  untagged: what the next release would be, to compare with the last one
 #
-# Each sibling dependency gets the version of its own CHANGELOG's newest released heading,
+# A layer's version at REV is that of a tag LAYER/VERSION on REV, else its CHANGELOG's newest
+# released heading there; each sibling dependency gets the sibling's version at REV,
 # as `.upToNextMinor(from:)` below 1.0.0 (a 0.x minor may break) and `from:` from 1.0.0.
 # Release the siblings first when the URL base is a local folder. The working tree is not
-# touched: the split and the release commit are made in a temporary clone.
+# touched: the split is made in a temporary clone, the release commit in DIR/LAYER.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
-layer="" version="" into="" url_base=""
+layer="" version="" into="" url_base="" rev="HEAD" candidate=no
 while [ $# -gt 0 ]; do
     case $1 in
         --into) into=${2:?--into needs a folder}; shift 2 ;;
         --url-base) url_base=${2:?--url-base needs a URL}; shift 2 ;;
+        --rev) rev=${2:?--rev needs a revision}; shift 2 ;;
+        --candidate) candidate=yes; shift ;;
         -h | --help) usage; exit 0 ;;
         -*) echo "release: unknown option '$1' (see --help)" >&2; exit 2 ;;
         *) if [ -z "$layer" ]; then layer=$1; elif [ -z "$version" ]; then version=$1; else
@@ -37,38 +44,46 @@ done
 [ -f "$root/Packages/$layer/Package.swift" ] || { echo "release: no layer Packages/$layer" >&2; exit 2; }
 [[ $version =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || { echo "release: '$version' is not a version like 0.2.0" >&2; exit 2; }
 
-# The newest released version in a layer's CHANGELOG at HEAD ("## 0.2.0 (2026-12-03)").
+# A layer's version at $rev: a tag LAYER/VERSION on that commit, else the newest released
+# heading of its CHANGELOG there ("## 0.2.0 (2026-12-03)").
+commit=$(git -C "$root" rev-parse --verify -q "$rev^{commit}") || { echo "release: no revision '$rev'" >&2; exit 2; }
 released_version() {
-    git -C "$root" show "HEAD:Packages/$1/CHANGELOG.md" 2>/dev/null \
+    local tagged
+    tagged=$(git -C "$root" tag --points-at "$commit" -l "$1/*" | sed "s|^$1/||" | sort -V | tail -1)
+    if [ -n "$tagged" ]; then echo "$tagged"; return; fi
+    git -C "$root" show "$commit:Packages/$1/CHANGELOG.md" 2>/dev/null \
         | grep -m1 -oE '^## [0-9]+\.[0-9]+\.[0-9]+ \([0-9]{4}-[0-9]{2}-[0-9]{2}\)' | cut -d' ' -f2
 }
 [ "$(released_version "$layer")" = "$version" ] || {
-    echo "release: Packages/$layer/CHANGELOG.md's newest released heading is not '## $version (DATE)'" \
-         "(it is '$(released_version "$layer")'): write the release's entry first" >&2
+    echo "release: at $rev, $layer's version is '$(released_version "$layer")', not $version (a tag $layer/$version" \
+         "or a '## $version (DATE)' heading in its CHANGELOG): write the release's entry first" >&2
     exit 1
 }
 mkdir -p "$into"
 into=$(cd "$into" && pwd)
 [ -n "$url_base" ] || url_base="file://$into"
-git -C "$root" diff --quiet HEAD -- "Packages/$layer" || echo "release: note: Packages/$layer has uncommitted changes; the release is of HEAD" >&2
+[ "$rev" != HEAD ] || git -C "$root" diff --quiet HEAD -- "Packages/$layer" \
+    || echo "release: note: Packages/$layer has uncommitted changes; the release is of HEAD" >&2
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # The layer's history alone, in a clone, so that the checkout's branches stay as they are.
 git clone -q --no-local "$root" "$work/monorepo"
-split=$(git -C "$work/monorepo" subtree split -q --prefix="Packages/$layer" HEAD)
+split=$(git -C "$work/monorepo" subtree split -q --prefix="Packages/$layer" "$commit")
 
 repo="$into/$layer"
 if [ ! -d "$repo/.git" ]; then
     git init -q "$repo"
 fi
-if git -C "$repo" rev-parse -q --verify "refs/tags/$version" >/dev/null; then
+if [ $candidate = no ] && git -C "$repo" rev-parse -q --verify "refs/tags/$version" >/dev/null; then
     echo "release: $repo already has the tag $version" >&2
     exit 1
 fi
 git -C "$repo" fetch -q "$work/monorepo" "$split"
 git -C "$repo" checkout -q --detach FETCH_HEAD
+# A later release's split contains the earlier one's history; the earlier release commit stays
+# reachable from its tag.
 
 # Siblings: paths become URL + version.
 manifest="$repo/Package.swift"
@@ -93,6 +108,11 @@ cp "$root/LICENSE" "$root/NOTICE" "$repo/"
 git -C "$repo" add -A
 git -C "$repo" -c user.name="${GIT_AUTHOR_NAME:-WebSockets release}" -c user.email="${GIT_AUTHOR_EMAIL:-release@localhost}" \
     commit -q -m "$layer $version: sibling layers by URL and version; LICENSE and NOTICE"
+if [ $candidate = yes ]; then
+    git -C "$repo" checkout -q -B candidate
+    echo "release: $repo: candidate for $version on branch candidate ($(git -C "$repo" rev-parse --short HEAD))"
+    exit 0
+fi
 git -C "$repo" tag "$version"
 git -C "$repo" branch -q -f main HEAD
 git -C "$repo" checkout -q main

@@ -98,6 +98,9 @@ if [ -f Benchmarks/EchoServers/Package.swift ]; then
     bounded 1200 swift build --package-path Benchmarks/EchoServers
 fi
 
+step "releases: three layers as repositories of their own, their API against the last release, consumers by URL and version (Tests/Release/release-check.sh)"
+bounded 1800 Tests/Release/release-check.sh
+
 step "Autobahn testsuite against WSFraming, server and client roles (Scripts/autobahn-framing.sh)"
 ensure_apt python3 python3-venv
 bounded 1500 Scripts/autobahn-framing.sh

@@ -1,27 +1,69 @@
 #!/usr/bin/env bash
-# Checks Scripts/release.sh as a user of the released layers would see them: releases
-# WSFraming, WSLogging and WSHTTP (each at its CHANGELOG's version) into a temporary folder,
-# then builds and runs two consumer packages there:
-#   - one that depends on all three by file:// URL and exact version, and uses each;
-#   - one that depends on WSFraming alone, which must resolve no other package at all.
-# About 4 minutes on 2 cores (the first consumer builds SwiftNIO).
+# Checks Scripts/release.sh as a user of the released layers would see them, and what each
+# version says: releases WSFraming, WSLogging and WSHTTP into a temporary folder, each at its
+# last release (its newest tag LAYER/VERSION here) and then at its CHANGELOG's version, then
+#   - runs `swift package diagnose-api-breaking-changes` in each layer's repository against
+#     its last release, and fails when the API broke but the version does not say so (a
+#     breaking change needs a new major version, or from 0.x a new minor one);
+#   - builds and runs a package that depends on all three by file:// URL and exact version;
+#   - builds and runs a package that depends on WSFraming alone, which must resolve no other
+#     package at all.
+# About 8 minutes on 2 cores (SwiftNIO is built three times). `--all` adds WSServer and
+# WSClient to the releases and the API check (about 10 minutes more).
 #
-#   Tests/Release/release-check.sh
+#   Tests/Release/release-check.sh [--all]
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+layers=(WSFraming WSLogging WSHTTP)
+[ "${1:-}" != --all ] || layers+=(WSServer WSClient)
 
 version() { git -C "$root" show "HEAD:Packages/$1/CHANGELOG.md" | grep -m1 -oE '^## [0-9]+\.[0-9]+\.[0-9]+ \(' | cut -d' ' -f2; }
+# The newest tag LAYER/VERSION here: the layer's last release.
+last_release() { git -C "$root" tag -l "$1/*" | sed "s|^$1/||" | sort -V | tail -1; }
 framing=$(version WSFraming) logging=$(version WSLogging) http=$(version WSHTTP)
-for layer in WSFraming WSLogging WSHTTP; do
-    "$root/Scripts/release.sh" "$layer" "$(version "$layer")" --into "$work/repos"
+# Past releases first, so that each release finds its siblings' tags; then the releases of
+# the CHANGELOGs' versions. A layer whose version is its last release's gets a candidate of
+# HEAD instead, to check that it has not changed its API without a new version.
+for layer in "${layers[@]}"; do
+    previous=$(last_release "$layer")
+    [ -z "$previous" ] || "$root/Scripts/release.sh" "$layer" "$previous" --rev "$layer/$previous" --into "$work/repos"
+done
+for layer in "${layers[@]}"; do
+    if [ "$(last_release "$layer")" = "$(version "$layer")" ]; then
+        "$root/Scripts/release.sh" "$layer" "$(version "$layer")" --candidate --into "$work/repos"
+    else
+        "$root/Scripts/release.sh" "$layer" "$(version "$layer")" --into "$work/repos"
+    fi
 done
 repos="file://$work/repos"
 [ "$(git -C "$work/repos/WSHTTP" describe --tags --exact-match)" = "$http" ]
 grep -q "\.package(url: \"$repos/WSFraming\", \.upToNextMinor(from: \"$framing\"))" "$work/repos/WSHTTP/Package.swift"
 [ -f "$work/repos/WSFraming/LICENSE" ] && [ -f "$work/repos/WSFraming/NOTICE" ]
+
+# What each version says: an API that broke needs a version that allows it.
+for layer in "${layers[@]}"; do
+    now=$(version "$layer")
+    previous=$(last_release "$layer")
+    [ -n "$previous" ] || { echo "release-check: $layer $now is its first release: no API to compare"; continue; }
+    report=$(timeout 1500 swift package --package-path "$work/repos/$layer" diagnose-api-breaking-changes "$previous" 2>&1) \
+        && broke=no || broke=yes
+    grep -E "API breakage|breaking change|No breaking" <<<"$report" | sed "s/^/release-check: $layer: /" || true
+    if [ $broke = yes ] && ! grep -q "breaking change" <<<"$report"; then
+        echo "release-check: the API check of $layer did not run:" >&2; tail -30 <<<"$report" >&2; exit 1
+    fi
+    IFS=. read -r major minor _ <<<"$now"
+    IFS=. read -r old_major old_minor _ <<<"$previous"
+    allowed=no
+    if [ "$major" != "$old_major" ] || { [ "$major" = 0 ] && [ "$minor" != "$old_minor" ]; }; then allowed=yes; fi
+    if [ $broke = yes ] && [ $allowed = no ]; then
+        echo "release-check: $layer's API broke since $previous, but $now does not allow it: raise the version" >&2; exit 1
+    fi
+    echo "release-check: $layer $previous -> $now: API broke: $broke (the version allows it: $allowed)"
+    git -C "$work/repos/$layer" checkout -q main
+done
 
 # A consumer of all three, by URL and exact version.
 mkdir -p "$work/all/Sources/UsesAll"
