@@ -11,6 +11,7 @@
 //     NIOSSLServer       wss with SwiftNIO SSL's handler in WSHTTP's pipeline: no libssl needed
 //     CodecOnly          WSFraming alone, on bytes read from a file
 //     ReadmeServer       the README's server; ReadmeClient, its client (the smoke checks they match it)
+//     GettingStarted     Docs/GettingStarted.md's server with options and client, in one program
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -81,6 +82,10 @@ let package = Package(
             name: "ReadmeClient",
             dependencies: [.product(name: "WebSockets", package: "WebSockets")],
             path: "ReadmeClient", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "GettingStarted",
+            dependencies: [.product(name: "WebSockets", package: "WebSockets")],
+            path: "GettingStarted", swiftSettings: swiftSettings),
         .executableTarget(
             name: "CodecOnly",
             dependencies: [.product(name: "WSFraming", package: "WebSockets")],

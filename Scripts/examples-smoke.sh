@@ -145,6 +145,15 @@ page=$(timeout 10 python3 -c "import urllib.request; print(urllib.request.urlope
 kill -TERM "${pids[-1]}"
 echo "examples-smoke: the README's server and client are Examples/ReadmeServer and ReadmeClient; the client got the echo"
 
+# Docs/GettingStarted.md's server and client: the block is the file; it echoes, then shuts down.
+python3 - Docs/GettingStarted.md Examples/GettingStarted/main.swift <<'PY' || { echo "examples-smoke: Docs/GettingStarted.md's block differs from Examples/GettingStarted/main.swift" >&2; exit 1; }
+import sys
+sys.exit(0 if "```swift\n" + open(sys.argv[2]).read() + "```" in open(sys.argv[1]).read() else 1)
+PY
+started=$(timeout 60 "$bin/GettingStarted" 2>/dev/null)
+[ "$started" = 'text("hi")' ] || { echo "examples-smoke: GettingStarted printed: $started" >&2; exit 1; }
+echo "examples-smoke: Docs/GettingStarted.md's server and client (Examples/GettingStarted) echo and shut down"
+
 "$bin/CodecOnly" write "$work/frames.bin" "Hello" "again" >/dev/null
 decoded=$("$bin/CodecOnly" read "$work/frames.bin")
 grep -q 'event: text("again")' <<<"$decoded" && grep -q 'outcome: 1000 done (clean)' <<<"$decoded" \
