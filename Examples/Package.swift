@@ -1,5 +1,5 @@
 // swift-tools-version:6.1
-// The seed's examples, done in Swift: a leaf package on the root package (by path), built in
+// WebSockets.jl's examples, done in Swift: a leaf package on the root package (by path), built in
 // CI. Run one with `swift run --package-path Examples NAME`:
 //
 //     MinimalServer      HTTP and a WebSocket echo on one port, with an origin check

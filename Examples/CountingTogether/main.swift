@@ -1,6 +1,6 @@
 // A server and a client in one process count to ten together: the client says 1, the server
 // answers 2, the client 3, … Every step is logged with wslog, and the library's own logging
-// shows at debug (WebSocketLogger, the seed's console logger).
+// shows at debug (WebSocketLogger, WebSockets.jl's console logger).
 //
 //     swift run --package-path Examples CountingTogether
 import Logging

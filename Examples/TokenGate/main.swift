@@ -1,4 +1,4 @@
-// Gatekeeping with signed, time-limited tokens (the seed's advice for browsers, which cannot
+// Gatekeeping with signed, time-limited tokens (WebSockets.jl's advice for browsers, which cannot
 // send headers with a WebSocket): the page the server serves carries a token in its WebSocket
 // URL; an upgrade without a valid, unexpired token of this server gets 403 before the 101.
 //

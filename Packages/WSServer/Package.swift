@@ -1,5 +1,5 @@
 // swift-tools-version:6.1
-// WSServer, standalone: one call serves HTTP and WebSockets on one port (the seed's ServerWS),
+// WSServer, standalone: one call serves HTTP and WebSockets on one port (WebSockets.jl's ServerWS),
 // with its gatekeeping (connection filter, origins, connection limit, handshake timeout), a
 // graceful shutdown and a swift-service-lifecycle `Service`. Built on WSHTTP.
 import PackageDescription

@@ -59,7 +59,7 @@ public struct WebSocketClientConfiguration: Sendable {
 
 extension WebSocket {
     /// Connects to `url` and runs `body` with the connection; when `body` returns or throws, the
-    /// connection is closed (1000) and the TCP connection with it: the seed's
+    /// connection is closed (1000) and the TCP connection with it: WebSockets.jl's
     /// `WebSockets.open(url) do ws … end`.
     ///
     /// ```swift

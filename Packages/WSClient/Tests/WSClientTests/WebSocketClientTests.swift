@@ -36,7 +36,7 @@ struct WebSocketURLTests {
     }
 }
 
-@Suite("WebSocket.connect: the seed's open(url) do ws", .timeLimit(.minutes(1)))
+@Suite("WebSocket.connect: WebSockets.jl's open(url) do ws", .timeLimit(.minutes(1)))
 struct WebSocketConnectTests {
     @Test("the scoped form closes the connection when the closure returns; headers and subprotocols go out")
     func scoped() async throws {

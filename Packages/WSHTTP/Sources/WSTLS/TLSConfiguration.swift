@@ -13,7 +13,7 @@ public enum PEMSource: Sendable, Hashable {
     public static func pem(_ text: String) -> PEMSource { .bytes(Array(text.utf8)) }
 }
 
-/// A TLS server's certificate, key and policy: the seed's `SSLConfig(cert, key)`, and more.
+/// A TLS server's certificate, key and policy: WebSockets.jl's `SSLConfig(cert, key)`, and more.
 ///
 /// ```swift
 /// let tls = try TLSServerContext(TLSServerConfiguration(

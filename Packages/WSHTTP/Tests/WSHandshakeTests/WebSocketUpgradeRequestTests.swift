@@ -134,7 +134,7 @@ struct WebSocketUpgradeRequestTests {
         #expect(upgrade.acceptResponse(extensions: [answer]).headerFields[.secWebSocketExtensions] == "permessage-deflate; server_no_context_takeover")
     }
 
-    @Test("request helpers: isWebSocketUpgrade, origin, target, subprotocols (the seed's)")
+    @Test("request helpers: isWebSocketUpgrade, origin, target, subprotocols (WebSockets.jl's)")
     func helpers() {
         var request = Self.request(Self.fields { $0[.origin] = "https://a.example"; $0[.secWebSocketProtocol] = "a, b" })
         #expect(request.isWebSocketUpgrade)

@@ -1,6 +1,6 @@
 public import Logging
 
-/// Logs one line at a dedicated, visible level: the seed's `@wslog`, for a developer's
+/// Logs one line at a dedicated, visible level: WebSockets.jl's `@wslog`, for a developer's
 /// quick look at what a connection is doing.
 ///
 /// The record goes out at `notice` (above the default `info`, so it shows) with the marker

@@ -8,7 +8,7 @@ import Darwin
 @_spi(WSInternal) import WSHandshake
 @_spi(WSInternal) import WSTLS
 
-/// Time-limited, signed tokens for WebSocket URLs: the seed's gatekeeping advice made a tool.
+/// Time-limited, signed tokens for WebSocket URLs: WebSockets.jl's gatekeeping advice made a tool.
 /// A server puts a token in the page it serves (`new WebSocket("wss://…/chat?token=…")`) and
 /// checks it in `shouldUpgrade`, before the 101; only pages it served, recently, get in.
 ///

@@ -2,7 +2,7 @@ public import NIOCore
 public import WSHTTP
 
 extension WebSocketServer {
-    /// Something that went wrong on one connection, for ``WebSocketServer/errors`` (the seed's
+    /// Something that went wrong on one connection, for ``WebSocketServer/errors`` (WebSockets.jl's
     /// `.out` channel): the log says it too.
     public struct ConnectionError: Sendable, CustomStringConvertible {
         /// Where it went wrong.

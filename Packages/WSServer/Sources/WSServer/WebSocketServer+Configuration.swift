@@ -2,7 +2,7 @@ public import NIOCore
 public import WSHTTP
 
 extension WebSocketServer {
-    /// Everything a server is configured with, with documented defaults (the seed's
+    /// Everything a server is configured with, with documented defaults (WebSockets.jl's
     /// `default_options()`). The live connections' own limits and timeouts are in `webSocket`.
     public struct Configuration: Sendable {
         /// The live connections' limits and timeouts: frame and message size, outbound buffer,
@@ -24,7 +24,7 @@ extension WebSocketServer {
         /// slow or silent client is cut off. A connection that only serves plain HTTP is closed
         /// this long after it was accepted. Default 10 s.
         public var handshakeTimeout: Duration
-        /// Called with the peer's address before a byte is read (the seed's `tcpisvalid`);
+        /// Called with the peer's address before a byte is read (WebSockets.jl's `tcpisvalid`);
         /// `false` closes the connection at once. Default: every address is let in.
         public var connectionFilter: (@Sendable (SocketAddress) -> Bool)?
         /// The origins allowed to open a WebSocket (`Origin` compared exactly, such as

@@ -6,7 +6,7 @@ import Synchronization
 import UnixSignals
 public import WSHTTP
 
-/// An HTTP handler and a WebSocket handler on one port, plain or TLS, IPv4 or IPv6: the seed's
+/// An HTTP handler and a WebSocket handler on one port, plain or TLS, IPv4 or IPv6: WebSockets.jl's
 /// `ServerWS`, with its options all working and its gatekeeping before the 101.
 ///
 /// ```swift
@@ -41,7 +41,7 @@ public final class WebSocketServer: Service, Sendable {
     private let stopped: EventLoopPromise<Void>
     private let errorContinuation: AsyncStream<ConnectionError>.Continuation
 
-    /// What went wrong on connections, as it happens (the seed's `.out` channel), besides the
+    /// What went wrong on connections, as it happens (WebSockets.jl's `.out` channel), besides the
     /// log: TLS failures, socket errors, WebSockets that ended badly (any outcome but a clean
     /// 1000 or 1001). (A request that is not HTTP gets its 400 and a log line.) Keeps the newest 1,000 unread; ends when the server has shut down.
     /// Read it from one task.
@@ -109,7 +109,7 @@ public final class WebSocketServer: Service, Sendable {
     }
 
     /// Serves `handlers` on `host`:`port` until the process is asked to stop (SIGTERM or
-    /// SIGINT), then shuts down gracefully: the one call of the seed's `serve(server, port)`.
+    /// SIGINT), then shuts down gracefully: the one call of WebSockets.jl's `serve(server, port)`.
     public static func serve(host: String = "127.0.0.1", port: Int = 8080, configuration: Configuration = .default,
                              tls: TLSServerContext? = nil, logger: Logger = Logger(label: "WSServer"),
                              handlers: WebSocketServerHandlers) async throws {

@@ -322,7 +322,7 @@ public final class WebSocket: Sendable {
     // MARK: - Guarded forms
 
     /// The next message, or `nil`: never throws; when the connection has ended, logs why at
-    /// debug (the seed's `readguarded`).
+    /// debug (WebSockets.jl's `readguarded`).
     public func receiveGuarded() async -> WebSocketMessage? {
         do {
             if let message = try await receive() { return message }
@@ -334,7 +334,7 @@ public final class WebSocket: Sendable {
     }
 
     /// Sends `message` and says whether it went: never throws; on failure logs why at debug
-    /// (the seed's `writeguarded`).
+    /// (WebSockets.jl's `writeguarded`).
     @discardableResult
     public func sendGuarded(_ message: WebSocketMessage) async -> Bool {
         do {
