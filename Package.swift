@@ -198,7 +198,7 @@ let package = Package(
         // The umbrella: re-exports every layer.
         .target(
             name: "WebSockets",
-            dependencies: ["WSFraming", "WSLogging", "WSHandshake", "WSTLS", "WSHTTP", "WSServer", "WSConnect"],
+            dependencies: ["WSFraming", "WSDeflate", "WSLogging", "WSHandshake", "WSTLS", "WSHTTP", "WSServer", "WSConnect"],
             path: "Sources/WebSockets",
             swiftSettings: swiftSettings
         ),
@@ -214,6 +214,13 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             path: "Sources/WebSocketsCommand",
+            swiftSettings: swiftSettings
+        ),
+        // Tests no single layer owns live in the root Tests/: the umbrella's, the command's.
+        .testTarget(
+            name: "WebSocketsTests",
+            dependencies: ["WebSockets"],
+            path: "Tests/WebSocketsTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

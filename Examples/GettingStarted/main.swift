@@ -5,8 +5,8 @@ let server = WebSocketServer(host: "127.0.0.1", port: 0,
     handlers: WebSocketServerHandlers(upgraded: { webSocket in
         for await message in webSocket.messages { try? await webSocket.send(message) }
     }))
-try await server.start()                              // listening; server.localAddress has the port
-let webSocket = try await WebSocket.connect(to: "ws://127.0.0.1:\(server.localAddress!.port!)/")
+try await server.start()                              // listening; listeningPort is the port picked
+let webSocket = try await WebSocket.connect(to: "ws://127.0.0.1:\(server.listeningPort!)/")
 try await webSocket.send(text: "hi")
 print(try await webSocket.receive() ?? .text("closed"))
 await webSocket.close()

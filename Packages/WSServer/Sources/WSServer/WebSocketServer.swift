@@ -72,6 +72,8 @@ public final class WebSocketServer: Service, Sendable {
 
     /// The address the server listens on, once started.
     public var localAddress: SocketAddress? { listener.withLock { $0?.localAddress } }
+    /// The port the server listens on, once started: the one the system picked when ``port`` was 0.
+    public var listeningPort: Int? { localAddress?.port }
     /// The TCP connections open now (HTTP, upgrading and WebSocket), exact under churn.
     public var connectionCount: Int { registry.connectionCount }
     /// The WebSocket connections open now.

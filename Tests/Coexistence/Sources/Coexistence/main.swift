@@ -11,7 +11,7 @@ let server = WebSocketServer(host: "127.0.0.1", port: 0, handlers: WebSocketServ
     for await message in webSocket.messages { try? await webSocket.send(message) }
 }))
 try await server.start()
-guard let port = server.localAddress?.port else { fatalError("the server has no port") }
+guard let port = server.listeningPort else { fatalError("the server has no port") }
 let url = "ws://127.0.0.1:\(port)/echo"
 
 // This library's client (module WSConnect).
