@@ -85,7 +85,7 @@ extension Channel {
 }
 
 extension ChannelPipeline.SynchronousOperations {
-    /// ``NIOCore/Channel/configureWebSocketServerPipeline(configuration:maxRequestBodySize:logger:handlers:)``,
+    /// ``NIOCore/Channel/configureWebSocketServerPipeline(tls:configuration:maxRequestBodySize:logger:handlers:)``,
     /// on the event loop.
     public func configureWebSocketServerPipeline(
         tls: WebSocketTLS? = nil, configuration: WebSocket.Configuration = .default, maxRequestBodySize: Int = 1 << 20,
