@@ -57,6 +57,8 @@ public struct WebSocketClientConfiguration: Sendable {
     }
 }
 
+/// Connecting to a server by URL: the scoped form, which closes the connection for you, and
+/// the one that returns it open.
 extension WebSocket {
     /// Connects to `url` and runs `body` with the connection; when `body` returns or throws, the
     /// connection is closed (1000) and the TCP connection with it: WebSockets.jl's

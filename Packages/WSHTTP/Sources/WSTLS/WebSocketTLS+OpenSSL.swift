@@ -1,6 +1,7 @@
 public import NIOCore
 public import WSHTTP
 
+/// `.openSSL(context)`: TLS on the system's OpenSSL for WSHTTP's pipelines, on either side.
 extension WebSocketTLS {
     /// A server's TLS on the system's OpenSSL: a ``TLSHandler`` with `context` for each connection.
     ///
@@ -31,6 +32,7 @@ extension WebSocketTLS {
     }
 }
 
+/// Why TLS failed, as a ``TLSError``, when the connection's TLS was `.openSSL`.
 extension WebSocketError {
     /// The TLS failure on the system's OpenSSL, for WSHTTP's `WebSocketError.Code.tlsFailed`: its
     /// ``TLSError/kind`` tells an expired certificate from a host name mismatch or an unknown CA.

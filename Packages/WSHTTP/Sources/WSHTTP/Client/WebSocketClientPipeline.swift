@@ -3,6 +3,8 @@ public import NIOCore
 import NIOHTTP1
 public import WSHandshake
 
+/// Making a SwiftNIO channel a WebSocket: a server's pipeline, which serves HTTP and upgrades,
+/// and a client's, which sends the upgrade request.
 extension Channel {
     /// Makes this connected channel a WebSocket client: sends `handshake`'s request, checks
     /// the server's answer (RFC 6455 §4.1) and puts the live connection in place of the HTTP
