@@ -57,6 +57,8 @@ public struct WebSocketClientConfiguration: Sendable {
     }
 }
 
+/// Connecting to a server by URL: the scoped form, which closes the connection for you, and
+/// the one that returns it open.
 extension WebSocket {
     /// Connects to `url` and runs `body` with the connection; when `body` returns or throws, the
     /// connection is closed (1000) and the TCP connection with it: WebSockets.jl's
@@ -92,9 +94,12 @@ extension WebSocket {
     ///
     /// - Parameters:
     ///   - url: `ws://host[:port]/path?query` or `wss://…`; an IPv6 host in brackets.
+    ///   - configuration: the request's fields and subprotocols, timeouts, TLS verification
+    ///     and the live connection's limits; the defaults unless given.
     ///   - context: a TLS context to use for `wss` instead of one made from
     ///     `configuration.tls` (make one and share it across connections: loading a trust store
     ///     takes milliseconds).
+    ///   - logger: where the connection logs; one labelled `WSConnect` unless given.
     /// - Throws: as ``connect(to:configuration:tls:logger:_:)``.
     public static func connect(
         to url: String, configuration: WebSocketClientConfiguration = .init(), tls context: TLSClientContext? = nil,

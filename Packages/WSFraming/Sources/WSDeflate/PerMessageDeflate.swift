@@ -1,7 +1,7 @@
 internal import CZlib
 public import WSFraming
 
-/// permessage-deflate (RFC 7692) as a ``MessageTransform`` of WSFraming's connection: each
+/// permessage-deflate (RFC 7692) as a `MessageTransform` of WSFraming's connection: each
 /// message compressed with raw deflate and a sync flush, its `00 00 ff ff` tail removed, RSV1
 /// set on its first frame; inbound messages inflated piece by piece, with the tail put back.
 ///

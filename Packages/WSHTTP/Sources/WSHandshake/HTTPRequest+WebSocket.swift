@@ -1,5 +1,7 @@
 public import HTTPTypes
 
+/// What a request says about a WebSocket upgrade: whether it asks for one, its origin, its
+/// target and the subprotocols it offers.
 extension HTTPRequest {
     /// Whether this looks like a WebSocket upgrade (WebSockets.jl's `is_upgrade`): GET, `Upgrade`
     /// containing `websocket` and `Connection` containing `upgrade`, as token lists in any

@@ -75,6 +75,7 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// A server side: each connection uses the context's configuration of the moment.
     /// - Parameters:
+    ///   - context: the server's certificate, key and TLS settings.
     ///   - handshakeTimeout: a client that has not finished the handshake by then is cut off
     ///     (default 10 s; nil: no limit).
     ///   - closeNotifyTimeout: how long a close waits for the peer's `close_notify` (default 1 s).
@@ -87,6 +88,7 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// A client side.
     /// - Parameters:
+    ///   - context: the trust store and TLS settings that the server's certificate is checked with.
     ///   - serverHostname: the host of the URL: sent as SNI (unless it is an IP address) and
     ///     checked against the server's certificate (a host name, or an IP address against the
     ///     certificate's IP entries). Nil sends no SNI and, unless verification is off, makes

@@ -1,11 +1,14 @@
 public import NIOCore
 public import WSHTTP
 
+/// `.openSSL(context)`: TLS on the system's OpenSSL for WSHTTP's pipelines, on either side.
 extension WebSocketTLS {
     /// A server's TLS on the system's OpenSSL: a ``TLSHandler`` with `context` for each connection.
     ///
-    /// - Parameter handshakeTimeout: how long a client may take over its TLS handshake; nil
-    ///   for no limit (a server's own handshake timeout may still apply).
+    /// - Parameters:
+    ///   - context: the server's certificate, key and TLS settings.
+    ///   - handshakeTimeout: how long a client may take over its TLS handshake; nil
+    ///     for no limit (a server's own handshake timeout may still apply).
     public static func openSSL(_ context: TLSServerContext, handshakeTimeout: TimeAmount? = .seconds(10)) -> WebSocketTLS {
         WebSocketTLS(connectionInfo: info, isTLSFailure: { $0 is TLSError }) { _ in
             TLSHandler(server: context, handshakeTimeout: handshakeTimeout)
@@ -15,7 +18,9 @@ extension WebSocketTLS {
     /// A client's TLS on the system's OpenSSL: a ``TLSHandler`` with `context`, which sends the
     /// pipeline's server name as SNI and checks the server's certificate against it.
     ///
-    /// - Parameter handshakeTimeout: how long the server may take over the TLS handshake.
+    /// - Parameters:
+    ///   - context: the trust store and TLS settings that the server's certificate is checked with.
+    ///   - handshakeTimeout: how long the server may take over the TLS handshake; nil for no limit.
     public static func openSSL(_ context: TLSClientContext, handshakeTimeout: TimeAmount? = .seconds(10)) -> WebSocketTLS {
         WebSocketTLS(connectionInfo: info, isTLSFailure: { $0 is TLSError }) { serverHostname in
             TLSHandler(client: context, serverHostname: serverHostname, handshakeTimeout: handshakeTimeout)
@@ -27,8 +32,9 @@ extension WebSocketTLS {
     }
 }
 
+/// Why TLS failed, as a ``TLSError``, when the connection's TLS was `.openSSL`.
 extension WebSocketError {
-    /// The TLS failure on the system's OpenSSL, for ``WebSocketError/Code/tlsFailed``: its
+    /// The TLS failure on the system's OpenSSL, for WSHTTP's `WebSocketError.Code.tlsFailed`: its
     /// ``TLSError/kind`` tells an expired certificate from a host name mismatch or an unknown CA.
     public var tlsError: TLSError? { tlsFailure as? TLSError }
 }

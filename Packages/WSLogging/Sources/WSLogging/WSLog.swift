@@ -12,6 +12,9 @@ public import Logging
 ///   - message: what to say.
 ///   - metadata: more key-value pairs for this record.
 ///   - logger: the logger to use; default: one labelled `wslog` from the logging system.
+///   - file: the caller's file; leave the default, which the compiler fills in.
+///   - function: the caller's function; leave the default.
+///   - line: the caller's line; leave the default.
 public func wslog(
     _ message: @autoclosure () -> Logger.Message,
     metadata: @autoclosure () -> Logger.Metadata? = nil,

@@ -52,8 +52,10 @@ public final class WebSocketServer: Service, Sendable {
     /// - Parameters:
     ///   - host: the address to listen on: `127.0.0.1` (the default), `0.0.0.0`, `::1`, `::`.
     ///   - port: the port, 0 for a free one.
+    ///   - configuration: the limits, timeouts and gatekeeping; ``Configuration/default`` unless given.
     ///   - tls: serve `wss` and HTTPS with this context.
     ///   - group: the event loops; by default NIO's shared one, a loop per core.
+    ///   - logger: where the server and its connections log; one labelled `WSServer` unless given.
     ///   - handlers: plain HTTP requests, the decision on upgrades, the live connections.
     public init(host: String = "127.0.0.1", port: Int = 8080, configuration: Configuration = .default,
                 tls: TLSServerContext? = nil, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,

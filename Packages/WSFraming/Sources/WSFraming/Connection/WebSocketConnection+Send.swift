@@ -2,7 +2,8 @@ extension WebSocketConnection {
     /// Writes a text message into `sink`, in one frame or in fragments as configured.
     ///
     /// - Throws: ``FramingError`` (local) after this endpoint sent a Close or while a message
-    ///   started with ``sendFragment(_:_:isFinal:into:)`` is unfinished. Nothing is written then.
+    ///   started with ``sendFragment(_:_:isFinal:applyingTransform:into:)-(_,[UInt8],_,_,_)``
+    ///   is unfinished. Nothing is written then.
     public mutating func sendText(_ text: String, into sink: inout some ByteSink) throws(FramingError) {
         var text = text
         let result: Result<Void, FramingError> = text.withUTF8 { utf8 in
@@ -23,8 +24,13 @@ extension WebSocketConnection {
     /// Writes a message of `kind` with `payload` into `sink`: the negotiated transform encodes
     /// it, and it goes in one frame or in fragments as configured.
     ///
-    /// - Parameter applyingTransform: `false` sends this message as it is, without the
-    ///   negotiated transform: data already compressed need not be compressed again.
+    /// - Parameters:
+    ///   - kind: text or binary. A text payload must be valid UTF-8: it is sent as it is,
+    ///     not checked.
+    ///   - payload: the message's bytes.
+    ///   - applyingTransform: `false` sends this message as it is, without the
+    ///     negotiated transform: data already compressed need not be compressed again.
+    ///   - sink: where the frames go.
     /// - Throws: ``FramingError`` (local) as ``sendText(_:into:)`` does.
     public mutating func send(
         _ kind: MessageKind, payload: UnsafeRawBufferPointer, applyingTransform: Bool = true, into sink: inout some ByteSink
@@ -105,6 +111,7 @@ extension WebSocketConnection {
     /// - Parameters:
     ///   - code: the status to send; `nil` sends an empty Close payload. Default 1000.
     ///   - reason: UTF-8, at most 123 bytes; only sent with a code.
+    ///   - sink: where the Close frame goes.
     /// - Throws: ``FramingError`` (local) for a code that may not be sent (1005, 1006, 1015,
     ///   and every code that ``CloseCode/isValidOnWire`` refuses), a reason too long, or a
     ///   connection that already sent its Close.

@@ -22,7 +22,11 @@ extension WebSocketConnection {
     /// free space of its own write buffer: the encoder is specialized for it, with no generic
     /// sink in between.
     ///
-    /// - Parameter destination: where the frames go, from its start.
+    /// - Parameters:
+    ///   - kind: text or binary.
+    ///   - payload: the message's bytes.
+    ///   - applyingTransform: `false` sends the message without the negotiated transform.
+    ///   - destination: where the frames go, from its start.
     /// - Returns: the number of bytes written; or `nil`, having written nothing, when the
     ///   message may need more than `destination` holds (see ``maxEncodedSize(ofMessage:kind:applyingTransform:)``)
     ///   or the transform would encode it: then use the sink form.

@@ -8,8 +8,8 @@
 ///   replies).
 /// - When it throws a ``FramingError`` (always a remote fault), the Close frame that fails the
 ///   connection is already in `replies`: send it, then close the TCP connection.
-/// - When the peer closes the TCP connection, call ``receiveEndOfInput()``.
-/// - Send messages with ``sendText(_:into:)``, ``sendBinary(_:into:)``, ``sendFragment(_:_:isFinal:into:)``,
+/// - When the peer closes the TCP connection, call ``receiveEndOfInput(reason:)``.
+/// - Send messages with ``sendText(_:into:)``, ``sendBinary(_:into:)``, ``sendFragment(_:_:isFinal:applyingTransform:into:)-(_,[UInt8],_,_,_)``,
 ///   ``sendPing(_:into:)`` and ``sendClose(code:reason:into:)``, then write the sink's bytes.
 /// - When ``state`` becomes ``State/closed``, close the TCP connection (a client waits a
 ///   moment for the server to do it first).

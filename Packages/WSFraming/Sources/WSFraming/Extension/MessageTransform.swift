@@ -39,6 +39,8 @@ public protocol MessageTransform: AnyObject {
     /// compressed as a whole; its frames carry consecutive pieces of the compressed data).
     ///
     /// - Parameters:
+    ///   - payload: this fragment's bytes, as the caller passed them.
+    ///   - kind: text or binary, the kind of the whole message.
     ///   - isFirst: the message's first fragment: return `nil` to send the whole message
     ///     untransformed (the connection then does not ask again until the next message).
     ///   - isFinal: the message's last fragment.

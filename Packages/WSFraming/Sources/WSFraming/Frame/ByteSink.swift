@@ -7,6 +7,7 @@ public protocol ByteSink {
     mutating func append(count: Int, _ body: (UnsafeMutableRawBufferPointer) -> Void)
 }
 
+/// A `[UInt8]` is a sink: frames are appended to it, the simplest buffer to write from.
 extension Array: ByteSink where Element == UInt8 {
     /// Appends `count` bytes written by `body`: written into a temporary buffer (on the
     /// stack when small), then appended with one copy.

@@ -22,7 +22,10 @@ public enum FrameWriter {
     /// Writes one frame at the start of `destination`: the header, then the payload, masked
     /// with the header's key while it is copied when the header has one.
     ///
-    /// - Parameter destination: at least `header.encodedSize + payload.count` bytes (a precondition).
+    /// - Parameters:
+    ///   - header: the frame's header; its `payloadLength` must equal `payload.count`.
+    ///   - payload: the payload, unmasked.
+    ///   - destination: at least `header.encodedSize + payload.count` bytes (a precondition).
     /// - Returns: the number of bytes written.
     public static func write(
         _ header: FrameHeader, payload: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer

@@ -67,8 +67,13 @@ extension WebSocketSession {
     /// sent, it only brings the deadline forward when `timeout` ends sooner.
     ///
     /// - Parameters:
+    ///   - code: the status to send; `nil` sends an empty Close payload. Default 1000.
+    ///   - reason: UTF-8, at most 123 bytes; only sent with a code.
     ///   - timeout: how long to wait for the peer's Close; the configuration's close timeout
     ///     when `nil`.
+    ///   - now: the current time: the deadline counts from it.
+    ///   - sink: where the Close frame goes.
+    /// - Returns: what the I/O layer must do: write the Close, and the deadline to set.
     /// - Throws: ``FramingError`` (local) for a code that may not be sent or a reason too long;
     ///   nothing is written then.
     public mutating func close(

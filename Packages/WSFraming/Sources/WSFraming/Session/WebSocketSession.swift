@@ -13,7 +13,7 @@
 /// - A deadline passed: ``timerFired(at:into:)``. The I/O layer keeps one timer, set no later
 ///   than each ``Actions/deadline`` it is given; a timer that fires early costs nothing.
 /// - The peer closed the transport: ``endOfInput()``.
-/// - The user sends: ``send(_:payload:applyingTransform:into:)``, ``sendPing(_:into:)``,
+/// - The user sends: ``send(_:payload:applyingTransform:into:)-(_,_,_,ByteSink)``, ``sendPing(_:into:)``,
 ///   ``close(code:reason:timeout:at:into:)``.
 ///
 /// Bytes to send are written into the sink passed to each call; ``Actions/write`` says that

@@ -1,7 +1,7 @@
 /// An incremental UTF-8 validator that fails as soon as a sequence can no longer become
 /// valid (RFC 6455 §8.1, Unicode 15 Table 3-7).
 ///
-/// Feed it a text message's bytes in any number of pieces: ``validate(_:)`` returns `false`
+/// Feed it a text message's bytes in any number of pieces: ``validate(_:)-(UnsafeRawBufferPointer)`` returns `false`
 /// at the first piece that holds a byte which no valid continuation could follow (overlong
 /// forms, surrogates, code points past U+10FFFF, stray continuation bytes), not at the end
 /// of the message. At the end, ``isComplete`` says whether the last sequence was finished.

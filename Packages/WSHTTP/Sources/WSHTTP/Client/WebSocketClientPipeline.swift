@@ -3,6 +3,8 @@ public import NIOCore
 import NIOHTTP1
 public import WSHandshake
 
+/// Making a SwiftNIO channel a WebSocket: a server's pipeline, which serves HTTP and upgrades,
+/// and a client's, which sends the upgrade request.
 extension Channel {
     /// Makes this connected channel a WebSocket client: sends `handshake`'s request, checks
     /// the server's answer (RFC 6455 §4.1) and puts the live connection in place of the HTTP
@@ -14,15 +16,20 @@ extension Channel {
     ///   refused, …, or `tls`'s maker threw), ``WebSocketError/Code/handshakeFailed`` otherwise.
     ///
     /// - Parameters:
+    ///   - handshake: the request to send: the target, the host, the key, and any
+    ///     subprotocols and extensions to offer (WSHandshake's `WebSocketClientHandshake`).
     ///   - tls: speak `wss`: its handler goes first in the pipeline (with WSTLS,
     ///     `.openSSL(context)`; or any NIO TLS handler), and the request is encrypted behind
     ///     the TLS handshake. Nil for `ws`.
     ///   - serverHostname: the name sent as SNI and checked against the server's certificate;
-    ///     by default the handshake's ``WebSocketClientHandshake/host``.
+    ///     by default the handshake's `host`.
     ///   - configuration: the live connection's limits and timeouts; its
     ///     ``WebSocket/Configuration/deflate`` is offered, unless `handshake` offers
     ///     permessage-deflate itself: then the server's answer is checked against those offers,
     ///     and the connection compresses as agreed.
+    ///   - consumer: how the messages are handed to your code: ``WebSocket/Consumer/async``
+    ///     (the default), a task reading ``WebSocket/messages``, or callbacks on the event loop.
+    ///   - logger: where the connection logs (the handshake's failures, lifecycle at debug).
     public func configureWebSocketClientPipeline(
         handshake: WebSocketClientHandshake, tls: WebSocketTLS? = nil, serverHostname: String? = nil,
         configuration: WebSocket.Configuration = .default, consumer: WebSocket.Consumer = .async, logger: Logger

@@ -3,7 +3,7 @@ public import WSFraming
 extension WebSocket {
     /// The limits, timeouts and policies of one live connection, with documented defaults.
     public struct Configuration: Sendable, Hashable {
-        /// Whether and how often to ping a quiet peer: ``WebSocketSession/Configuration/KeepAlivePolicy/disabled``,
+        /// Whether and how often to ping a quiet peer: `.disabled`,
         /// or `.every(interval, timeout:)`: a Ping after `interval` without inbound bytes; a Pong
         /// that takes longer than `timeout` ends the connection (1011 sent; the outcome is 1006,
         /// "keepalive: no Pong within …", unless the peer still answers the Close).

@@ -104,9 +104,9 @@ public final class WebSocket: Sendable {
     /// Whether messages can still be sent: no Close was sent or received.
     public var isOpen: Bool { state == .open && channel.isActive }
 
-    /// Where the connection is in its life: ``WebSocketConnection/State/open``,
-    /// ``WebSocketConnection/State/closing`` once a Close was sent (or ``close(code:reason:timeout:)``
-    /// called), ``WebSocketConnection/State/closed`` once the TCP connection is gone.
+    /// Where the connection is in its life (WSFraming's `WebSocketConnection.State`): `.open`,
+    /// `.closing` once a Close was sent (or ``close(code:reason:timeout:)`` called), `.closed`
+    /// once the TCP connection is gone.
     public var state: WebSocketConnection.State { shared.connectionState }
 
     /// How the connection ended, once it has: the close code and reason received (1005 for a
@@ -132,9 +132,11 @@ public final class WebSocket: Sendable {
     /// Sends a message. It waits only while more than
     /// ``Configuration/maxBufferedOutboundBytes`` are queued for the socket.
     ///
-    /// - Parameter compress: when permessage-deflate was negotiated, `false` sends this
-    ///   message uncompressed: data already compressed (images, archives) gains nothing.
-    ///   Messages below the threshold go uncompressed either way.
+    /// - Parameters:
+    ///   - message: the text or binary message to send.
+    ///   - compress: when permessage-deflate was negotiated, `false` sends this
+    ///     message uncompressed: data already compressed (images, archives) gains nothing.
+    ///     Messages below the threshold go uncompressed either way.
     /// - Throws: ``WebSocketError`` ``WebSocketError/Code/closed`` once the close handshake
     ///   has started.
     public func send(_ message: WebSocketMessage, compress: Bool = true) async throws(WebSocketError) {

@@ -64,7 +64,7 @@ extension WebSocket {
     /// gives one for any ``WebSocket``. It may be kept (a broadcast group's members, a
     /// topic's subscribers) as long as it is used only on ``eventLoop``: it is not `Sendable`,
     /// and every member must be called there. Kept after the connection has ended, it
-    /// refuses sends and says ``WebSocketConnection/State/closed``; ``whenClosed(_:)`` says
+    /// refuses sends and says its state is `.closed`; ``whenClosed(_:)`` says
     /// when to let go of it.
     public struct OnLoop {
         let handler: WebSocketHandler
@@ -88,7 +88,10 @@ extension WebSocket {
 
         /// Sends `bytes` as a message of `kind`; a text message's bytes must be UTF-8.
         ///
-        /// - Parameter compress: `false` sends it uncompressed when permessage-deflate was negotiated.
+        /// - Parameters:
+        ///   - kind: text or binary.
+        ///   - bytes: the message's bytes, copied before the call returns.
+        ///   - compress: `false` sends it uncompressed when permessage-deflate was negotiated.
         /// - Returns: whether it was queued; `false` once the close handshake has started, or
         ///   outside this connection's own read while its outbound queue is over the budget.
         @discardableResult
@@ -98,7 +101,9 @@ extension WebSocket {
 
         /// Sends a message.
         ///
-        /// - Parameter compress: `false` sends it uncompressed when permessage-deflate was negotiated.
+        /// - Parameters:
+        ///   - message: the text or binary message to send.
+        ///   - compress: `false` sends it uncompressed when permessage-deflate was negotiated.
         /// - Returns: whether it was queued; `false` once the close handshake has started, or
         ///   outside this connection's own read while its outbound queue is over the budget.
         @discardableResult

@@ -104,6 +104,7 @@ public final class WebSocketGroup: Sendable {
     /// Sends `message` to every member but `except`, without waiting: see the type's notes.
     ///
     /// - Parameters:
+    ///   - message: the text or binary message to send.
     ///   - except: a member that does not get it (its sender, say).
     ///   - compress: `false` sends it uncompressed to members that negotiated permessage-deflate.
     public func broadcast(_ message: WebSocketMessage, except: WebSocket.ID? = nil, compress: Bool = true) {

@@ -51,6 +51,8 @@ public struct WebSocketServerHandlers: Sendable {
     }
 }
 
+/// Making a SwiftNIO channel a WebSocket: a server's pipeline, which serves HTTP and upgrades,
+/// and a client's, which sends the upgrade request.
 extension Channel {
     /// Makes this accepted connection serve HTTP and WebSockets: an HTTP/1.1 pipeline whose
     /// upgrade handler checks upgrades (RFC 6455 §4.2.1), asks `handlers.shouldUpgrade`,
@@ -84,8 +86,9 @@ extension Channel {
     }
 }
 
+/// The server pipeline, set up from code that already runs on the channel's event loop.
 extension ChannelPipeline.SynchronousOperations {
-    /// ``NIOCore/Channel/configureWebSocketServerPipeline(configuration:maxRequestBodySize:logger:handlers:)``,
+    /// ``NIOCore/Channel/configureWebSocketServerPipeline(tls:configuration:maxRequestBodySize:logger:handlers:)``,
     /// on the event loop.
     public func configureWebSocketServerPipeline(
         tls: WebSocketTLS? = nil, configuration: WebSocket.Configuration = .default, maxRequestBodySize: Int = 1 << 20,

@@ -25,7 +25,7 @@ public struct WebSocketServerProtocolUpgrader<UpgradeResult: Sendable>: NIOTyped
 
     /// `websocket`, the token of the `Upgrade` header (RFC 6455 §4.1).
     public let supportedProtocol = "websocket"
-    /// None: the request's fields are checked by ``WebSocketUpgradeRequest``, which refuses with
+    /// None: the request's fields are checked by WSHandshake's `WebSocketUpgradeRequest`, which refuses with
     /// a reason.
     public let requiredUpgradeHeaders: [String] = []
 

@@ -30,6 +30,9 @@ public struct WebSocketTLS: Sendable {
     /// - Parameters:
     ///   - connectionInfo: reads what the handshake agreed on; by default nothing.
     ///   - isTLSFailure: recognises the handler's errors; by default none is.
+    ///   - makeHandler: makes the TLS handler of one connection; a client passes the server's
+    ///     host name (for SNI and the certificate check), a server `nil`. What it throws
+    ///     fails the connection.
     public init(
         connectionInfo: @escaping @Sendable (ChannelPipeline.SynchronousOperations) -> TLSConnectionInfo? = { _ in nil },
         isTLSFailure: @escaping @Sendable (any Error) -> Bool = { _ in false },
