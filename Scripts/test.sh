@@ -82,6 +82,9 @@ step "the demo page in headless Chromium: it connects back, relays moves both wa
 ensure_apt chromium
 bounded 600 Scripts/browser-smoke.sh
 
+step "DocC: every module's documentation, warnings as errors (Scripts/docs.sh)"
+bounded 1500 Scripts/docs.sh
+
 for package in Packages/*/; do
     name=$(basename "$package")
     step "$name standalone"
