@@ -123,15 +123,16 @@ with connect(f"wss://localhost:{port}/echo", ssl=context) as ws:
 print("examples-smoke: NIOSSLServer serves HTTPS and echoes wss through SwiftNIO SSL's handler, without libssl")
 PY
 
-# The README's server and client are these two files, word for word; the client gets the
-# server's echo (the server listens on 8080, as the README says).
-for name in ReadmeServer ReadmeClient; do
-    python3 - "README.md" "Examples/$name/main.swift" <<'PY' || { echo "examples-smoke: README.md's block differs from Examples/$name/main.swift" >&2; exit 1; }
-import sys
-readme, source = open(sys.argv[1]).read(), open(sys.argv[2]).read()
-sys.exit(0 if "```swift\n" + source + "```" in readme else 1)
-PY
-done
+# Fails unless DOC has a swift block that is FILE, word for word.
+block_is_file() {
+    python3 -c 'import sys; sys.exit(0 if "```swift\n" + open(sys.argv[2]).read() + "```" in open(sys.argv[1]).read() else 1)' "$1" "$2" \
+        || { echo "examples-smoke: $1's block differs from $2" >&2; exit 1; }
+}
+
+# The README's server and client are these two files; the client gets the server's echo
+# (the server listens on 8080, as the README says).
+block_is_file README.md Examples/ReadmeServer/main.swift
+block_is_file README.md Examples/ReadmeClient/main.swift
 if (exec 3<>/dev/tcp/127.0.0.1/8080) 2>/dev/null; then
     echo "examples-smoke: port 8080 is taken; the README's server needs it" >&2; exit 1
 fi
@@ -146,10 +147,7 @@ kill -TERM "${pids[-1]}"
 echo "examples-smoke: the README's server and client are Examples/ReadmeServer and ReadmeClient; the client got the echo"
 
 # Docs/GettingStarted.md's server and client: the block is the file; it echoes, then shuts down.
-python3 - Docs/GettingStarted.md Examples/GettingStarted/main.swift <<'PY' || { echo "examples-smoke: Docs/GettingStarted.md's block differs from Examples/GettingStarted/main.swift" >&2; exit 1; }
-import sys
-sys.exit(0 if "```swift\n" + open(sys.argv[2]).read() + "```" in open(sys.argv[1]).read() else 1)
-PY
+block_is_file Docs/GettingStarted.md Examples/GettingStarted/main.swift
 started=$(timeout 60 "$bin/GettingStarted" 2>/dev/null)
 [ "$started" = 'text("hi")' ] || { echo "examples-smoke: GettingStarted printed: $started" >&2; exit 1; }
 echo "examples-smoke: Docs/GettingStarted.md's server and client (Examples/GettingStarted) echo and shut down"

@@ -44,16 +44,8 @@ done
 [ -f "$root/Packages/$layer/Package.swift" ] || { echo "release: no layer Packages/$layer" >&2; exit 2; }
 [[ $version =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || { echo "release: '$version' is not a version like 0.2.0" >&2; exit 2; }
 
-# A layer's version at $rev: a tag LAYER/VERSION on that commit, else the newest released
-# heading of its CHANGELOG there ("## 0.2.0 (2026-12-03)").
 commit=$(git -C "$root" rev-parse --verify -q "$rev^{commit}") || { echo "release: no revision '$rev'" >&2; exit 2; }
-released_version() {
-    local tagged
-    tagged=$(git -C "$root" tag --points-at "$commit" -l "$1/*" | sed "s|^$1/||" | sort -V | tail -1)
-    if [ -n "$tagged" ]; then echo "$tagged"; return; fi
-    git -C "$root" show "$commit:Packages/$1/CHANGELOG.md" 2>/dev/null \
-        | grep -m1 -oE '^## [0-9]+\.[0-9]+\.[0-9]+ \([0-9]{4}-[0-9]{2}-[0-9]{2}\)' | cut -d' ' -f2
-}
+released_version() { "$root/Scripts/layer-version.sh" "$1" "$commit"; }
 [ "$(released_version "$layer")" = "$version" ] || {
     echo "release: at $rev, $layer's version is '$(released_version "$layer")', not $version (a tag $layer/$version" \
          "or a '## $version (DATE)' heading in its CHANGELOG): write the release's entry first" >&2

@@ -20,7 +20,7 @@ trap 'rm -rf "$work"' EXIT
 layers=(WSFraming WSLogging WSHTTP)
 [ "${1:-}" != --all ] || layers+=(WSServer WSClient)
 
-version() { git -C "$root" show "HEAD:Packages/$1/CHANGELOG.md" | grep -m1 -oE '^## [0-9]+\.[0-9]+\.[0-9]+ \(' | cut -d' ' -f2; }
+version() { "$root/Scripts/layer-version.sh" "$1" HEAD; }
 # The newest tag LAYER/VERSION here: the layer's last release.
 last_release() { git -C "$root" tag -l "$1/*" | sed "s|^$1/||" | sort -V | tail -1; }
 framing=$(version WSFraming) logging=$(version WSLogging) http=$(version WSHTTP)
