@@ -69,6 +69,8 @@ final class ProxyConnectHandler: ChannelInboundHandler, RemovableChannelHandler 
     private let request: [UInt8]
     private let promise: EventLoopPromise<Void>
     private var response: [UInt8] = []
+    /// The promise is answered: the tunnel is open, or it failed.
+    private var finished = false
 
     init(target: WebSocketURL, proxy: HTTPProxy, promise: EventLoopPromise<Void>) {
         let authority = target.host.contains(":") ? "[\(target.host)]:\(target.port)" : "\(target.host):\(target.port)"
@@ -102,13 +104,20 @@ final class ProxyConnectHandler: ChannelInboundHandler, RemovableChannelHandler 
             fail("the proxy sent bytes after its answer to CONNECT", context: context)
             return
         }
-        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        finished = true
         promise.succeed()
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        promise.fail(WebSocketClientError(.proxyFailed, "the proxy closed the connection before opening the tunnel"))
+        finish(WebSocketClientError(.proxyFailed, "the proxy closed the connection before opening the tunnel"))
         context.fireChannelInactive()
+    }
+
+    /// Removed before the tunnel opened: the channel closed around the moment this handler
+    /// was added (its channelInactive had already gone by), so nothing else would answer.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        finish(WebSocketClientError(.proxyFailed, "the connection to the proxy closed before the tunnel opened"))
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -116,7 +125,13 @@ final class ProxyConnectHandler: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     private func fail(_ message: String, context: ChannelHandlerContext) {
-        promise.fail(WebSocketClientError(.proxyFailed, message))
+        finish(WebSocketClientError(.proxyFailed, message))
         context.close(promise: nil)
+    }
+
+    private func finish(_ error: WebSocketClientError) {
+        guard !finished else { return }
+        finished = true
+        promise.fail(error)
     }
 }

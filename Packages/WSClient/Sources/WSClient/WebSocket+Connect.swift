@@ -153,6 +153,7 @@ extension WebSocket {
             return webSocket
         } catch {
             timer.cancel()
+            channel.close(promise: nil)  // whatever failed, the connection is of no more use
             if timedOut.fired.load(ordering: .relaxed) {
                 throw WebSocketClientError(.handshakeTimeout, "the handshake with \(target) did not finish within \(timeout)")
             }

@@ -13,7 +13,9 @@ extension Channel {
     /// - Returns: the live connection; or fails with ``WebSocketError``:
     ///   ``WebSocketError/Code/upgradeRefused`` with the server's response and body for any
     ///   status but 101, ``WebSocketError/Code/tlsFailed`` when TLS fails (a certificate
-    ///   refused, …, or `tls`'s maker threw), ``WebSocketError/Code/handshakeFailed`` otherwise.
+    ///   refused, …, or `tls`'s maker threw), ``WebSocketError/Code/handshakeFailed`` otherwise
+    ///   (the connection closed before the 101, even a moment before this call). On failure
+    ///   the channel is closed.
     ///
     /// - Parameters:
     ///   - handshake: the request to send: the target, the host, the key, and any
@@ -60,9 +62,11 @@ extension Channel {
                 try self.pipeline.syncOperations.addHandlers([encoder, decoder, upgrader])
             } catch let error as WebSocketError {
                 promise.fail(error)
+                self.close(promise: nil)
             } catch {
                 // The channel closed before its pipeline was set up (the server went at once).
                 promise.fail(WebSocketError(.handshakeFailed, "could not start the opening handshake: \(error)"))
+                self.close(promise: nil)
             }
         }
         return promise.futureResult

@@ -87,6 +87,12 @@ final class WebSocketClientUpgradeHandler: ChannelInboundHandler, RemovableChann
         }
     }
 
+    /// Removed before the handshake ended: the channel closed around the moment this handler
+    /// was added (its channelInactive had already gone by), so nothing else would answer.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        fail(WebSocketError(.handshakeFailed, "the connection closed before the opening handshake"), context: context)
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         if let refused = refusal {
             fail(.handshake(refused.error, body: refused.body), context: context)
