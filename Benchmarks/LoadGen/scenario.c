@@ -156,7 +156,7 @@ void run_scenario(struct result *r) {
             phase = P_WARMUP;
             phase_end = now + (uint64_t)(opt.warmup * SEC);
             if (opt.warmup > 0) break;
-            /* fall through: no warm-up */
+            __attribute__((fallthrough));  /* no warm-up */
         case P_WARMUP:
             if (now < phase_end) break;
             window_begins(r, now);
@@ -182,7 +182,7 @@ void run_scenario(struct result *r) {
             rounds_start = now;
             phase = P_ROUNDS;
             phase_end = hard_deadline;
-            /* fall through */
+            __attribute__((fallthrough));
         case P_ROUNDS: {
             uint64_t due = (now - rounds_start) * (uint64_t)opt.conns / SEC + 1;
             if (due > sends_total) due = sends_total;
