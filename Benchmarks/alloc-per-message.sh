@@ -7,11 +7,11 @@
 #
 #   Benchmarks/alloc-per-message.sh            # SIZE=16384 Benchmarks/alloc-per-message.sh
 #
-# Needs gcc, taskset, python3 and ../shared/tools/loadgen; builds the servers (release).
+# Needs gcc, make, taskset and python3; builds the servers (release).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-loadgen_dir="$root/../shared/tools/loadgen"
+loadgen_dir="$root/Benchmarks/LoadGen"
 bin="$root/Benchmarks/EchoServers/.build/release"
 size=${SIZE:-64}
 port=${PORT:-9003}
@@ -39,7 +39,7 @@ allocations() {
 
 # Echoed messages in a loadgen run of $1 seconds.
 drive() {
-    timeout 60 taskset -c 0 "$loadgen_dir/loadgen" -p "$port" -m throughput -c 100 -d 16 -s "$size" -t "$1" \
+    timeout 60 taskset -c 0 "$loadgen_dir/.build/loadgen" -p "$port" -m throughput -c 100 -d 16 -s "$size" -t "$1" \
         | tail -1 | python3 -c 'import json, sys; print(json.load(sys.stdin)["echoed"])'
 }
 

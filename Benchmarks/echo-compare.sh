@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Compares WebSocket echo servers under the team's load generator, in one run, and prints one
+# Compares WebSocket echo servers under the project's load generator (Benchmarks/LoadGen), in one run, and prints one
 # table: per server, latency p50/p99, small-message rate, large-message MB/s and idle memory per
 # connection, and each server's ratio to the first (the baseline) when more than one ran. The
 # rates per second of the server's own CPU (msg/CPU-s, MB/CPU-s) are its capacity: they hold
@@ -15,15 +15,14 @@
 #                    d  idle: 1000 connections, one message each per second
 #   --port PORT    port the servers listen on (default 9002)
 #
-# Needs ../shared/tools/loadgen beside the repository, gcc, make, taskset, timeout, python3 and
-# two CPUs. Each scenario gets a fresh server process pinned to CPU 1 (so (d) measures memory in
+# Needs gcc, make, taskset, timeout, python3 and two CPUs. Each scenario gets a fresh server process pinned to CPU 1 (so (d) measures memory in
 # a process that has not run the other scenarios), with loadgen pinned to CPU 0. Every command
 # is bounded in time; a trap stops the server on any exit. Raw JSON goes to Benchmarks/results/.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-loadgen_dir="$root/../shared/tools/loadgen"
-loadgen="$loadgen_dir/loadgen"
+loadgen_dir="$root/Benchmarks/LoadGen"
+loadgen="$loadgen_dir/.build/loadgen"
 package="$root/Benchmarks/EchoServers"
 bin="$package/.build/release"
 # The yardstick's own limit: a minimal C echo server (CeilingEcho/ceiling-echo.c) that does the
@@ -64,7 +63,6 @@ for tool in make gcc pkg-config taskset timeout python3 swift; do
     command -v "$tool" >/dev/null || { echo "echo-compare: $tool is not on PATH" >&2; exit 1; }
 done
 [ "$(nproc)" -ge 2 ] || { echo "echo-compare: needs two CPUs (server on 1, loadgen on 0)" >&2; exit 1; }
-[ -f "$loadgen_dir/loadgen.c" ] || { echo "echo-compare: no loadgen at $loadgen_dir (shared/ must sit beside the repository)" >&2; exit 1; }
 
 # loadgen's arguments for a scenario, without port and pid.
 scenario_args() {

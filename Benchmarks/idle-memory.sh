@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # What an idle connection costs `websockets serve` (the README's main command, release build):
-# the team's load generator opens N connections, sends one 64-byte message on each per second
+# the project's load generator (Benchmarks/LoadGen) opens N connections, sends one 64-byte message on each per second
 # for 5 rounds, and reads the server's resident memory before and after (loadgen -m idle).
 # Goal (issue 6): at most 8 KiB per connection at 1,000 connections, and 10,000 held.
 #
 #   Benchmarks/idle-memory.sh [CONNECTIONS…]      (default: 1000 10000)
 #
-# Needs ../shared/tools/loadgen beside the repository, gcc, make, taskset and two CPUs; the
+# Needs gcc, make, taskset and two CPUs; the
 # server is pinned to CPU 1, loadgen to CPU 0; every command is bounded, the server stopped by PID.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-loadgen_dir="$root/../shared/tools/loadgen"
+loadgen_dir="$root/Benchmarks/LoadGen"
 counts=("${@:-1000}")
 [ $# -gt 0 ] || counts=(1000 10000)
 timeout 120 make -s -C "$loadgen_dir" >&2
@@ -26,7 +26,7 @@ for count in "${counts[@]}"; do
     taskset -c 1 "$server" serve --port "$port" --log-level warning >/dev/null 2>&1 &
     pid=$!
     sleep 1
-    result=$(taskset -c 0 timeout 300 "$loadgen_dir/loadgen" -p "$port" -m idle -c "$count" --rounds 5 --pid "$pid" 2>/dev/null | grep '^RESULT')
+    result=$(taskset -c 0 timeout 300 "$loadgen_dir/.build/loadgen" -p "$port" -m idle -c "$count" --rounds 5 --pid "$pid" 2>/dev/null | grep '^RESULT')
     kill -INT "$pid"
     wait "$pid" || true
     pid=""

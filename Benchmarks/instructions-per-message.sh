@@ -8,11 +8,11 @@
 #
 #   Benchmarks/instructions-per-message.sh
 #
-# Needs valgrind (apt-get install valgrind), python3 and ../shared/tools/loadgen.
+# Needs valgrind (apt-get install valgrind), python3, gcc and make (for Benchmarks/LoadGen).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-loadgen_dir="$root/../shared/tools/loadgen"
+loadgen_dir="$root/Benchmarks/LoadGen"
 bin="$root/Benchmarks/EchoServers/.build/release"
 port=${PORT:-9004}
 work=$(mktemp -d)
@@ -37,7 +37,7 @@ measure() {
     server_pid=$!
     for _ in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.2; done
     local echoed
-    echoed=$(timeout 600 "$loadgen_dir/loadgen" -p "$port" -m throughput -c 100 -d 16 -s 64 -t 300 -w 0 --max-msgs "$messages" \
+    echoed=$(timeout 600 "$loadgen_dir/.build/loadgen" -p "$port" -m throughput -c 100 -d 16 -s 64 -t 300 -w 0 --max-msgs "$messages" \
         | tail -1 | python3 -c 'import json, sys; print(json.load(sys.stdin)["echoed"])')
     kill -TERM "$server_pid"
     wait "$server_pid" 2>/dev/null || true

@@ -6,18 +6,18 @@
 #
 # Interop/framing-autobahn.py does the HTTP handshake and hands each socket to
 # Interop's framing-echo, which runs WSFraming's WebSocketConnection on it. Reports go to
-# .build-autobahn/ (ignored by git). Needs ../shared/tools/autobahn beside the checkout.
+# .build-autobahn/ (ignored by git). The suite is installed by Tests/Conformance/Autobahn/setup.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-autobahn="$root/../shared/tools/autobahn"
 cases=${1:-*}
 export EXCLUDE=${EXCLUDE:-12.*,13.*}
 reports="$root/.build-autobahn"
 rm -rf "$reports"
 mkdir -p "$reports"
 
-timeout 600 "$autobahn/setup.sh"
+. Scripts/autobahn-lib.sh
+autobahn_setup
 timeout 900 swift build -c release --package-path Interop --product FramingEcho
 echo_bin="$(swift build -c release --package-path Interop --show-bin-path)/FramingEcho"
 
@@ -31,12 +31,11 @@ for _ in $(seq 50); do
     sleep 0.1
 done
 
-AGENT=WSFraming-server WSTEST_TIMEOUT=900 "$autobahn/test-server.sh" "ws://127.0.0.1:$port" "$cases" "$reports/server" >/dev/null
+AGENT=WSFraming-server WSTEST_TIMEOUT=900 test_server "ws://127.0.0.1:$port" "$cases" "$reports/server" || true
 kill "$server_pid" 2>/dev/null || true
 
 client_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-AGENT=WSFraming-client CLIENT_TIMEOUT=900 "$autobahn/test-client.sh" \
-    -c "python3 $root/Interop/framing-autobahn.py client {url} {agent} $echo_bin" \
-    "$client_port" "$cases" "$reports/client" >/dev/null
+AGENT=WSFraming-client CLIENT_TIMEOUT=900 test_client "python3 $root/Interop/framing-autobahn.py client {url} {agent} $echo_bin" \
+    "$client_port" "$cases" "$reports/client" || true
 
 python3 Scripts/autobahn-verdict.py "$reports/server" "$reports/client"

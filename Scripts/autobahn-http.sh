@@ -15,11 +15,10 @@
 # CONFIGURATION=debug uses debug builds: Scripts/test.sh sets it, since its earlier steps
 # have built Benchmarks/EchoServers in debug already and a release build of each package
 # compiles SwiftNIO again (about 160 s apiece on two cores); the cases run the same.
-# Needs ../shared/tools/autobahn beside the checkout. About 2 minutes once built.
+# The suite is installed by Tests/Conformance/Autobahn/setup.sh. About 2 minutes once built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-autobahn="$root/../shared/tools/autobahn"
 cases=${1:-*}
 export EXCLUDE=${EXCLUDE-12.*,13.*}
 configuration=${CONFIGURATION:-release}
@@ -30,7 +29,7 @@ start=$(date +%s)
 
 . Scripts/autobahn-lib.sh
 
-timeout 600 "$autobahn/setup.sh" >/dev/null
+autobahn_setup
 # One build at a time per package folder.
 for build in "Benchmarks/EchoServers WebSocketsEcho" "Interop HTTPAutobahnClient"; do
     set -- $build
@@ -47,7 +46,7 @@ status=0
 for mode in eventloop async; do
     port=$(free_port)
     start_server "$reports/echo-$mode.log" "$echo_bin" --port "$port" --mode "$mode" --max-message 16777216
-    AGENT="WSHTTP-server-$mode" WSTEST_TIMEOUT=900 "$autobahn/test-server.sh" \
+    AGENT="WSHTTP-server-$mode" WSTEST_TIMEOUT=900 test_server \
         "ws://127.0.0.1:$port" "$cases" "$reports/server-$mode" || true
     if ! kill -0 "$server_pid" 2>/dev/null; then
         echo "autobahn-http.sh: WebSocketsEcho --mode $mode died during the run (see $reports/echo-$mode.log)"
@@ -57,8 +56,7 @@ for mode in eventloop async; do
 done
 
 client_port=$(free_port)
-AGENT=WSHTTP-client CLIENT_TIMEOUT=1200 "$autobahn/test-client.sh" \
-    -c "$client_bin {url} {agent}" "$client_port" "$cases" "$reports/client" || true
+AGENT=WSHTTP-client CLIENT_TIMEOUT=1200 test_client "$client_bin {url} {agent}" "$client_port" "$cases" "$reports/client" || true
 # The suite cannot tell a crash from a close; the client's own log can.
 crashed=$(sed -n 's/^case [0-9]* (\([0-9.]*\)): the client process .*/\1/p' "$reports/client/client.log" 2>/dev/null | tr '\n' ' ')
 if grep -q "the client process" "$reports/client/client.log" 2>/dev/null; then

@@ -3,7 +3,7 @@
 # asks the fuzzing server how many cases there are (/getCaseCount), runs each case with
 # `websockets connect --echo` (one process per case: it echoes every message and exits when
 # the connection closes), then asks for the reports (/updateReports). Run by
-# Scripts/conformance.sh through ../shared/tools/autobahn/test-client.sh:
+# Scripts/conformance.sh through test_client (Scripts/autobahn-lib.sh):
 #
 #   Scripts/autobahn-testee-client.sh WEBSOCKETS_BINARY ws://127.0.0.1:PORT AGENT [CONNECT OPTIONS…]
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Conformance: the Autobahn testsuite (../shared/tools/autobahn) against the `websockets`
+# Conformance: the Autobahn testsuite (Tests/Conformance/Autobahn) against the `websockets`
 # command in both roles, with permessage-deflate on, and a verdict that fails unless every
 # case is OK (INFORMATIONAL only where the suite says so by design: 7.1.6, 7.13.*).
 #
@@ -19,7 +19,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-autobahn="$root/../shared/tools/autobahn"
 mode=full
 [ "${1:-}" = "--ci" ] && mode=ci
 exclude=""
@@ -38,7 +37,7 @@ start=$(date +%s)
 
 . Scripts/autobahn-lib.sh
 
-timeout 600 "$autobahn/setup.sh" >/dev/null
+autobahn_setup
 timeout 1500 swift build --product websockets >"$reports/build.log" 2>&1 || { tail -30 "$reports/build.log" >&2; exit 1; }
 websockets="$(swift build --show-bin-path)/websockets"
 
@@ -46,7 +45,7 @@ status=0
 port=$(free_port)
 start_server "$reports/serve.log" "$websockets" serve --port "$port" --max-message-size 16777216 --log-level warning
 echo "conformance.sh: server role, websockets serve ($mode)"
-AGENT=websockets-serve EXCLUDE="$exclude" WSTEST_TIMEOUT=$role_timeout "$autobahn/test-server.sh" "ws://127.0.0.1:$port" "*" "$reports/server" || true
+AGENT=websockets-serve EXCLUDE="$exclude" WSTEST_TIMEOUT=$role_timeout test_server "ws://127.0.0.1:$port" "*" "$reports/server" || true
 if ! kill -0 "$server_pid" 2>/dev/null; then
     echo "conformance.sh: websockets serve died during the run (see $reports/serve.log)"
     status=1
@@ -54,8 +53,8 @@ fi
 stop_server
 
 echo "conformance.sh: client role, websockets connect --echo ($mode)"
-AGENT=websockets-connect EXCLUDE="$exclude" CLIENT_TIMEOUT=$role_timeout "$autobahn/test-client.sh" \
-    -c "Scripts/autobahn-testee-client.sh $websockets {url} {agent}" "$(free_port)" "*" "$reports/client" || true
+AGENT=websockets-connect EXCLUDE="$exclude" CLIENT_TIMEOUT=$role_timeout \
+    test_client "Scripts/autobahn-testee-client.sh $websockets {url} {agent}" "$(free_port)" "*" "$reports/client" || true
 if grep -q "the client process" "$reports/client/client.log" 2>/dev/null; then
     echo "conformance.sh: client processes that failed (the suite judges those cases by what it saw):"
     grep "the client process" "$reports/client/client.log" | sed 's/^/  /'

@@ -1,0 +1,157 @@
+/*
+ * loadgen: the project's WebSocket load generator (Benchmarks/LoadGen/README.md).
+ * One thread, one epoll set, many client connections to an echo server on loopback.
+ * This header holds what the files share: the options, a connection, the run's counters.
+ */
+#ifndef LOADGEN_H
+#define LOADGEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ------------------------------------------------------------- options (options.c) */
+
+enum mode { MODE_THROUGHPUT, MODE_LATENCY, MODE_IDLE };
+
+struct options {
+    const char *host;         /* IPv4 literal in 127.0.0.0/8, or "localhost" */
+    const char *path;         /* request target of the upgrade */
+    const char *label;        /* copied into the output, for scripts */
+    const char *samples_file; /* every measured round trip, µs, one a line */
+    int port;
+    enum mode mode;
+    int conns, depth, concurrency, rounds, text;
+    long size;
+    int pid;                  /* the server's, for its CPU and RSS; 0 = none */
+    double seconds, warmup, connect_timeout;
+    uint64_t max_msgs;        /* stop sending after this many messages; 0 = no limit */
+};
+
+extern struct options opt;
+const char *mode_name(enum mode m);
+void parse_options(int argc, char **argv);
+
+/* ------------------------------------------------- WebSocket pieces (ws.c) */
+
+#define WS_KEY_LEN 24    /* base64 of 16 bytes */
+#define WS_ACCEPT_LEN 28 /* base64 of a SHA-1 digest */
+
+void ws_random_seed(void);
+uint64_t ws_random(void);
+void ws_accept_for_key(const char *key, char accept[WS_ACCEPT_LEN + 1]);
+int ws_handshake_request(char *out, size_t cap, const char *host, int port, const char *path, char accept[WS_ACCEPT_LEN + 1]);
+/* 1: a complete, valid 101 answer of hlen bytes; 0: incomplete; -1: refused (why in *why) */
+int ws_handshake_response(const uint8_t *buf, size_t len, const char *accept, size_t *hlen, const char **why);
+/* A client frame's header with a fresh random masking key (returned in *key); returns its length. */
+size_t ws_client_header(uint8_t *out, int opcode, size_t len, uint32_t *key);
+/* Copies len bytes to out masked with key, as if they began at offset of the payload. */
+void ws_mask_copy(uint8_t *out, const uint8_t *in, size_t len, uint32_t key, size_t offset);
+/* One whole masked client frame; returns its length (at most ws_client_frame_bound(len)). */
+size_t ws_client_frame(uint8_t *out, int opcode, const uint8_t *payload, size_t len);
+size_t ws_client_frame_bound(size_t len);
+void ws_sha1(const uint8_t *data, size_t len, uint8_t digest[20]);
+void ws_base64(const uint8_t *in, size_t len, char *out);
+
+/* ----------------------------------------------------- connections (conn.c) */
+
+enum conn_state { C_UNUSED, C_CONNECTING, C_HANDSHAKE, C_OPEN, C_CLOSING, C_DEAD };
+
+struct conn {
+    int fd, index;
+    enum conn_state state;
+    int writable_wait;            /* EPOLLOUT is armed */
+    char accept[WS_ACCEPT_LEN + 1];
+    uint8_t *hs; size_t hs_len;   /* the handshake answer so far */
+    uint8_t *out; size_t out_len, out_sent, out_cap;
+
+    /* The inbound stream, parsed as it arrives: nothing is buffered but a frame header
+       and a control frame's payload. */
+    uint8_t head[14]; int head_len;
+    int frame_op, frame_fin;
+    uint64_t frame_left;          /* payload bytes of the current frame still to come */
+    uint8_t ctl[125]; int ctl_len;
+    int msg_op;                   /* opcode of the data message being received, 0 = none */
+    uint64_t msg_len;             /* its bytes so far */
+    int msg_bad;                  /* it differs from what was sent */
+
+    uint64_t sent, echoed;        /* data messages */
+    uint64_t *sent_at;            /* send time (ns) of message n at [n & ring_mask] */
+};
+
+extern struct conn *conns;
+extern int epoll_fd;
+extern uint64_t ring_mask;
+
+void conns_init(void);
+int conn_start(struct conn *c);                 /* 0 or -1 (counted) */
+void conn_event(struct conn *c, uint32_t events, uint64_t now);
+void conn_send_message(struct conn *c, uint64_t now);
+void conn_flush(struct conn *c);
+void conn_begin_close(struct conn *c);
+void conn_drop(struct conn *c);
+int conn_open_count(void);
+
+/* What a message carries (payload.c): message n of connection i is a stamp (i and n in hex,
+   its first 16 bytes) then a random pattern read from an offset that moves with n and i. */
+#define STAMP_LEN 16
+void payload_init(void);
+/* Writes message n of connection c as one masked client frame; returns its length. */
+size_t payload_frame(uint8_t *out, int c, uint64_t n);
+/* Are the len bytes received at offset pos of message n of connection c the ones sent? */
+int payload_matches(int c, uint64_t n, uint64_t pos, const uint8_t *data, size_t len);
+
+/* --------------------------------------------------- the run's counters */
+
+struct counters {
+    uint64_t sent, echoed, measured;
+    uint64_t opened, setup_done, connecting;
+    uint64_t mismatches, proto_errors, conn_failures, handshake_failures, io_errors, server_closes;
+    uint64_t pings, unexpected;   /* pings answered; echoes with nothing in flight (also mismatches) */
+    int measuring;                /* inside the measured window */
+    int refill;                   /* send a new message for each echo */
+};
+extern struct counters stats;
+
+/* ------------------------------------------------ samples, percentiles (stats.c) */
+
+void samples_add(uint64_t ns);
+uint64_t samples_count(void);
+void samples_sort(void);
+double samples_percentile_us(double p);  /* nearest rank, after samples_sort; -1 if none */
+int samples_write(const char *file);     /* in arrival order; call before samples_sort */
+
+/* ---------------------------------------------------------- /proc (procfs.c) */
+
+struct cpu_mark {
+    double server;   /* the server's utime+stime, s; -1 unknown */
+    double self;     /* ours, s */
+    double busy;     /* the machine's user+nice+system+irq+softirq over all CPUs, s; -1 unknown */
+    double irq;      /* irq+softirq, s */
+    double steal;    /* s */
+};
+void cpu_mark(struct cpu_mark *m, int pid);
+long proc_rss_kb(int pid);   /* VmRSS, KiB; -1 unknown */
+
+/* ------------------------------------------------------------------ misc */
+
+uint64_t now_ns(void);
+void fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void *xmalloc(size_t n);
+void *xrealloc(void *p, size_t n);
+
+/* The run itself (scenario.c) and what it found (report.c). */
+struct result {
+    uint64_t start, connected, window_start, window_end;
+    uint64_t window_echoes0;
+    struct cpu_mark cpu0, cpu1;
+    long rss_base, rss_connected, rss_end, rss_peak;
+    uint64_t alive, survived;
+    uint64_t unanswered_closes;   /* our close frames the server did not answer within 2 s */
+    int timed_out;
+    int cpu_known;
+};
+void run_scenario(struct result *r);
+int report(const struct result *r);   /* prints the RESULT line and JSON; returns the error count (capped) */
+
+#endif

@@ -1,0 +1,104 @@
+/*
+ * What a run found: one line for people (RESULT ...) and, as the last line of stdout, one
+ * JSON object for scripts. The JSON's fields:
+ *
+ *   label, mode, conns, depth, size, text     the run's options
+ *   secs                  the measured window: throughput and latency, -t; idle, the rounds
+ *   msgs, msgs_per_s      echoes completed in the window; mb_per_s is msgs_per_s x size / 10^6
+ *   lat_us                round trips in the window, µs: p50, p90, p99, p999, max (-1: none)
+ *   samples               how many round trips were timed
+ *   opened, alive, survived   connections upgraded; open at the window's end; of those, in
+ *                         idle mode, the ones that got every echo
+ *   connect_s             from start until every connection was open (or given up)
+ *   errors                the sum of the counts below, plus 1 if the hard deadline passed:
+ *                         mismatches (an echo that is not what was sent), proto_errors (a
+ *                         frame RFC 6455 forbids), conn_failures, handshake_failures,
+ *                         io_errors, server_closes (the server closed first), unanswered
+ *                         closes (our close frame not answered within 2 s)
+ *   server_pid, rss_*_kb  the server's VmRSS before connecting, once connected (idle), at the
+ *                         window's end, and the most seen (-1: no --pid)
+ *   server_cpu_pct, client_cpu_pct   CPU time over the window, % of one core (-1: unknown)
+ *   system_busy_pct, other_cpu_pct   the machine's busy time, and what of it neither the
+ *                         server nor loadgen used; steal_pct, irq_softirq_pct
+ *   sent, echoed, pings   data messages over the whole run; pings the server sent us
+ */
+#include <stdio.h>
+
+#include "loadgen.h"
+
+#define SEC 1e9
+
+static double pct_of_window(double before, double after, double secs) {
+    return before >= 0 && after >= 0 && secs > 0 ? 100.0 * (after - before) / secs : -1;
+}
+
+int report(const struct result *r) {
+    double secs = r->window_end > r->window_start ? (double)(r->window_end - r->window_start) / SEC : 0;
+    uint64_t msgs = stats.echoed - r->window_echoes0;
+    if (!r->cpu_known) msgs = 0;
+    double rate = secs > 0 ? (double)msgs / secs : 0;
+    double mbps = rate * (double)opt.size / 1e6;
+
+    double server = -1, client = -1, busy = -1, other = -1, steal = -1, irq = -1;
+    if (r->cpu_known) {
+        server = opt.pid ? pct_of_window(r->cpu0.server, r->cpu1.server, secs) : -1;
+        client = pct_of_window(r->cpu0.self, r->cpu1.self, secs);
+        busy = pct_of_window(r->cpu0.busy, r->cpu1.busy, secs);
+        steal = pct_of_window(r->cpu0.steal, r->cpu1.steal, secs);
+        irq = pct_of_window(r->cpu0.irq, r->cpu1.irq, secs);
+        if (busy >= 0 && server >= 0 && client >= 0) other = busy - server - client;
+    }
+    double connect_s = r->connected ? (double)(r->connected - r->start) / SEC : -1;
+    uint64_t errors = stats.mismatches + stats.proto_errors + stats.conn_failures + stats.handshake_failures +
+                      stats.io_errors + stats.server_closes + r->unanswered_closes + (r->timed_out ? 1 : 0);
+
+    if (opt.samples_file && samples_write(opt.samples_file) != 0) warn("--samples: could not write %s", opt.samples_file);
+    samples_sort();
+    double p50 = samples_percentile_us(0.5), p90 = samples_percentile_us(0.9), p99 = samples_percentile_us(0.99),
+           p999 = samples_percentile_us(0.999), max = samples_percentile_us(1);
+    const char *label = opt.label[0] ? opt.label : "-";
+
+    switch (opt.mode) {
+    case MODE_IDLE: {
+        double per_conn = r->rss_end >= 0 && r->rss_base >= 0 ? (double)(r->rss_end - r->rss_base) / opt.conns : -1;
+        printf("RESULT %s mode=idle conns=%d opened=%llu survived=%llu msgs=%llu rss_base=%ldKiB rss_connected=%ldKiB "
+               "rss_end=%ldKiB per_conn=%.1fKiB p50=%.1fus p99=%.1fus connect=%.2fs errors=%llu\n",
+               label, opt.conns, (unsigned long long)stats.opened, (unsigned long long)r->survived,
+               (unsigned long long)msgs, r->rss_base, r->rss_connected, r->rss_end, per_conn, p50, p99, connect_s,
+               (unsigned long long)errors);
+        break;
+    }
+    case MODE_LATENCY:
+        printf("RESULT %s mode=latency conns=%d size=%ld msgs=%llu rate=%.0f/s p50=%.1fus p90=%.1fus p99=%.1fus "
+               "p99.9=%.1fus max=%.1fus server_cpu=%.0f%% client_cpu=%.0f%% other_cpu=%.0f%% errors=%llu\n",
+               label, opt.conns, opt.size, (unsigned long long)msgs, rate, p50, p90, p99, p999, max, server, client,
+               other, (unsigned long long)errors);
+        break;
+    case MODE_THROUGHPUT:
+        printf("RESULT %s mode=throughput conns=%d depth=%d size=%ld msgs=%llu rate=%.0f msg/s %.2f MB/s "
+               "p50=%.1fus p99=%.1fus server_cpu=%.0f%% client_cpu=%.0f%% other_cpu=%.0f%% errors=%llu\n",
+               label, opt.conns, opt.depth, opt.size, (unsigned long long)msgs, rate, mbps, p50, p99, server, client,
+               other, (unsigned long long)errors);
+        break;
+    }
+    printf("{\"label\":\"%s\",\"mode\":\"%s\",\"conns\":%d,\"depth\":%d,\"size\":%ld,\"text\":%s,\"secs\":%.3f,"
+           "\"msgs\":%llu,\"msgs_per_s\":%.1f,\"mb_per_s\":%.3f,"
+           "\"lat_us\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f},\"samples\":%llu,"
+           "\"opened\":%llu,\"alive\":%llu,\"survived\":%llu,\"connect_s\":%.3f,"
+           "\"errors\":%llu,\"mismatches\":%llu,\"proto_errors\":%llu,\"conn_failures\":%llu,"
+           "\"handshake_failures\":%llu,\"io_errors\":%llu,\"server_closes\":%llu,\"unanswered_closes\":%llu,"
+           "\"timed_out\":%s,\"server_pid\":%d,\"rss_base_kb\":%ld,\"rss_connected_kb\":%ld,\"rss_end_kb\":%ld,"
+           "\"rss_peak_kb\":%ld,\"server_cpu_pct\":%.1f,\"client_cpu_pct\":%.1f,\"system_busy_pct\":%.1f,"
+           "\"other_cpu_pct\":%.1f,\"steal_pct\":%.1f,\"irq_softirq_pct\":%.1f,"
+           "\"sent\":%llu,\"echoed\":%llu,\"pings\":%llu}\n",
+           opt.label, mode_name(opt.mode), opt.conns, opt.depth, opt.size, opt.text ? "true" : "false", secs,
+           (unsigned long long)msgs, rate, mbps, p50, p90, p99, p999, max, (unsigned long long)samples_count(),
+           (unsigned long long)stats.opened, (unsigned long long)r->alive, (unsigned long long)r->survived, connect_s,
+           (unsigned long long)errors, (unsigned long long)stats.mismatches, (unsigned long long)stats.proto_errors,
+           (unsigned long long)stats.conn_failures, (unsigned long long)stats.handshake_failures,
+           (unsigned long long)stats.io_errors, (unsigned long long)stats.server_closes,
+           (unsigned long long)r->unanswered_closes, r->timed_out ? "true" : "false", opt.pid, r->rss_base,
+           r->rss_connected, r->rss_end, r->rss_peak, server, client, busy, other, steal, irq,
+           (unsigned long long)stats.sent, (unsigned long long)stats.echoed, (unsigned long long)stats.pings);
+    return errors > 0;
+}

@@ -1,0 +1,219 @@
+/*
+ * The run: one epoll loop that moves through phases.
+ *
+ *   connect   open --conns connections, --concurrency at a time, each upgraded and checked,
+ *             within --connect-timeout.
+ *   throughput / latency:
+ *     warm-up   every connection keeps --depth messages in flight (a new one per echo) for -w s,
+ *     measure   the same for -t s: echoes counted, round trips timed, CPU read at both ends.
+ *               With --max-msgs it ends once that many were sent and all of them echoed.
+ *   idle:
+ *     settle    1 s with the connections open and quiet, then the server's RSS is read,
+ *     rounds    --rounds times, every connection sends one message, spread evenly over each
+ *               second, and waits for its echo,
+ *     drain     up to 2 s more for the last echoes.
+ *   close     a close frame (1000) on every open connection, and up to 2 s for the answers.
+ *
+ * Every wait is bounded: epoll_wait never sleeps past the next deadline (at most 100 ms),
+ * and the whole run stops at a hard deadline whatever the server does.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "loadgen.h"
+
+#define SEC 1000000000ull
+
+enum phase { P_CONNECT, P_WARMUP, P_MEASURE, P_SETTLE, P_ROUNDS, P_DRAIN, P_CLOSE, P_DONE };
+
+static int next_to_connect;
+
+static void pump_connects(void) {
+    while (stats.connecting < (uint64_t)opt.concurrency && next_to_connect < opt.conns)
+        conn_start(&conns[next_to_connect++]);
+}
+
+static void window_begins(struct result *r, uint64_t now) {
+    stats.measuring = 1;
+    r->window_start = now;
+    r->window_echoes0 = stats.echoed;
+    cpu_mark(&r->cpu0, opt.pid);
+}
+
+static void note_rss(struct result *r, long kb) {
+    if (kb > r->rss_peak) r->rss_peak = kb;
+}
+
+static void window_ends(struct result *r, uint64_t now) {
+    if (!stats.measuring) return;
+    stats.measuring = 0;
+    stats.refill = 0;
+    r->window_end = now;
+    cpu_mark(&r->cpu1, opt.pid);
+    r->cpu_known = 1;
+    r->rss_end = proc_rss_kb(opt.pid);
+    note_rss(r, r->rss_end);
+    for (int i = 0; i < opt.conns; i++) {
+        const struct conn *c = &conns[i];
+        if (c->state != C_OPEN) continue;
+        r->alive++;
+        if (opt.mode != MODE_IDLE || (c->echoed >= (uint64_t)opt.rounds && c->echoed == c->sent)) r->survived++;
+    }
+}
+
+static uint64_t in_flight(void) {
+    uint64_t n = 0;
+    for (int i = 0; i < opt.conns; i++)
+        if (conns[i].state == C_OPEN) n += conns[i].sent - conns[i].echoed;
+    return n;
+}
+
+static int closing_count(void) {
+    int n = 0;
+    for (int i = 0; i < opt.conns; i++) n += conns[i].state == C_CLOSING;
+    return n;
+}
+
+/* Sends a close frame on every open connection; returns when to stop waiting for answers. */
+static uint64_t close_all(uint64_t now) {
+    for (int i = 0; i < opt.conns; i++) conn_begin_close(&conns[i]);
+    return now + 2 * SEC;
+}
+
+static int may_send(void) { return !opt.max_msgs || stats.sent < opt.max_msgs; }
+
+void run_scenario(struct result *r) {
+    uint64_t start = now_ns();
+    r->start = start;
+    r->rss_base = r->rss_peak = proc_rss_kb(opt.pid);
+    r->rss_connected = r->rss_end = -1;
+
+    double active = opt.mode == MODE_IDLE ? 1 + opt.rounds + 2 : opt.warmup + opt.seconds + 5;
+    uint64_t hard_deadline = start + (uint64_t)((opt.connect_timeout + active + 2 + 5) * SEC);
+    uint64_t connect_deadline = start + (uint64_t)(opt.connect_timeout * SEC);
+
+    enum phase phase = P_CONNECT;
+    uint64_t phase_end = connect_deadline, rounds_start = 0, sends_done = 0;
+    uint64_t sends_total = (uint64_t)opt.rounds * (uint64_t)opt.conns;
+    int drain_capped = 0;
+    struct epoll_event events[512];
+
+    pump_connects();
+    while (phase != P_DONE) {
+        uint64_t now = now_ns(), wake = phase_end < hard_deadline ? phase_end : hard_deadline;
+        if (phase == P_ROUNDS) {
+            uint64_t next_send = rounds_start + sends_done * SEC / (uint64_t)opt.conns;
+            if (next_send < wake) wake = next_send;
+        }
+        int timeout = wake <= now ? 0 : (int)((wake - now + 999999) / 1000000);
+        if (timeout > 100) timeout = 100;
+        int n = epoll_wait(epoll_fd, events, 512, timeout);
+        if (n < 0 && errno != EINTR) fatal("epoll_wait: %s", strerror(errno));
+        now = now_ns();
+        for (int i = 0; i < n; i++) conn_event(events[i].data.ptr, events[i].events, now);
+        if (phase == P_CONNECT) pump_connects();
+
+        if (now >= hard_deadline) {
+            warn("the hard deadline (%.0f s) passed in the %s phase; stopping",
+                 (double)(hard_deadline - start) / SEC,
+                 (const char *[]){"connect", "warm-up", "measure", "settle", "rounds", "drain", "close", "done"}[phase]);
+            r->timed_out = 1;
+            if (phase != P_CLOSE) window_ends(r, now);
+            break;
+        }
+
+        switch (phase) {
+        case P_CONNECT:
+            if (stats.setup_done < (uint64_t)opt.conns && now < connect_deadline) break;
+            if (stats.setup_done < (uint64_t)opt.conns) {
+                int late = 0;
+                for (int i = 0; i < opt.conns; i++) {
+                    struct conn *c = &conns[i];
+                    if (c->state == C_CONNECTING || c->state == C_HANDSHAKE || c->state == C_UNUSED) {
+                        late++;
+                        stats.conn_failures++;
+                        if (c->state == C_UNUSED) { c->state = C_DEAD; stats.setup_done++; }
+                        else conn_drop(c);
+                    }
+                }
+                warn("%d of %d connections were not open within %g s (--connect-timeout)", late, opt.conns, opt.connect_timeout);
+            }
+            r->connected = now;
+            if (!stats.opened) fatal("no connection could be opened to %s:%d (is the server running?)", opt.host, opt.port);
+            if (opt.mode == MODE_IDLE) {
+                phase = P_SETTLE;
+                phase_end = now + SEC;
+                break;
+            }
+            stats.refill = 1;
+            for (int i = 0; i < opt.conns; i++) {
+                struct conn *c = &conns[i];
+                for (int d = 0; d < opt.depth && c->state == C_OPEN && may_send(); d++) conn_send_message(c, now);
+                if (c->state == C_OPEN) conn_flush(c);
+            }
+            phase = P_WARMUP;
+            phase_end = now + (uint64_t)(opt.warmup * SEC);
+            if (opt.warmup > 0) break;
+            __attribute__((fallthrough));  /* no warm-up */
+        case P_WARMUP:
+            if (now < phase_end) break;
+            window_begins(r, now);
+            phase = P_MEASURE;
+            phase_end = now + (uint64_t)(opt.seconds * SEC);
+            break;
+        case P_MEASURE:
+            if (opt.max_msgs && stats.sent >= opt.max_msgs) {
+                if (!drain_capped && now + 5 * SEC < phase_end) phase_end = now + 5 * SEC;
+                drain_capped = 1;
+                if (in_flight() == 0) phase_end = now;
+            }
+            if (now < phase_end) break;
+            window_ends(r, now);
+            phase = P_CLOSE;
+            phase_end = close_all(now);
+            break;
+        case P_SETTLE:
+            if (now < phase_end) break;
+            r->rss_connected = proc_rss_kb(opt.pid);
+            note_rss(r, r->rss_connected);
+            window_begins(r, now);
+            rounds_start = now;
+            phase = P_ROUNDS;
+            phase_end = hard_deadline;
+            __attribute__((fallthrough));
+        case P_ROUNDS: {
+            uint64_t due = (now - rounds_start) * (uint64_t)opt.conns / SEC + 1;
+            if (due > sends_total) due = sends_total;
+            for (; sends_done < due; sends_done++) {
+                struct conn *c = &conns[sends_done % (uint64_t)opt.conns];
+                if (c->state == C_OPEN && may_send()) {
+                    conn_send_message(c, now);
+                    conn_flush(c);
+                }
+                if ((sends_done + 1) % (uint64_t)opt.conns == 0) note_rss(r, proc_rss_kb(opt.pid));
+            }
+            if (sends_done < sends_total) break;
+            phase = P_DRAIN;
+            phase_end = now + 2 * SEC;
+            break;
+        }
+        case P_DRAIN:
+            if (in_flight() > 0 && now < phase_end) break;
+            window_ends(r, now);
+            phase = P_CLOSE;
+            phase_end = close_all(now);
+            break;
+        case P_CLOSE:
+            if (closing_count() == 0 || now >= phase_end) phase = P_DONE;
+            break;
+        case P_DONE:
+            break;
+        }
+    }
+    for (int i = 0; i < opt.conns; i++) {
+        if (conns[i].state == C_CLOSING) r->unanswered_closes++;
+        conn_drop(&conns[i]);
+    }
+}

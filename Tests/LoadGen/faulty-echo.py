@@ -1,0 +1,47 @@
+"""An echo server that goes wrong on purpose, for Tests/LoadGen/loadgen-check.sh: the load
+generator must notice each fault, count it and exit 1.
+
+    python3 faulty-echo.py PORT FAULT
+
+FAULT is one of:
+    none       echoes every message as it came
+    corrupt    flips one bit of the 50th message's last byte
+    reorder    sends the 50th and 51st messages' echoes in swapped order
+    truncate   echoes the 50th message one byte short
+    close      closes with 1011 after the 50th message
+    opcode     echoes the 50th message as text when it came as binary (or the reverse)
+"""
+import asyncio
+import sys
+
+from websockets.asyncio.server import serve
+
+
+async def main(port, fault):
+    async def echo(ws):
+        count, held = 0, None
+        async for message in ws:
+            count += 1
+            if count == 50 and fault == "corrupt":
+                message = message[:-1] + bytes([message[-1] ^ 1])
+            elif count == 50 and fault == "truncate":
+                message = message[:-1]
+            elif count == 50 and fault == "opcode":
+                message = message.decode("latin-1") if isinstance(message, bytes) else message.encode()
+            elif count == 50 and fault == "close":
+                await ws.close(1011, "faulty-echo: closing on purpose")
+                return
+            elif count == 50 and fault == "reorder":
+                held = message
+                continue
+            await ws.send(message)
+            if held is not None:
+                await ws.send(held)
+                held = None
+
+    async with serve(echo, "127.0.0.1", port, compression=None, max_size=None, ping_interval=None):
+        print("listening", flush=True)
+        await asyncio.Future()
+
+
+asyncio.run(main(int(sys.argv[1]), sys.argv[2]))

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Checks the project's load generator (Benchmarks/LoadGen) before any figure is trusted to it:
+#  - against a correct echo (Python's websockets), each mode runs, counts its messages and
+#    exits 0 with no errors;
+#  - against an echo that corrupts, reorders, truncates, changes the opcode of one message or
+#    closes early (faulty-echo.py), it counts the fault and exits 1.
+#
+#   Tests/LoadGen/loadgen-check.sh [PYTHON]
+#
+# PYTHON is one with `websockets` (default: the interop venv of Scripts/interop-env.sh).
+# About 20 seconds. Every command is bounded in time; the server is stopped by PID on exit.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+python=${1:-$root/.build-interop/venv/bin/python3}
+[ -x "$python" ] || python=$("$root/Scripts/interop-env.sh" | tail -n 1)
+timeout 120 make -s -C "$root/Benchmarks/LoadGen"
+loadgen="$root/Benchmarks/LoadGen/.build/loadgen"
+
+port=$((20000 + RANDOM % 20000))
+server_pid=""
+stop_server() {
+    [ -n "$server_pid" ] || return 0
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=""
+}
+trap stop_server EXIT
+work=$(mktemp -d)
+trap 'stop_server; rm -rf "$work"' EXIT
+
+start_server() {
+    "$python" "$root/Tests/LoadGen/faulty-echo.py" "$port" "$1" >"$work/server.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 100); do
+        grep -q listening "$work/server.log" 2>/dev/null && return 0
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    cat "$work/server.log" >&2
+    echo "loadgen-check: faulty-echo.py $1 did not start" >&2
+    exit 1
+}
+
+# field NAME: the value of a top-level field of the JSON line in $work/out.
+field() { "$python" -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])[sys.argv[2]])' "$work/out" "$1"; }
+
+failed=0
+expect() {  # expect DESCRIPTION STATUS WANTED_STATUS CHECK...
+    local what=$1 status=$2 wanted=$3
+    shift 3
+    if [ "$status" != "$wanted" ] || ! "$@"; then
+        echo "loadgen-check: FAIL: $what (exit $status, wanted $wanted)" >&2
+        sed 's/^/    /' "$work/out" "$work/err" >&2
+        failed=1
+    else
+        echo "loadgen-check: ok: $what"
+    fi
+}
+at_least() { [ "$(field "$1")" -ge "$2" ]; }
+is() { [ "$(field "$1")" = "$2" ]; }
+
+run() {  # run ARGS...: loadgen against the server, bounded; sets $status
+    status=0
+    timeout --kill-after=5 60 "$loadgen" -p "$port" --pid "$server_pid" "$@" >"$work/out" 2>"$work/err" || status=$?
+}
+
+start_server none
+run -m latency -c 1 -s 64 -t 1 -w 0.2
+expect "latency: round trips timed, none wrong" "$status" 0 eval 'at_least samples 100 && is errors 0 && is mode latency'
+run -m throughput -c 8 -d 4 -s 1000 -t 1 -w 0.2 --text
+expect "throughput, text: messages echoed, none wrong" "$status" 0 eval 'at_least msgs 100 && is errors 0 && is text True'
+run -m throughput -c 2 -d 2 -s 200000 -t 1 -w 0
+expect "throughput, 200 kB messages in fragments of the socket's reads" "$status" 0 eval 'at_least msgs 10 && is errors 0'
+run -m throughput -c 4 -d 8 -s 64 --max-msgs 500 -t 30 -w 0
+expect "--max-msgs 500 stops at 500 sent, all echoed" "$status" 0 eval 'is sent 500 && is echoed 500 && is errors 0'
+run -m idle -c 50 --rounds 1
+expect "idle: 50 connections each get their echo; RSS read" "$status" 0 eval 'is survived 50 && is errors 0 && at_least rss_end_kb 1'
+stop_server
+
+for fault in corrupt truncate reorder opcode; do
+    start_server "$fault"
+    run -m throughput -c 1 -d 4 -s 64 -t 1 -w 0
+    expect "$fault: counted as a mismatch" "$status" 1 eval 'at_least mismatches 1'
+    stop_server
+done
+start_server close
+run -m throughput -c 1 -d 1 -s 64 -t 1 -w 0
+expect "close: the server's close counted" "$status" 1 eval 'is server_closes 1'
+stop_server
+
+[ "$failed" = 0 ] && echo "loadgen-check: the load generator counts right and catches every fault"
+exit "$failed"
