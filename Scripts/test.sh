@@ -47,8 +47,14 @@ ensure_apt tinyproxy
 # The README's main command installs what the build needs with Scripts/deps.sh: check it here.
 bounded 600 Scripts/deps.sh
 
+step "the repository is self-contained: no script, manifest or source refers outside it (Tests/self-contained.sh)"
+bounded 60 Tests/self-contained.sh
+
 step "Python's websockets for WSHTTP's interop tests (Scripts/interop-env.sh)"
 bounded 600 Scripts/interop-env.sh
+
+step "the project's load generator: every mode, and every fault of an echo that goes wrong on purpose (Tests/LoadGen/loadgen-check.sh)"
+bounded 300 Tests/LoadGen/loadgen-check.sh
 
 step "root package: every layer's tests in one build"
 bounded 1500 swift build --build-tests
@@ -104,8 +110,10 @@ fi
 step "releases: three layers as repositories of their own, their API against the last release, consumers by URL and version (Tests/Release/release-check.sh)"
 bounded 1800 Tests/Release/release-check.sh
 
+step "the Autobahn testsuite on Python 3: Python's websockets gets its published verdicts, an echo that checks nothing fails (Tests/Conformance/Autobahn/selfcheck.sh)"
+bounded 1200 Tests/Conformance/Autobahn/selfcheck.sh
+
 step "Autobahn testsuite against WSFraming, server and client roles (Scripts/autobahn-framing.sh)"
-ensure_apt python3 python3-venv
 bounded 1500 Scripts/autobahn-framing.sh
 
 step "Autobahn testsuite against WSHTTP: server (callbacks, then a task) and client (Scripts/autobahn-http.sh)"
