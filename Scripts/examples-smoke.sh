@@ -90,14 +90,14 @@ PY
 start ListenLoop
 page=$(timeout 10 "$python" -c "import urllib.request, sys; print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())" "http://127.0.0.1:$port/")
 grep -q "new WebSocket" <<<"$page" || { echo "examples-smoke: ListenLoop's page is not there" >&2; exit 1; }
-result=$(timeout 60 "$python" Interop/python/ws_peer.py client --url "ws://127.0.0.1:$port/echo")
+result=$(timeout 60 "$python" Tests/Interop/python/ws_peer.py client --url "ws://127.0.0.1:$port/echo")
 grep -q '"close_code": 4000' <<<"$result" || { echo "examples-smoke: ListenLoop: $result" >&2; exit 1; }
 echo "examples-smoke: ListenLoop serves its page and echoes ws_peer's script"
 
 start NIOUpgrader
 page=$(timeout 10 "$python" -c "import urllib.request, sys; print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())" "http://127.0.0.1:$port/")
 grep -q "your own NIO handler" <<<"$page" || { echo "examples-smoke: NIOUpgrader's plain HTTP answer is not there: $page" >&2; exit 1; }
-result=$(timeout 60 "$python" Interop/python/ws_peer.py client --url "ws://127.0.0.1:$port/echo")
+result=$(timeout 60 "$python" Tests/Interop/python/ws_peer.py client --url "ws://127.0.0.1:$port/echo")
 grep -q '"close_code": 4000' <<<"$result" || { echo "examples-smoke: NIOUpgrader: $result" >&2; exit 1; }
 echo "examples-smoke: NIOUpgrader answers plain HTTP itself and echoes ws_peer's script through NIO's upgrade handler"
 

@@ -72,21 +72,21 @@ step "beside hummingbird-websocket in one package graph: both libraries' clients
 bounded 1500 swift build --package-path Tests/Coexistence
 bounded 120 swift run --skip-build --package-path Tests/Coexistence Coexistence
 
-step "the README's main command: websockets serve and connect, with Python's websockets and openssl (Scripts/cli-smoke.sh)"
-bounded 900 Scripts/cli-smoke.sh
+step "the README's main command: websockets serve and connect, with Python's websockets and openssl (Tests/Command/cli-smoke.sh)"
+bounded 900 Tests/Command/cli-smoke.sh
 
 step "the attack suite: peers that never read, stall, flood pings or fragments, hold handshakes, send 64 KiB targets (Scripts/attacks.sh)"
 # The debug build of the root's first step, with short keepalive times so the stalled peer
 # is dropped in seconds; Scripts/attacks.sh alone builds and runs the release binary.
 bounded 600 Scripts/attacks.sh --binary .build/debug/websockets -- --ping-interval 2 --ping-timeout 2 --close-timeout 2
 
-step "interop with node's ws, both ways (Scripts/node-interop.sh)"
+step "interop with node's ws, both ways (Tests/Interop/node-interop.sh)"
 ensure_apt node-ws
-bounded 300 Scripts/node-interop.sh
+bounded 300 Tests/Interop/node-interop.sh
 
-step "the demo page in headless Chromium: it connects back, relays moves both ways (Scripts/browser-smoke.sh)"
+step "the demo page in headless Chromium: it connects back, relays moves both ways (Tests/Browser/browser-smoke.sh)"
 ensure_apt chromium
-bounded 600 Scripts/browser-smoke.sh
+bounded 600 Tests/Browser/browser-smoke.sh
 
 step "DocC: every module's documentation, warnings as errors (Scripts/docs.sh)"
 bounded 1500 Scripts/docs.sh
@@ -113,13 +113,13 @@ bounded 1800 Tests/Release/release-check.sh
 step "the Autobahn testsuite on Python 3: Python's websockets gets its published verdicts, an echo that checks nothing fails (Tests/Conformance/Autobahn/selfcheck.sh)"
 bounded 1200 Tests/Conformance/Autobahn/selfcheck.sh
 
-step "Autobahn testsuite against WSFraming, server and client roles (Scripts/autobahn-framing.sh)"
-bounded 1500 Scripts/autobahn-framing.sh
+step "Autobahn testsuite against WSFraming, server and client roles (Tests/Conformance/autobahn-framing.sh)"
+bounded 1500 Tests/Conformance/autobahn-framing.sh
 
-step "Autobahn testsuite against WSHTTP: server (callbacks, then a task) and client (Scripts/autobahn-http.sh)"
-CONFIGURATION=debug bounded 2400 Scripts/autobahn-http.sh
+step "Autobahn testsuite against WSHTTP: server (callbacks, then a task) and client (Tests/Conformance/autobahn-http.sh)"
+CONFIGURATION=debug bounded 2400 Tests/Conformance/autobahn-http.sh
 
-step "Autobahn testsuite against the websockets command, both roles, with permessage-deflate (Scripts/conformance.sh --ci)"
-bounded 2400 Scripts/conformance.sh --ci
+step "Autobahn testsuite against the websockets command, both roles, with permessage-deflate (Tests/Conformance/conformance.sh --ci)"
+bounded 2400 Tests/Conformance/conformance.sh --ci
 
 step "all tests passed"

@@ -17,7 +17,7 @@ reports="$root/.build-wstest/selfcheck"
 rm -rf "$reports"
 mkdir -p "$reports"
 
-. Scripts/autobahn-lib.sh
+. Tests/Conformance/autobahn-lib.sh
 autobahn_setup
 python=$(timeout 600 Scripts/interop-env.sh | tail -n 1)   # Python's websockets, pinned
 status=0

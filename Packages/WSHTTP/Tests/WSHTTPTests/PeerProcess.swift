@@ -7,7 +7,7 @@ import Glibc
 import Darwin
 #endif
 
-/// A program run as the peer of one test (a script of `Interop/python` in the venv that
+/// A program run as the peer of one test (a script of `Tests/Interop/python` in the venv that
 /// `Scripts/interop-env.sh` makes, or the `openssl` command): its output collected as it comes,
 /// every wait bounded by a deadline, and the process ended by ``terminate()`` (SIGTERM, then
 /// SIGKILL, by its PID), at the latest when this object goes away.
@@ -65,12 +65,12 @@ final class PeerProcess: Sendable {
         errors = PipeReader(errorPipe.fileHandleForReading)
     }
 
-    /// Starts `Interop/python/<script>` with `arguments`, in the venv.
+    /// Starts `Tests/Interop/python/<script>` with `arguments`, in the venv.
     ///
     /// - Throws: ``Failure`` when the venv is missing (it says to run `Scripts/interop-env.sh`)
     ///   or the process does not start.
     static func python(script: String, arguments: [String]) throws -> PeerProcess {
-        let scriptPath = repositoryRoot.appendingPathComponent("Interop/python/\(script)").path
+        let scriptPath = repositoryRoot.appendingPathComponent("Tests/Interop/python/\(script)").path
         guard FileManager.default.isExecutableFile(atPath: python.path) else {
             throw Failure(description: "the interop tests' Python venv is missing: no \(python.path). Run Scripts/interop-env.sh (it makes the venv with websockets), then the tests again.")
         }

@@ -5,7 +5,7 @@ import WSHandshake
 import WSHTTP
 
 /// Our server and our client against Python's `websockets` (pinned by Scripts/interop-env.sh),
-/// run as `Interop/python/ws_peer.py`, over loopback. A missing venv fails each test with what
+/// run as `Tests/Interop/python/ws_peer.py`, over loopback. A missing venv fails each test with what
 /// to run; nothing is skipped.
 @Suite("Interop with Python's websockets", .timeLimit(.minutes(1)))
 struct PythonInteropTests {

@@ -9,7 +9,7 @@ import WSTLS
 
 /// Our TLS against TLS stacks that are not ours, over loopback: `openssl s_client` and
 /// `openssl s_server` (the system's OpenSSL, driven through their standard input and output),
-/// and Python's `websockets` over its `ssl` module (`Interop/python/ws_peer.py`, in the venv of
+/// and Python's `websockets` over its `ssl` module (`Tests/Interop/python/ws_peer.py`, in the venv of
 /// `Scripts/interop-env.sh`). Every peer verifies certificates against the test CA. A missing
 /// venv or `openssl` fails each test with what to do; nothing is skipped.
 @Suite("wss interop: our TLS with openssl s_client, s_server and Python's websockets", .timeLimit(.minutes(2)))

@@ -3,9 +3,9 @@
 # asks the fuzzing server how many cases there are (/getCaseCount), runs each case with
 # `websockets connect --echo` (one process per case: it echoes every message and exits when
 # the connection closes), then asks for the reports (/updateReports). Run by
-# Scripts/conformance.sh through test_client (Scripts/autobahn-lib.sh):
+# Tests/Conformance/conformance.sh through test_client (Tests/Conformance/autobahn-lib.sh):
 #
-#   Scripts/autobahn-testee-client.sh WEBSOCKETS_BINARY ws://127.0.0.1:PORT AGENT [CONNECT OPTIONS…]
+#   Tests/Conformance/autobahn-testee-client.sh WEBSOCKETS_BINARY ws://127.0.0.1:PORT AGENT [CONNECT OPTIONS…]
 #
 # A case whose process fails or outlives its bound is printed as
 # "case N (ID): the client process exited S" (the suite judges the case by what it saw, and

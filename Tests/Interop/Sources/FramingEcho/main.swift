@@ -1,5 +1,5 @@
 // framing-echo server|client [HEX]: echoes every WebSocket message that arrives on standard input
-// (a socket whose handshake is already done, handed over by Interop/framing-autobahn.py) back
+// (a socket whose handshake is already done, handed over by Tests/Interop/framing-autobahn.py) back
 // to standard output, using nothing but WSFraming. It lets the Autobahn testsuite check the
 // protocol core before the network layers exist. HEX: bytes that arrived right behind the
 // handshake, handled before standard input is read.

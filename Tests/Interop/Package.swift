@@ -10,7 +10,7 @@ let package = Package(
         // The root package, by name: its identity is its folder's name, which a clone may change.
         // It declares every layer's targets (WSFraming among them), so no layer's own package
         // may come in beside it: SwiftPM refuses two targets of one name in a graph.
-        .package(name: "WebSockets", path: ".."),
+        .package(name: "WebSockets", path: "../.."),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
     ],
@@ -22,7 +22,7 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v6), .enableUpcomingFeature("ExistentialAny")]
         ),
         // The Autobahn testsuite's testee client (fuzzingserver mode) on WSHTTP's NIO client:
-        // `HTTPAutobahnClient URL AGENT [--mode async|eventloop]`, driven by Scripts/autobahn-http.sh.
+        // `HTTPAutobahnClient URL AGENT [--mode async|eventloop]`, driven by Tests/Conformance/autobahn-http.sh.
         .executableTarget(
             name: "HTTPAutobahnClient",
             dependencies: [

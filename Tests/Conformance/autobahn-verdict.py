@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fails unless every Autobahn case in the given reports is OK.
 
-  Scripts/autobahn-verdict.py REPORTDIR [REPORTDIR ...]
+  Tests/Conformance/autobahn-verdict.py REPORTDIR [REPORTDIR ...]
 
 Prints, per agent, the summary line `AGENT: N cases OK=.. NON-STRICT=.. ...` and the ids of
 every case whose behaviour or close behaviour is not OK. INFORMATIONAL is accepted only for

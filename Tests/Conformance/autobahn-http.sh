@@ -3,8 +3,8 @@
 # every case is OK (INFORMATIONAL only where the suite says so by design: 7.1.6, 7.13.*) and
 # no client process crashed.
 #
-#   Scripts/autobahn-http.sh [CASES]     # default: every case but permessage-deflate (12.*, 13.*),
-#                                        # which Scripts/conformance.sh runs through the same pipelines
+#   Tests/Conformance/autobahn-http.sh [CASES]     # default: every case but permessage-deflate (12.*, 13.*),
+#                                        # which Tests/Conformance/conformance.sh runs through the same pipelines
 #
 # Server role: Benchmarks/EchoServers' WebSocketsEcho, `--mode eventloop`, then `--mode async`.
 # Client role: Interop's HTTPAutobahnClient (async consumer), one process per case, so that a
@@ -17,7 +17,7 @@
 # compiles SwiftNIO again (about 160 s apiece on two cores); the cases run the same.
 # The suite is installed by Tests/Conformance/Autobahn/setup.sh. About 2 minutes once built.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 root=$(pwd)
 cases=${1:-*}
 export EXCLUDE=${EXCLUDE-12.*,13.*}
@@ -27,11 +27,11 @@ rm -rf "$reports"
 mkdir -p "$reports"
 start=$(date +%s)
 
-. Scripts/autobahn-lib.sh
+. Tests/Conformance/autobahn-lib.sh
 
 autobahn_setup
 # One build at a time per package folder.
-for build in "Benchmarks/EchoServers WebSocketsEcho" "Interop HTTPAutobahnClient"; do
+for build in "Benchmarks/EchoServers WebSocketsEcho" "Tests/Interop HTTPAutobahnClient"; do
     set -- $build
     if ! timeout 1200 swift build -c "$configuration" --package-path "$1" --product "$2" >>"$reports/build.log" 2>&1; then
         tail -30 "$reports/build.log" >&2
@@ -40,7 +40,7 @@ for build in "Benchmarks/EchoServers WebSocketsEcho" "Interop HTTPAutobahnClient
     fi
 done
 echo_bin="$(swift build -c "$configuration" --package-path Benchmarks/EchoServers --show-bin-path)/WebSocketsEcho"
-client_bin="$(swift build -c "$configuration" --package-path Interop --show-bin-path)/HTTPAutobahnClient"
+client_bin="$(swift build -c "$configuration" --package-path Tests/Interop --show-bin-path)/HTTPAutobahnClient"
 
 status=0
 for mode in eventloop async; do
@@ -73,11 +73,11 @@ for report in server-eventloop server-async client; do
     [ -s "$reports/$report/index.json" ] || { echo "autobahn-http.sh: no report in $reports/$report"; exit 1; }
 done
 echo "verdict (OK only; INFORMATIONAL only for 7.1.6 and 7.13.*):"
-python3 Scripts/autobahn-verdict.py "$reports/server-eventloop" "$reports/server-async" "$reports/client" | sed 's/^/  /' \
+python3 Tests/Conformance/autobahn-verdict.py "$reports/server-eventloop" "$reports/server-async" "$reports/client" | sed 's/^/  /' \
     || status=1
 
 # The table of Docs/Conformance.md, per section.
-python3 Scripts/autobahn-table.py "server, eventloop=$reports/server-eventloop" "server, async=$reports/server-async" \
+python3 Tests/Conformance/autobahn-table.py "server, eventloop=$reports/server-eventloop" "server, async=$reports/server-async" \
     "client (async)=$reports/client" >"$reports/conformance-table.md"
 echo "per section (also in $reports/conformance-table.md):"
 sed 's/^/  /' "$reports/conformance-table.md"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the README's main command, `swift run websockets serve`, and the `websockets connect`
-# client, as a user would, against Python's websockets (Interop/python, the venv of
+# client, as a user would, against Python's websockets (Tests/Interop/python, the venv of
 # Scripts/interop-env.sh) and the openssl command:
 #   - serve: the demo page at /, 404 elsewhere, files of --root beside it; /echo with ws_peer's
 #     client script (text, binary, 1 MiB, fragments, ping, close 4000); /relay passing a move
@@ -11,10 +11,10 @@
 # Every process is bounded in time and stopped by its PID. (Outputs are captured before they are
 # searched: `producer | grep -q` under pipefail fails when grep stops reading early.)
 #
-#   Scripts/cli-smoke.sh
+#   Tests/Command/cli-smoke.sh
 set -euo pipefail
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 python=.build-interop/venv/bin/python3
 [ -x "$python" ] || { echo "cli-smoke: no Python venv; run Scripts/interop-env.sh" >&2; exit 1; }
 work=$(mktemp -d)
@@ -68,7 +68,7 @@ escape=$(fetch "http://127.0.0.1:$port/%2e%2e/%2e%2e/etc/hostname")
 [ "${escape%%$'\n'*}" = 400 ] || { echo "cli-smoke: a path out of --root was not refused" >&2; exit 1; }
 echo "cli-smoke: the page, --root's files and 404 OK"
 
-result=$(timeout 60 "$python" Interop/python/ws_peer.py client --url "ws://127.0.0.1:$port/echo")
+result=$(timeout 60 "$python" Tests/Interop/python/ws_peer.py client --url "ws://127.0.0.1:$port/echo")
 grep -q '"close_code": 4000' <<<"$result" || { echo "cli-smoke: /echo: $result" >&2; exit 1; }
 grep -q '"extensions": "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12"' <<<"$result" \
     || { echo "cli-smoke: /echo did not accept permessage-deflate: $result" >&2; exit 1; }
@@ -150,7 +150,7 @@ PY
 
 # serve --no-deflate: Python's client offers permessage-deflate, and is refused it.
 start_serve --no-deflate
-result=$(timeout 60 "$python" Interop/python/ws_peer.py client --url "ws://127.0.0.1:$port/echo")
+result=$(timeout 60 "$python" Tests/Interop/python/ws_peer.py client --url "ws://127.0.0.1:$port/echo")
 grep -q '"close_code": 4000' <<<"$result" && grep -q '"extensions": null' <<<"$result" \
     || { echo "cli-smoke: serve --no-deflate: $result" >&2; exit 1; }
 echo "cli-smoke: serve --no-deflate echoes uncompressed OK"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Prints the table of Docs/Conformance.md from Autobahn reports: per section, per run.
 
-  Scripts/autobahn-table.py "TITLE=REPORTDIR" ["TITLE=REPORTDIR" ...]
+  Tests/Conformance/autobahn-table.py "TITLE=REPORTDIR" ["TITLE=REPORTDIR" ...]
 
 A cell counts the cases of that section by behaviour ("16 OK", "34 OK, 3 INFORMATIONAL");
 cases a client's own log says crashed (lines "case N (ID): the client process …" in

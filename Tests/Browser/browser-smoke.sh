@@ -7,10 +7,10 @@
 #   - a drag of the square in the page (mouse events) reaches that other client as moves.
 # A screenshot goes to .build-browser/demo.png. Every process is bounded and stopped by PID.
 #
-#   Scripts/browser-smoke.sh
+#   Tests/Browser/browser-smoke.sh
 set -euo pipefail
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 python=.build-interop/venv/bin/python3
 [ -x "$python" ] || { echo "browser-smoke: no Python venv; run Scripts/interop-env.sh" >&2; exit 1; }
 chromium=$(command -v chromium || command -v chromium-browser || true)

@@ -8,10 +8,10 @@
 # (its server, told to, compressing every message): both sides check it was agreed. Every
 # process is bounded in time and stopped by its PID.
 #
-#   Scripts/node-interop.sh
+#   Tests/Interop/node-interop.sh
 set -euo pipefail
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 command -v node >/dev/null || { echo "node-interop: no node (apt-get install node-ws brings nodejs)" >&2; exit 1; }
 export NODE_PATH=/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}
 node -e "require('ws')" 2>/dev/null || { echo "node-interop: node cannot load ws (apt-get install node-ws)" >&2; exit 1; }

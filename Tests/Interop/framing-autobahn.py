@@ -2,7 +2,7 @@
 """Runs WSFraming under the Autobahn testsuite, before the network layers exist.
 
 This script does only the HTTP/1.1 handshake (RFC 6455 section 4); after the 101 it hands
-the socket to `framing-echo` (Interop/Sources/FramingEcho) as its standard input and output,
+the socket to `framing-echo` (Tests/Interop/Sources/FramingEcho) as its standard input and output,
 so every frame is handled by WSFraming alone.
 
   framing-autobahn.py server PORT ECHO-BINARY          # an echo server for test-server.sh
