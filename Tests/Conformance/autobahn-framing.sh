@@ -35,7 +35,7 @@ AGENT=WSFraming-server WSTEST_TIMEOUT=900 test_server "ws://127.0.0.1:$port" "$c
 kill "$server_pid" 2>/dev/null || true
 
 client_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-AGENT=WSFraming-client CLIENT_TIMEOUT=900 test_client "python3 $root/Interop/framing-autobahn.py client {url} {agent} $echo_bin" \
+AGENT=WSFraming-client CLIENT_TIMEOUT=900 test_client "python3 $root/Tests/Interop/framing-autobahn.py client {url} {agent} $echo_bin" \
     "$client_port" "$cases" "$reports/client" || true
 
 python3 Tests/Conformance/autobahn-verdict.py "$reports/server" "$reports/client"

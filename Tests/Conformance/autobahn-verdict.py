@@ -21,6 +21,9 @@ def main(dirs):
     for d in dirs:
         with open(os.path.join(d, "index.json")) as f:
             index = json.load(f)
+        if not index:
+            ok = False
+            print("[%s]: no case ran (did the testee start?)" % d)
         for agent, cases in index.items():
             counts, bad = {}, []
             for case in sorted(cases, key=key):
