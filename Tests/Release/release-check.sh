@@ -39,7 +39,9 @@ for layer in "${layers[@]}"; do
     fi
 done
 repos="file://$work/repos"
-[ "$(git -C "$work/repos/WSHTTP" describe --tags --exact-match)" = "$http" ]
+# WSHTTP's version is a tag of its repository (a candidate, when that version is released, is
+# a branch beside its tag).
+git -C "$work/repos/WSHTTP" rev-parse -q --verify "refs/tags/$http^{commit}" >/dev/null
 grep -q "\.package(url: \"$repos/WSFraming\", \.upToNextMinor(from: \"$framing\"))" "$work/repos/WSHTTP/Package.swift"
 [ -f "$work/repos/WSFraming/LICENSE" ] && [ -f "$work/repos/WSFraming/NOTICE" ]
 
