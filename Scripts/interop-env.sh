@@ -14,19 +14,7 @@ websockets_version=17.4
 venv="$root/.build-interop/venv"
 python="$venv/bin/python3"
 
-# Installs Debian packages that are missing. Nothing is installed when all are present.
-ensure_apt() {
-    local missing=()
-    for package in "$@"; do
-        dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
-    done
-    [ ${#missing[@]} -eq 0 ] && return 0
-    local sudo=""
-    [ "$(id -u)" -ne 0 ] && sudo="sudo"
-    echo "interop-env: installing ${missing[*]}" >&2
-    $sudo apt-get update -qq </dev/null
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
-}
+ensure_apt() { "$root/Scripts/ensure-apt.sh" "$@"; }
 
 # The installed websockets version, or nothing when the venv or the package is missing.
 installed_version() {

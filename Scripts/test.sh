@@ -23,19 +23,8 @@ bounded() {
     timeout --kill-after=30 "$seconds" "$@"
 }
 
-# Installs Debian packages that are missing. Nothing is installed when all are present.
-ensure_apt() {
-    local missing=()
-    for package in "$@"; do
-        dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
-    done
-    [ ${#missing[@]} -eq 0 ] && return 0
-    local sudo=""
-    [ "$(id -u)" -ne 0 ] && sudo="sudo"
-    step "installing ${missing[*]}"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
-}
+# Installs the Debian packages that are missing (Scripts/ensure-apt.sh).
+ensure_apt() { Scripts/ensure-apt.sh "$@"; }
 
 command -v swift >/dev/null || { echo "Swift is not on PATH: install the Swift toolchain (https://swift.org/install)" >&2; exit 1; }
 # coreutils' timeout, the C toolchain the benchmarks' allocation counter needs, and the

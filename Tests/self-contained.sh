@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fails when a file of the repository that runs (scripts, manifests, sources, CI) refers to
-# something outside the repository: the team's workshop beside the checkout (../shared), an
-# absolute path of one machine, or a package path that climbs out of the repository. A user's
+# something outside the repository: the team's workshop folder beside the checkout, the tool
+# library of the machine it was written on, an absolute path of one machine, or a package path that climbs out of the repository. A user's
 # clone has nothing beside it.
 #
 #   Tests/self-contained.sh
@@ -10,9 +10,10 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 failed=0
-# Files that run: everything tracked but prose (*.md), the licence and test data.
-files=$(git ls-files | grep -vE '\.md$|^LICENSE$|^NOTICE$|^Tests/self-contained\.sh$')
-if hits=$(grep -nE '\.\./shared|shared/tools|/work/|\.library/' $files); then
+# Files that run: everything tracked but prose (*.md), the licence and test data. The patterns
+# are spelled in pieces (a bracket around each slash) so that this file does not match itself.
+files=$(git ls-files | grep -vE '\.md$|^LICENSE$|^NOTICE$')
+if hits=$(grep -nE '\.\.[/]shared|shared[/]tools|[/]work[/]|\.library[/]' $files); then
     echo "self-contained: these lines refer outside the repository:" >&2
     echo "$hits" >&2
     failed=1

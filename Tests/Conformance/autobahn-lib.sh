@@ -57,24 +57,6 @@ stop_server() {
         kill -9 "$server_pid" 2>/dev/null || true
         wait "$server_pid" 2>/dev/null || true
         server_pid=""
-wstest="$(pwd)/Tests/Conformance/Autobahn/wstest"
-
-autobahn_setup() {
-    timeout 900 Tests/Conformance/Autobahn/setup.sh >/dev/null
-}
-
-test_server() {
-    mkdir -p "$3"
-    "$wstest" server --url "$1" --agent "${AGENT:?}" --outdir "$3" --cases "$2" --exclude "${EXCLUDE:-}" \
-        >"$3/wstest.log" 2>&1
-}
-
-test_client() {
-    local seconds=${CLIENT_TIMEOUT:-3600}
-    mkdir -p "$4"
-    WSTEST_TIMEOUT=$((seconds + 120)) "$wstest" client --port "$2" --agent "${AGENT:?}" --outdir "$4" --cases "$3" \
-        --exclude "${EXCLUDE:-}" --command "$1" --client-timeout "$seconds" >"$4/wstest.log" 2>&1
-}
     fi
 }
 trap stop_server EXIT

@@ -33,16 +33,7 @@ if [ "$(cat "$suite/.ported" 2>/dev/null)" = "$stamp" ] && [ -x "$venv/bin/pytho
     exit 0
 fi
 
-ensure_apt() {
-    local missing=()
-    for package in "$@"; do dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package"); done
-    [ ${#missing[@]} -eq 0 ] && return 0
-    local sudo=""
-    [ "$(id -u)" -ne 0 ] && sudo="sudo"
-    echo "autobahn setup: installing ${missing[*]}" >&2
-    $sudo apt-get update -qq </dev/null
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
-}
+ensure_apt() { "$root/Scripts/ensure-apt.sh" "$@"; }
 ensure_apt python3 python3-venv python3-lib2to3
 
 mkdir -p "$dir"
