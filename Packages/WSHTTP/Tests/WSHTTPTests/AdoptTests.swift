@@ -40,6 +40,28 @@ struct AdoptTests {
         try await server.close()
     }
 
+    @Test("a server's graceful shutdown (NIO's quiesce event) closes an adopted WebSocket with 1001")
+    func quiesceClosesWithGoingAway() async throws {
+        let upgrader = WebSocketServerProtocolUpgrader(logger: testLogger)
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let upgraded = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(
+                        configuration: .init(upgradeConfiguration: .init(upgraders: [upgrader], notUpgradingCompletionHandler: { channel in
+                            channel.close(promise: nil)
+                            return channel.eventLoop.makeFailedFuture(NotAnUpgrade())
+                        })))
+                    upgraded.whenSuccess { _ in channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let client = try await connect(port: server.localAddress?.port ?? 0)
+        #expect(try await client.receive() == nil)
+        #expect(await client.closed() == CloseOutcome(code: .goingAway, reason: "server shutting down", wasClean: true))
+        try await server.close()
+    }
+
     @Test("a client whose handshake was done by hand adopts its channel and talks to our server")
     func clientAdopts() async throws {
         let server = try await TestServer.start(handlers: echoHandlers)

@@ -168,6 +168,17 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         promise?.succeed()
     }
 
+    /// A server's graceful shutdown (SwiftNIO's `ServerQuiescingHelper`, which Hummingbird,
+    /// Vapor and NIO servers use) asks each connection to finish: a WebSocket answers by
+    /// closing with 1001 (going away), within the configuration's close timeout.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is ChannelShouldQuiesceEvent else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        startClose(code: .goingAway, reason: "server shutting down", timeout: nil)
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         logger.debug("channel error", metadata: [WSLogKey.reason: "\(error)"])
         context.close(promise: nil)

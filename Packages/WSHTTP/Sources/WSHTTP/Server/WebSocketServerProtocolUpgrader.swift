@@ -59,21 +59,10 @@ public struct WebSocketServerProtocolUpgrader<UpgradeResult: Sendable>: NIOTyped
         self.result = result
     }
 
-    /// What one request agreed: checked, with the answer's fields.
-    private struct Agreement {
-        var upgrade: WebSocketUpgradeRequest
-        var response: HTTPResponse
-        var subprotocol: String?
-        var deflate: DeflateSettings?
-    }
-
-    private func agree(_ head: HTTPRequestHead) throws(HandshakeError) -> Agreement {
+    private func agree(_ head: HTTPRequestHead) throws(HandshakeError) -> WebSocketServerAgreement {
         let upgrade = try WebSocketUpgradeRequest(validating: HTTPConversion.request(head),
                                                   httpVersion: (Int(head.version.major), Int(head.version.minor)))
-        let subprotocol = upgrade.subprotocol(choosingFrom: subprotocols)
-        let deflate = configuration.deflate.flatMap { DeflateNegotiation.accept(upgrade.extensions, policy: $0.serverPolicy) }
-        let response = upgrade.acceptResponse(subprotocol: subprotocol, extensions: deflate.map { [$0.response] } ?? [])
-        return Agreement(upgrade: upgrade, response: response, subprotocol: subprotocol, deflate: deflate?.settings)
+        return WebSocketServerAgreement(upgrade, subprotocols: subprotocols, configuration: configuration)
     }
 
     /// Checks the request and answers the 101's WebSocket fields; fails (NIO then treats the
@@ -100,12 +89,7 @@ public struct WebSocketServerProtocolUpgrader<UpgradeResult: Sendable>: NIOTyped
     public func upgrade(channel: any Channel, upgradeRequest: HTTPRequestHead) -> EventLoopFuture<UpgradeResult> {
         channel.eventLoop.makeCompletedFuture {
             let agreement = try agree(upgradeRequest)
-            let handshake = WebSocket.Handshake(
-                target: agreement.upgrade.target, requestFields: agreement.upgrade.request.headerFields,
-                responseFields: agreement.response.headerFields, subprotocol: agreement.subprotocol,
-                extensions: agreement.response.headerFields[.secWebSocketExtensions], deflate: agreement.deflate)
-            return result(try WebSocket.adopt(channel, role: .server, handshake: handshake, configuration: configuration,
-                                              consumer: consumer, logger: logger))
+            return result(try agreement.adopt(channel, configuration: configuration, consumer: consumer, logger: logger))
         }
     }
 }

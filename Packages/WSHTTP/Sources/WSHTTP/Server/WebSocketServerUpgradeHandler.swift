@@ -228,19 +228,13 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
             logger.notice("upgrade refused", metadata: [WSLogKey.status: "\(response.status.code)", WSLogKey.target: "\(upgrade.target)"])
             respond(response, body: body, close: true, context: context)
         case .accept(let subprotocol, let fields):
-            let chosen = subprotocol.flatMap { upgrade.subprotocols.contains($0) ? $0 : nil }
-            // permessage-deflate: the first offer we can serve, unless the handler answered
-            // Sec-WebSocket-Extensions itself.
-            let deflate = fields[.secWebSocketExtensions] == nil
-                ? configuration.deflate.flatMap { DeflateNegotiation.accept(upgrade.extensions, policy: $0.serverPolicy) } : nil
-            let response = upgrade.acceptResponse(subprotocol: chosen, extensions: deflate.map { [$0.response] } ?? [], headerFields: fields)
-            context.write(wrapOutboundOut(.head(HTTPConversion.head(response))), promise: nil)
+            let agreement = WebSocketServerAgreement(upgrade, subprotocol: subprotocol, headerFields: fields, configuration: configuration)
+            context.write(wrapOutboundOut(.head(HTTPConversion.head(agreement.response))), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
             state = .done
             do {
-                let webSocket = try becomeWebSocket(upgrade, response: response, subprotocol: chosen, deflate: deflate?.settings,
-                                                    context: context)
-                logger.debug("upgrade accepted", metadata: [WSLogKey.target: "\(upgrade.target)", WSLogKey.subprotocol: "\(chosen ?? "")"])
+                let webSocket = try becomeWebSocket(agreement, context: context)
+                logger.debug("upgrade accepted", metadata: [WSLogKey.target: "\(upgrade.target)", WSLogKey.subprotocol: "\(agreement.subprotocol ?? "")"])
                 let upgraded = handlers.upgraded
                 let closesAfter = { if case .async = self.handlers.consumer { true } else { false } }()
                 Task(executorPreference: handlers.runsOnEventLoop ? webSocket.taskExecutor : nil) {
@@ -256,18 +250,16 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
 
     /// Puts the live connection in place of the HTTP handlers, keeping the bytes that
     /// followed the request.
-    private func becomeWebSocket(_ upgrade: WebSocketUpgradeRequest, response: HTTPResponse, subprotocol: String?,
-                                 deflate: DeflateSettings?, context: ChannelHandlerContext) throws -> WebSocket {
+    private func becomeWebSocket(_ agreement: WebSocketServerAgreement, context: ChannelHandlerContext) throws -> WebSocket {
         let channel = context.channel
         if let (allocator, perRead) = channelReads, let options = channel.syncOptions {
             try? options.setOption(.recvAllocator, value: allocator)
             try? options.setOption(.maxMessagesPerRead, value: perRead)
         }
-        let handshake = WebSocket.Handshake(
-            target: upgrade.target, requestFields: upgrade.request.headerFields, responseFields: response.headerFields,
-            subprotocol: subprotocol, extensions: response.headerFields[.secWebSocketExtensions], deflate: deflate,
-            remoteAddress: channel.remoteAddress, localAddress: channel.localAddress,
-            tls: tls?.connectionInfo(context.pipeline.syncOperations))
+        var handshake = agreement.handshake
+        handshake.remoteAddress = channel.remoteAddress
+        handshake.localAddress = channel.localAddress
+        handshake.tls = tls?.connectionInfo(context.pipeline.syncOperations)
         let webSocket = try WebSocket.replaceHTTPHandlers(
             of: context, encoder: encoder, decoder: decoder, role: .server, configuration: configuration,
             handshake: handshake, consumer: handlers.consumer, logger: logger)
