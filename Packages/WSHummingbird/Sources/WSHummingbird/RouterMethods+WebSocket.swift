@@ -1,0 +1,70 @@
+import HTTPTypes
+public import Hummingbird
+public import WSHTTP
+
+extension RouterMethods {
+    /// A WebSocket route: a GET on `path` that upgrades to this library's ``WebSocket``
+    /// once the router's middleware (authentication, say) and `shouldUpgrade` have let it
+    /// through.
+    ///
+    /// ```swift
+    /// router.ws("rooms/:room") { request, context in
+    ///     guard let user = context.identity else { throw HTTPError(.unauthorized) }
+    ///     return Member(user: user, room: try context.parameters.require("room"))
+    /// } onUpgrade: { webSocket, member in
+    ///     for await message in webSocket.messages { … }
+    /// }
+    /// ```
+    ///
+    /// Serve it with ``HummingbirdCore/HTTPServerBuilder/webSocketUpgrade(router:configuration:)``,
+    /// given the router that holds the route. A plain GET on the path (no upgrade) gets
+    /// 426 Upgrade Required.
+    ///
+    /// - Parameters:
+    ///   - path: the route's path, with parameters (`"rooms/:room"`) as on any route.
+    ///   - shouldUpgrade: decides before the 101, with the request and its context (path
+    ///     parameters, the authenticated identity): what it returns goes to `onUpgrade`; an
+    ///     error it throws refuses the upgrade, with the error's response for an `HTTPError`
+    ///     or a ``WebSocketRefusal`` (any response), else 500. Header fields that middleware
+    ///     put on the response (a `Set-Cookie`, say) go on the 101.
+    ///   - onUpgrade: runs the connection. When it returns the connection closes with 1000; when
+    ///     it throws, with 1011.
+    @discardableResult
+    public func ws<Value: Sendable>(
+        _ path: RouterPath = "",
+        shouldUpgrade: @escaping @Sendable (Request, Context) async throws -> Value,
+        onUpgrade: @escaping @Sendable (WebSocket, Value) async throws -> Void
+    ) -> Self {
+        on(path, method: .get) { request, context -> Response in
+            guard let slot = UpgradeSlot.current else { return Self.upgradeRequired }
+            let value = try await shouldUpgrade(request, context)
+            slot.accept { webSocket in try await onUpgrade(webSocket, value) }
+            return Response(status: .switchingProtocols)
+        }
+    }
+
+    /// A WebSocket route that upgrades every valid request its middleware lets through; the
+    /// handler gets the request and its context (path parameters, the identity) with the
+    /// connection.
+    @discardableResult
+    public func ws(
+        _ path: RouterPath = "",
+        onUpgrade: @escaping @Sendable (WebSocket, WebSocketRouteContext<Context>) async throws -> Void
+    ) -> Self {
+        ws(path, shouldUpgrade: { request, context in WebSocketRouteContext(request: request, requestContext: context) },
+           onUpgrade: onUpgrade)
+    }
+
+    /// 426 for a plain request to a WebSocket route (RFC 9110 §15.5.22 asks for `Upgrade`).
+    private static var upgradeRequired: Response {
+        Response(status: .upgradeRequired, headers: [.upgrade: "websocket", .connection: "Upgrade", .secWebSocketVersion: "13"])
+    }
+}
+
+/// The upgrade request and its context, as the router left them before the 101.
+public struct WebSocketRouteContext<Context: RequestContext>: Sendable {
+    /// The upgrade request (its path, query and header fields).
+    public let request: Request
+    /// Its request context: path parameters, the identity that middleware authenticated.
+    public let requestContext: Context
+}
