@@ -5,7 +5,7 @@
 # rates per second of the server's own CPU (msg/CPU-s, MB/CPU-s) are its capacity: they hold
 # when loadgen, not the server, is the limit (loadgen then uses ~95% of its core).
 #
-#   Benchmarks/echo-compare.sh [-t SECONDS] [--only a,b,c,d] [--port PORT]
+#   Benchmarks/echo-compare.sh [-t SECONDS] [--only a,b,c,d] [--port PORT] [--path PATH] [--server NAME|COMMAND]...
 #
 #   -t SECONDS     length of each measured scenario, and rounds of (d) (default 5)
 #   --only LIST    scenarios to run, comma-separated (default a,b,c,d):
@@ -14,6 +14,11 @@
 #                    c  large messages: 10 connections x 4 in flight x 16 KiB
 #                    d  idle: 1000 connections, one message each per second
 #   --port PORT    port the servers listen on (default 9002)
+#   --path PATH    the upgrade request's target (default /)
+#   --server NAME|COMMAND
+#                  a server to compare, in place of the default list (repeat it; the first is
+#                  the baseline); {PORT} in COMMAND stands for the port. The caller builds it:
+#                  Benchmarks/EchoServers is then not built. Benchmarks/adapter-compare.sh uses it.
 #
 # Needs gcc, make, taskset, timeout, python3 and two CPUs. Each scenario gets a fresh server process pinned to CPU 1 (so (d) measures memory in
 # a process that has not run the other scenarios), with loadgen pinned to CPU 0. Every command
@@ -30,7 +35,7 @@ bin="$package/.build/release"
 ceiling="$root/Benchmarks/CeilingEcho/.build/ceiling-echo"
 
 # The servers, baseline first, one line each: "NAME|COMMAND", where {PORT} stands for the port.
-# A server must accept WebSocket upgrades on any path at 127.0.0.1:{PORT}, echo every data
+# A server must accept WebSocket upgrades on --path (default: any path) at 127.0.0.1:{PORT}, echo every data
 # frame, and exit on SIGTERM; words are split on spaces, so paths must have none. To add one, build it as another executable of
 # Benchmarks/EchoServers and add its line, for example:
 #   "WebSockets|$bin/WebSocketsEcho --port {PORT}"
@@ -44,8 +49,14 @@ servers=(
 seconds=5
 only="a,b,c,d"
 port=9002
+path=/
+given=()
 while [ $# -gt 0 ]; do
     case $1 in
+        --path) path=${2:?--path needs a target such as /echo}; shift 2 ;;
+        --server)
+            [[ ${2:-} == ?*\|?* ]] || { echo "echo-compare: --server takes NAME|COMMAND" >&2; exit 2; }
+            given+=("$2"); shift 2 ;;
         -t) seconds=${2:?-t needs a number of seconds}; shift 2 ;;
         --only) only=${2:?--only needs a list such as a,b}; shift 2 ;;
         --port) port=${2:?--port needs a number}; shift 2 ;;
@@ -55,6 +66,8 @@ while [ $# -gt 0 ]; do
 done
 [[ $seconds =~ ^[1-9][0-9]*$ && $seconds -le 300 ]] || { echo "echo-compare: -t takes whole seconds, 1 to 300" >&2; exit 2; }
 [[ $port =~ ^[1-9][0-9]*$ && $port -le 65535 ]] || { echo "echo-compare: bad port '$port'" >&2; exit 2; }
+[[ $path == /* && $path != *[[:space:]]* ]] || { echo "echo-compare: --path must start with / and hold no spaces" >&2; exit 2; }
+[ ${#given[@]} -eq 0 ] || servers=("${given[@]}")
 IFS=, read -ra scenarios <<<"$only"
 for s in "${scenarios[@]}"; do
     [[ $s =~ ^[abcd]$ ]] || { echo "echo-compare: unknown scenario '$s' (a, b, c or d)" >&2; exit 2; }
@@ -132,8 +145,10 @@ pkg-config --exists libcrypto \
     || { echo "echo-compare: ceiling-echo needs libcrypto (apt-get install libssl-dev)" >&2; exit 1; }
 mkdir -p "$(dirname "$ceiling")"
 timeout 120 gcc -O2 -Wall -o "$ceiling" "$root/Benchmarks/CeilingEcho/ceiling-echo.c" $(pkg-config --libs libcrypto) >&2
-timeout 3600 swift build -c release --package-path "$package" >"$work/build.log" 2>&1 \
-    || { tail -40 "$work/build.log" >&2; echo "echo-compare: swift build failed" >&2; exit 1; }
+if [ ${#given[@]} -eq 0 ]; then
+    timeout 3600 swift build -c release --package-path "$package" >"$work/build.log" 2>&1 \
+        || { tail -40 "$work/build.log" >&2; echo "echo-compare: swift build failed" >&2; exit 1; }
+fi
 
 # Scenario by scenario, each server in turn, so that the servers compared in a scenario run
 # close together in time and see the same drift of the machine.
@@ -147,7 +162,7 @@ for s in "${scenarios[@]}"; do
         # loadgen's own hard deadline is connect (10 s) + warm-up (1 s) + run + 10 s (+ rounds + 3 s
         # idle). It runs in the background so that a signal to this script is handled at once.
         timeout --kill-after=5 $((2 * seconds + 40)) taskset -c 0 "$loadgen" -p "$port" --pid "$server_pid" \
-            --label "$name" "${args[@]}" >"$work/out" 2>"$work/err" &
+            --path "$path" --label "$name" "${args[@]}" >"$work/out" 2>"$work/err" &
         loadgen_pid=$!
         wait "$loadgen_pid" || status=$?
         loadgen_pid=""
