@@ -2,7 +2,8 @@
 # The framework adapters against the frameworks' own WebSockets, in one run, with the project's
 # load generator: Packages/WSHummingbird's hummingbird-echo against hummingbird-websocket, and
 # Packages/WSVapor's vapor-echo against Vapor's websocket-kit (Benchmarks/FrameworkEcho), each
-# echoing at /echo. Prints echo-compare.sh's table (latency (a), 100 x 16 x 64 B (b),
+# echoing at /echo; the adapters' rows are their event-loop echo (/echo) and the same echo in a
+# task per connection (/echo-async, "-async"). Prints echo-compare.sh's table (latency (a), 100 x 16 x 64 B (b),
 # 10 x 4 x 16 KiB (c), idle memory (d)), the baseline being hummingbird-websocket, then each
 # adapter's ratio to its own framework's WebSocket.
 #
@@ -33,8 +34,10 @@ trap 'rm -f "$out"' EXIT
 "$root/Benchmarks/echo-compare.sh" --path /echo "$@" \
     --server "hummingbird-websocket|$bin/hummingbird-websocket-echo --port {PORT}" \
     --server "WSHummingbird|$bin/hummingbird-echo --port {PORT}" \
+    --server "WSHummingbird-async|/echo-async|$bin/hummingbird-echo --port {PORT}" \
     --server "websocket-kit|$bin/websocket-kit-echo --port {PORT}" \
-    --server "WSVapor|$bin/vapor-echo --port {PORT}" | tee "$out"
+    --server "WSVapor|$bin/vapor-echo --port {PORT}" \
+    --server "WSVapor-async|/echo-async|$bin/vapor-echo --port {PORT}" | tee "$out"
 
 # Each adapter against its own framework's WebSocket, from the raw results echo-compare.sh kept.
 raw=$(sed -n 's/^raw results: //p' "$out")
@@ -50,7 +53,8 @@ picks = {
     "d": ("idle KiB/conn", lambda j: (j["rss_end_kb"] - j["rss_base_kb"]) / j["conns"], False),
 }
 print("\nadapter vs its framework's own WebSocket (>1 is better):")
-for ours, theirs in (("WSHummingbird", "hummingbird-websocket"), ("WSVapor", "websocket-kit")):
+for ours, theirs in (("WSHummingbird", "hummingbird-websocket"), ("WSHummingbird-async", "hummingbird-websocket"),
+                     ("WSVapor", "websocket-kit"), ("WSVapor-async", "websocket-kit")):
     cells = []
     for scenario, (title, pick, higher) in picks.items():
         a, b = by.get((ours, scenario)), by.get((theirs, scenario))

@@ -15,9 +15,9 @@
 #                    d  idle: 1000 connections, one message each per second
 #   --port PORT    port the servers listen on (default 9002)
 #   --path PATH    the upgrade request's target (default /)
-#   --server NAME|COMMAND
+#   --server NAME|COMMAND, or NAME|/PATH|COMMAND
 #                  a server to compare, in place of the default list (repeat it; the first is
-#                  the baseline); {PORT} in COMMAND stands for the port. The caller builds it:
+#                  the baseline); {PORT} in COMMAND stands for the port, /PATH is its own target. The caller builds it:
 #                  Benchmarks/EchoServers is then not built. Benchmarks/adapter-compare.sh uses it.
 #
 # Needs gcc, make, taskset, timeout, python3 and two CPUs. Each scenario gets a fresh server process pinned to CPU 1 (so (d) measures memory in
@@ -155,14 +155,18 @@ fi
 for s in "${scenarios[@]}"; do
     for entry in "${servers[@]}"; do
         name=${entry%%|*}
-        start_server "$name" "${entry#*|}"
+        command=${entry#*|}
+        target=$path
+        # NAME|/PATH|COMMAND: this server's own upgrade target.
+        if [[ $command == /* ]]; then target=${command%%|*}; command=${command#*|}; fi
+        start_server "$name" "$command"
         read -ra args <<<"$(scenario_args "$s")"
         echo "==> $name ($s): loadgen ${args[*]}" >&2
         status=0
         # loadgen's own hard deadline is connect (10 s) + warm-up (1 s) + run + 10 s (+ rounds + 3 s
         # idle). It runs in the background so that a signal to this script is handled at once.
         timeout --kill-after=5 $((2 * seconds + 40)) taskset -c 0 "$loadgen" -p "$port" --pid "$server_pid" \
-            --path "$path" --label "$name" "${args[@]}" >"$work/out" 2>"$work/err" &
+            --path "$target" --label "$name" "${args[@]}" >"$work/out" 2>"$work/err" &
         loadgen_pid=$!
         wait "$loadgen_pid" || status=$?
         loadgen_pid=""

@@ -6,7 +6,8 @@
 # 1. Installs what the tests need, if missing (idempotent; needs root or sudo for apt-get).
 # 2. Runs the root package's tests: every layer's tests in one build.
 # 3. Builds and tests each package under Packages/ standalone, which catches a layer that
-#    reaches into another's internals, and builds the leaf packages (Benchmarks/).
+#    reaches into another's internals (the framework adapters with their peers), and builds
+#    the leaf packages (Benchmarks/).
 # Each step is bounded in time. Exits non-zero on the first failure.
 set -euo pipefail
 
@@ -80,12 +81,21 @@ bounded 600 Tests/Browser/browser-smoke.sh
 step "DocC: every module's documentation, warnings as errors (Scripts/docs.sh)"
 bounded 1500 Scripts/docs.sh
 
+# The framework adapters (WSHummingbird, WSVapor) and the frameworks' own echoes they are measured
+# against build in one folder, .build-adapters, so that SwiftNIO, Hummingbird and Vapor compile
+# once for all of them.
+adapters="$root/.build-adapters"
 for package in Packages/*/; do
     name=$(basename "$package")
+    scratch=()
+    case $name in WSHummingbird | WSVapor) scratch=(--scratch-path "$adapters") ;; esac
     step "$name standalone"
-    bounded 900 swift build --package-path "$package" --build-tests
-    bounded 900 swift test --package-path "$package"
+    bounded 1200 swift build --package-path "$package" "${scratch[@]}" --build-tests
+    bounded 900 swift test --package-path "$package" "${scratch[@]}"
 done
+
+step "the adapters' echoes against Python's websockets, node's ws and Autobahn's fuzzing client (Tests/Adapters/adapter-peers.sh)"
+bounded 1500 Tests/Adapters/adapter-peers.sh
 
 if [ -f Benchmarks/Package.swift ]; then
     step "Benchmarks build (run them: swift run -c release --package-path Benchmarks FramingBenchmarks, or LoggingBenchmarks)"
@@ -95,6 +105,8 @@ if [ -f Benchmarks/EchoServers/Package.swift ]; then
     step "the echo servers build (compare them: Benchmarks/echo-compare.sh, tls-compare.sh, broadcast-compare.sh)"
     bounded 1200 swift build --package-path Benchmarks/EchoServers
 fi
+step "the frameworks' own echoes build (compare the adapters with them: Benchmarks/adapter-compare.sh)"
+bounded 1200 swift build --package-path Benchmarks/FrameworkEcho --scratch-path "$adapters"
 
 step "releases: three layers as repositories of their own, their API against the last release, consumers by URL and version (Tests/Release/release-check.sh)"
 bounded 1800 Tests/Release/release-check.sh

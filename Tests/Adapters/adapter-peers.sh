@@ -11,8 +11,9 @@
 #     must all be OK (INFORMATIONAL only where the suite says so by design).
 #
 #   Tests/Adapters/adapter-peers.sh [CASES]
+#   EXCLUDE= CONFIGURATION=release Tests/Adapters/adapter-peers.sh '*'     # the full run of Docs/Adapters.md
 #
-# The echoes are built in debug into .build-adapters (the folder Scripts/test.sh builds the
+# The echoes are built (debug, or CONFIGURATION) into .build-adapters (the folder Scripts/test.sh builds the
 # adapters in, so that SwiftNIO, Hummingbird and Vapor compile once for both); node's ws comes
 # from Debian (node-ws), Python's websockets from Scripts/interop-env.sh, the suite from
 # Tests/Conformance/Autobahn/setup.sh. Every process is bounded in time and stopped by its PID.
@@ -23,6 +24,7 @@ root=$(pwd)
 cases=${1:-*}
 export EXCLUDE=${EXCLUDE-9.*,12.2.*,12.3.*,12.4.*,12.5.*,13.2.*,13.3.*,13.4.*,13.5.*,13.6.*,13.7.*}
 scratch="$root/.build-adapters"
+configuration=${CONFIGURATION:-debug}
 reports="$root/.build-adapters-autobahn"
 rm -rf "$reports"
 mkdir -p "$reports"
@@ -37,14 +39,14 @@ autobahn_setup
 
 for build in "Packages/WSHummingbird hummingbird-echo" "Packages/WSVapor vapor-echo"; do
     set -- $build
-    timeout 1800 swift build --scratch-path "$scratch" --package-path "$1" --product "$2" >>"$reports/build.log" 2>&1 \
+    timeout 3600 swift build -c "$configuration" --scratch-path "$scratch" --package-path "$1" --product "$2" >>"$reports/build.log" 2>&1 \
         || { tail -30 "$reports/build.log" >&2; echo "adapter-peers: building $2 failed" >&2; exit 1; }
 done
 
 status=0
 for echo in hummingbird-echo vapor-echo; do
     port=$(free_port)
-    start_server "$reports/$echo.log" timeout 1200 "$scratch/debug/$echo" --port "$port"
+    start_server "$reports/$echo.log" timeout 3600 "$scratch/$configuration/$echo" --port "$port"
     page=$(timeout 20 "$python" -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())' \
         "http://127.0.0.1:$port/" 2>&1 </dev/null || true)
     if [[ $page == "$echo: WebSockets at /echo"* ]]; then
@@ -62,7 +64,7 @@ for echo in hummingbird-echo vapor-echo; do
         echo "adapter-peers: $echo: Python's websockets failed"; status=1
     fi
     timeout 60 node Tests/Interop/node/echo-client.js "ws://127.0.0.1:$port/echo" || status=1
-    AGENT="$echo" WSTEST_TIMEOUT=1500 test_server "ws://127.0.0.1:$port/echo" "$cases" "$reports/$echo" || true
+    AGENT="$echo" WSTEST_TIMEOUT=3000 test_server "ws://127.0.0.1:$port/echo" "$cases" "$reports/$echo" || true
     if ! kill -0 "$server_pid" 2>/dev/null; then
         echo "adapter-peers: $echo died during the Autobahn run (see $reports/$echo.log)"; status=1
     fi

@@ -1,7 +1,8 @@
 // hummingbird-echo: a Hummingbird 2 application whose WebSocket route is served by this
 // library (WSHummingbird): a plain-text page at GET /, and an echo at /echo (text as text,
 // binary as binary, permessage-deflate accepted, messages up to 64 MiB), for peers, the
-// conformance suite and the benchmarks to be pointed at.
+// conformance suite and the benchmarks to be pointed at. /echo runs on the event loop
+// (WebSocketEventLoopHandler); /echo-async is the same echo in a task per connection.
 //
 //     swift run --package-path Packages/WSHummingbird hummingbird-echo [--host 127.0.0.1] [--port 8080]
 import Foundation
@@ -30,7 +31,14 @@ webSocket.maxMessageSize = 64 << 20
 
 let router = Router()
 router.get("/") { _, _ in "hummingbird-echo: WebSockets at /echo, served by WSHummingbird\n" }
-router.ws("echo") { webSocket, _ in
+/// Sends every message back from the connection's event loop.
+final class Echo: WebSocketEventLoopHandler {
+    func webSocket(_ webSocket: WebSocket.OnLoop, didReceive message: WebSocket.LentMessage) {
+        webSocket.send(message)
+    }
+}
+router.ws("echo", shouldUpgrade: { _, _ in }, eventLoopHandler: { _, _ in Echo() })
+router.ws("echo-async") { webSocket, _ in
     for await message in webSocket.messages {
         try await webSocket.send(message)
     }

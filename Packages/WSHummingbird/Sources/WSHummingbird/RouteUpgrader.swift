@@ -14,6 +14,8 @@ import WSHandshake
 enum UpgradeOutcome: Sendable {
     /// The upgrade went through: the live connection and the route's handler.
     case webSocket(WebSocket, run: @Sendable (WebSocket) async throws -> Void)
+    /// The upgrade went through to an event-loop handler: nothing more to run.
+    case onEventLoop
     /// Not an upgrade: Hummingbird serves the connection's requests.
     case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
     /// An upgrade refused before the 101, with the response to send.
@@ -23,7 +25,7 @@ enum UpgradeOutcome: Sendable {
 /// The state of one connection's upgrade, between the decision and the 101.
 enum RouteUpgradeState: Sendable {
     case undecided
-    case accepted(WebSocketServerAgreement, run: @Sendable (WebSocket) async throws -> Void)
+    case accepted(WebSocketServerAgreement, WebSocketRunner)
     case refused(Response)
 }
 
@@ -72,7 +74,7 @@ where Upgrade.Context: RequestContext, Upgrade.Context.Source == ApplicationRequ
             }
             let agreement = WebSocketServerAgreement(upgrade, subprotocols: configuration.subprotocols, headerFields: response.headers,
                                                      configuration: configuration.webSocket)
-            state.withLockedValue { $0 = .accepted(agreement, run: acceptance) }
+            state.withLockedValue { $0 = .accepted(agreement, acceptance) }
             var headers = initialResponseHeaders
             for field in agreement.response.headerFields where field.name != .upgrade && field.name != .connection {
                 headers.add(name: field.name.rawName, value: field.value)
@@ -84,10 +86,12 @@ where Upgrade.Context: RequestContext, Upgrade.Context.Source == ApplicationRequ
 
     func upgrade(channel: any Channel, upgradeRequest: HTTPRequestHead) -> EventLoopFuture<UpgradeOutcome> {
         channel.eventLoop.makeCompletedFuture {
-            guard case .accepted(let agreement, let run) = state.withLockedValue({ $0 }) else { throw Refused() }
-            let webSocket = try agreement.adopt(channel, configuration: configuration.webSocket, logger: logger)
+            guard case .accepted(let agreement, let runner) = state.withLockedValue({ $0 }) else { throw Refused() }
+            let consumer: WebSocket.Consumer = if case .eventLoop(let make) = runner { .eventLoop(make) } else { .async }
+            let webSocket = try agreement.adopt(channel, configuration: configuration.webSocket, consumer: consumer, logger: logger)
             logger.debug("upgrade accepted", metadata: ["ws.target": "\(agreement.upgrade.target)",
                                                         "ws.subprotocol": "\(agreement.subprotocol ?? "")"])
+            guard case .task(let run) = runner else { return .onEventLoop }
             return .webSocket(webSocket, run: run)
         }
     }

@@ -73,6 +73,8 @@ where Upgrade.Context: RequestContext, Upgrade.Context.Source == ApplicationRequ
             await handleHTTP(asyncChannel: asyncChannel, logger: logger)
         case .refused(let asyncChannel, let response):
             await Self.send(response, andClose: asyncChannel, logger: logger)
+        case .onEventLoop:
+            break  // the event loop runs it; the server's quiesce closes it with 1001
         case .webSocket(let webSocket, let run):
             if configuration.runsOnEventLoop {
                 await withTaskExecutorPreference(webSocket.taskExecutor) { await Self.serve(webSocket, run, logger: logger) }

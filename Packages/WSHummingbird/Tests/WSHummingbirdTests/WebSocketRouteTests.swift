@@ -37,6 +37,15 @@ struct Member: Sendable {
     var room: String
 }
 
+/// Echoes every message from the event loop.
+final class LoopEcho: WebSocketEventLoopHandler {
+    let greeting: String
+    init(greeting: String) { self.greeting = greeting }
+    func webSocket(_ webSocket: WebSocket.OnLoop, didReceive message: WebSocket.LentMessage) {
+        if message.text == "who" { webSocket.send(.text(greeting)) } else { webSocket.send(message) }
+    }
+}
+
 @Suite("WSHummingbird: WebSocket routes on a Hummingbird router", .timeLimit(.minutes(1)))
 struct WebSocketRouteTests {
     static func echoRouter() -> Router<BasicRequestContext> {
@@ -171,6 +180,22 @@ struct WebSocketRouteTests {
                 #expect(try await client.receive() == nil)
                 #expect(await client.closed() == CloseOutcome(code: .goingAway, reason: "server shutting down", wasClean: true))
             }
+        }
+    }
+
+    @Test("an event-loop route: no task per connection, the decision's value reaches the handler, shutdown closes it with 1001")
+    func eventLoopRoute() async throws {
+        let router = Router()
+        router.ws("loop/:name", shouldUpgrade: { _, context in try context.parameters.require("name") },
+                  eventLoopHandler: { name, _ in LoopEcho(greeting: "hello \(name)") })
+        try await withApp(router) { app in
+            let client = try await WebSocket.connect(to: "ws://127.0.0.1:\(app.port)/loop/ada", logger: testLogger)
+            try await client.send(binary: [9, 8, 7])
+            #expect(try await client.receive() == .binary([9, 8, 7]))
+            try await client.send(text: "who")
+            #expect(try await client.receive() == .text("hello ada"))
+            await app.group.triggerGracefulShutdown()
+            #expect(await client.closed() == CloseOutcome(code: .goingAway, reason: "server shutting down", wasClean: true))
         }
     }
 }

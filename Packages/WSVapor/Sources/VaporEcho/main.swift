@@ -1,7 +1,8 @@
 // vapor-echo: a Vapor 4 application whose WebSocket route is served by this library
 // (WSVapor): a plain-text page at GET /, and an echo at /echo (text as text, binary as binary,
 // permessage-deflate accepted, messages up to 64 MiB), for peers, the conformance suite and
-// the benchmarks to be pointed at.
+// the benchmarks to be pointed at. /echo runs on the event loop (WebSocketEventLoopHandler);
+// /echo-async is the same echo in a task per connection (`for await message in ws.messages`).
 //
 //     swift run --package-path Packages/WSVapor vapor-echo [--host 127.0.0.1] [--port 8080]
 import Vapor
@@ -36,7 +37,14 @@ app.http.server.configuration.port = port
 app.webSocketUpgrade = WebSocketUpgradeConfiguration(webSocket: webSocket)
 
 app.get { _ in "vapor-echo: WebSockets at /echo, served by WSVapor\n" }
-app.ws("echo") { ws, _ in
+/// Sends every message back from the connection's event loop.
+final class Echo: WebSocketEventLoopHandler {
+    func webSocket(_ webSocket: WSHTTP.WebSocket.OnLoop, didReceive message: WSHTTP.WebSocket.LentMessage) {
+        webSocket.send(message)
+    }
+}
+app.ws("echo", shouldUpgrade: { _ in }, eventLoopHandler: { _, _ in Echo() })
+app.ws("echo-async") { ws, _ in
     for await message in ws.messages {
         try await ws.send(message)
     }

@@ -12,7 +12,15 @@ struct WebSocketAdoptingUpgrader: Upgrader {
     let agreement: WebSocketServerAgreement
     let configuration: WebSocketUpgradeConfiguration
     let logger: Logger
-    let run: @Sendable (WSHTTP.WebSocket) async throws -> Void
+    let runner: Runner
+
+    /// Who runs an accepted connection.
+    enum Runner: Sendable {
+        /// A task runs the handler; the connection closes with 1000 when it returns, 1011 when it throws.
+        case task(@Sendable (WSHTTP.WebSocket) async throws -> Void)
+        /// The connection's event loop calls a handler made for it: no task per connection.
+        case eventLoop(@Sendable (WSHTTP.WebSocket.Handshake) -> any WebSocketEventLoopHandler)
+    }
 
     func applyUpgrade(req: Request, res: Response) -> any HTTPServerProtocolUpgrader {
         ProtocolUpgrader(upgrader: self, middlewareHeaders: res.headers)
@@ -40,12 +48,14 @@ struct WebSocketAdoptingUpgrader: Upgrader {
         func upgrade(context: ChannelHandlerContext, upgradeRequest: HTTPRequestHead) -> EventLoopFuture<Void> {
             let upgrader = self.upgrader
             return context.eventLoop.makeCompletedFuture {
+                let consumer: WSHTTP.WebSocket.Consumer = if case .eventLoop(let make) = upgrader.runner { .eventLoop(make) } else { .async }
                 let webSocket = try upgrader.agreement.adopt(context.channel, configuration: upgrader.configuration.webSocket,
-                                                             logger: upgrader.logger)
+                                                             consumer: consumer, logger: upgrader.logger)
                 upgrader.logger.debug("upgrade accepted", metadata: ["ws.target": "\(upgrader.agreement.upgrade.target)",
                                                                      "ws.subprotocol": "\(upgrader.agreement.subprotocol ?? "")"])
+                guard case .task(let run) = upgrader.runner else { return }
                 Task(executorPreference: upgrader.configuration.runsOnEventLoop ? webSocket.taskExecutor : nil) {
-                    await upgrader.serve(webSocket)
+                    await upgrader.serve(webSocket, run)
                 }
             }
         }
@@ -59,7 +69,7 @@ struct WebSocketAdoptingUpgrader: Upgrader {
     }
 
     /// Runs the route's handler; closes with 1000 when it returns and 1011 when it throws.
-    func serve(_ webSocket: WSHTTP.WebSocket) async {
+    func serve(_ webSocket: WSHTTP.WebSocket, _ run: @Sendable (WSHTTP.WebSocket) async throws -> Void) async {
         do {
             try await run(webSocket)
             await webSocket.close()

@@ -39,6 +39,15 @@ let testLogger: Logger = {
     return logger
 }()
 
+/// Echoes every message from the event loop; answers "who" with its greeting.
+final class LoopEcho: WebSocketEventLoopHandler {
+    let greeting: String
+    init(greeting: String) { self.greeting = greeting }
+    func webSocket(_ webSocket: WSHTTP.WebSocket.OnLoop, didReceive message: WSHTTP.WebSocket.LentMessage) {
+        if message.text == "who" { webSocket.send(.text(greeting)) } else { webSocket.send(message) }
+    }
+}
+
 @Suite("WSVapor: WebSocket routes on a Vapor application", .timeLimit(.minutes(1)), .serialized)
 struct WebSocketRouteTests {
     static func echoRoutes(_ app: Application) {
@@ -167,6 +176,22 @@ struct WebSocketRouteTests {
                 #expect(try await client.receive() == nil)
                 #expect(await client.closed() == CloseOutcome(code: .goingAway, reason: "server shutting down", wasClean: true))
             }
+        }
+    }
+
+    @Test("an event-loop route: no task per connection, the decision's value reaches the handler, shutdown closes it with 1001")
+    func eventLoopRoute() async throws {
+        try await withApp({ app in
+            app.ws("loop", ":name", shouldUpgrade: { request in request.parameters.get("name") ?? "?" },
+                   eventLoopHandler: { name, _ in LoopEcho(greeting: "hello \(name)") })
+        }) { app, port in
+            let client = try await WSHTTP.WebSocket.connect(to: "ws://127.0.0.1:\(port)/loop/ada", logger: testLogger)
+            try await client.send(binary: [9, 8, 7])
+            #expect(try await client.receive() == .binary([9, 8, 7]))
+            try await client.send(text: "who")
+            #expect(try await client.receive() == .text("hello ada"))
+            await app.server.shutdown()
+            #expect(await client.closed() == CloseOutcome(code: .goingAway, reason: "server shutting down", wasClean: true))
         }
     }
 }
