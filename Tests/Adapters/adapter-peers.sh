@@ -4,7 +4,8 @@
 # each on a free port, get
 #   - a plain GET / (the framework's own route, on the WebSocket's port),
 #   - Python's websockets (Tests/Interop/python/ws_peer.py client): text, binary, 1 MiB,
-#     fragments, a ping, a close with 4000 echoed,
+#     fragments, a ping, a close with 4000 echoed; at /echo (the event-loop route) and at
+#     /echo-async (the same echo in a task),
 #   - node's ws (Tests/Interop/node/echo-client.js): the same, with permessage-deflate,
 #   - the Autobahn testsuite's fuzzing client on /echo: CASES (default every case but 9.*,
 #     the performance section, and 12.*/13.* beyond their first groups; "*" runs all), which
@@ -54,15 +55,17 @@ for echo in hummingbird-echo vapor-echo; do
     else
         echo "adapter-peers: $echo: GET / gave '$page'"; status=1
     fi
-    if result=$(timeout 60 "$python" Tests/Interop/python/ws_peer.py client --url "ws://127.0.0.1:$port/echo" </dev/null); then
-        if [[ $result == *'"close_code": 4000'* && $result == *'"large_length": 1048576'* ]]; then
-            echo "adapter-peers: $echo: Python's websockets: text, binary, 1 MiB, fragments and a ping echoed, close 4000 echoed"
+    for target in /echo /echo-async; do
+        if result=$(timeout 60 "$python" Tests/Interop/python/ws_peer.py client --url "ws://127.0.0.1:$port$target" </dev/null); then
+            if [[ $result == *'"close_code": 4000'* && $result == *'"large_length": 1048576'* ]]; then
+                echo "adapter-peers: $echo $target: Python's websockets: text, binary, 1 MiB, fragments and a ping echoed, close 4000 echoed"
+            else
+                echo "adapter-peers: $echo $target: Python's websockets saw $result"; status=1
+            fi
         else
-            echo "adapter-peers: $echo: Python's websockets saw $result"; status=1
+            echo "adapter-peers: $echo $target: Python's websockets failed"; status=1
         fi
-    else
-        echo "adapter-peers: $echo: Python's websockets failed"; status=1
-    fi
+    done
     timeout 60 node Tests/Interop/node/echo-client.js "ws://127.0.0.1:$port/echo" || status=1
     AGENT="$echo" WSTEST_TIMEOUT=3000 test_server "ws://127.0.0.1:$port/echo" "$cases" "$reports/$echo" || true
     if ! kill -0 "$server_pid" 2>/dev/null; then
