@@ -21,7 +21,7 @@ bin="$scratch/release"
 
 build() {  # PACKAGE PRODUCT
     echo "==> building $2 (release)" >&2
-    timeout 3600 swift build -c release --scratch-path "$scratch" --package-path "$root/$1" --product "$2" >"$scratch-build.log" 2>&1 \
+    timeout 3600 "$root/Scripts/adapter-build.sh" -c release --package-path "$root/$1" --product "$2" >"$scratch-build.log" 2>&1 \
         || { tail -40 "$scratch-build.log" >&2; echo "adapter-compare: building $2 failed" >&2; exit 1; }
 }
 build Packages/WSHummingbird hummingbird-echo

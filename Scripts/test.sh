@@ -82,16 +82,20 @@ step "DocC: every module's documentation, warnings as errors (Scripts/docs.sh)"
 bounded 1500 Scripts/docs.sh
 
 # The framework adapters (WSHummingbird, WSVapor) and the frameworks' own echoes they are measured
-# against build in one folder, .build-adapters, so that SwiftNIO, Hummingbird and Vapor compile
-# once for all of them.
+# against build in one folder, .build-adapters (Scripts/adapter-build.sh), so that SwiftNIO,
+# Hummingbird and Vapor compile once for all of them.
 adapters="$root/.build-adapters"
 for package in Packages/*/; do
     name=$(basename "$package")
-    scratch=()
-    case $name in WSHummingbird | WSVapor) scratch=(--scratch-path "$adapters") ;; esac
     step "$name standalone"
-    bounded 1200 swift build --package-path "$package" "${scratch[@]}" --build-tests
-    bounded 900 swift test --package-path "$package" "${scratch[@]}"
+    case $name in
+        WSHummingbird | WSVapor)
+            bounded 1200 Scripts/adapter-build.sh --package-path "$package" --build-tests
+            bounded 900 swift test --package-path "$package" --scratch-path "$adapters" ;;
+        *)
+            bounded 900 swift build --package-path "$package" --build-tests
+            bounded 900 swift test --package-path "$package" ;;
+    esac
 done
 
 step "the adapters' echoes against Python's websockets, node's ws and Autobahn's fuzzing client (Tests/Adapters/adapter-peers.sh)"
@@ -106,7 +110,7 @@ if [ -f Benchmarks/EchoServers/Package.swift ]; then
     bounded 1200 swift build --package-path Benchmarks/EchoServers
 fi
 step "the frameworks' own echoes build (compare the adapters with them: Benchmarks/adapter-compare.sh)"
-bounded 1200 swift build --package-path Benchmarks/FrameworkEcho --scratch-path "$adapters"
+bounded 1200 Scripts/adapter-build.sh --package-path Benchmarks/FrameworkEcho
 
 step "releases: three layers as repositories of their own, their API against the last release, consumers by URL and version (Tests/Release/release-check.sh)"
 bounded 1800 Tests/Release/release-check.sh

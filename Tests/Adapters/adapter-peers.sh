@@ -40,7 +40,7 @@ autobahn_setup
 
 for build in "Packages/WSHummingbird hummingbird-echo" "Packages/WSVapor vapor-echo"; do
     set -- $build
-    timeout 3600 swift build -c "$configuration" --scratch-path "$scratch" --package-path "$1" --product "$2" >>"$reports/build.log" 2>&1 \
+    timeout 3600 Scripts/adapter-build.sh -c "$configuration" --package-path "$1" --product "$2" >>"$reports/build.log" 2>&1 \
         || { tail -30 "$reports/build.log" >&2; echo "adapter-peers: building $2 failed" >&2; exit 1; }
 done
 
