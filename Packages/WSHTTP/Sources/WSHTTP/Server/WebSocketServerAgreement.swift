@@ -28,7 +28,7 @@ public struct WebSocketServerAgreement: Sendable {
     /// Agrees on a checked request.
     ///
     /// - Parameters:
-    ///   - upgrade: the request, checked by ``WebSocketUpgradeRequest/init(validating:httpVersion:)``.
+    ///   - upgrade: the request, checked by WSHandshake's `WebSocketUpgradeRequest(validating:httpVersion:)`.
     ///   - subprotocols: the subprotocols the server speaks, in its order of preference: the
     ///     connection gets the first that the client offered, or none.
     ///   - headerFields: more fields for the 101, such as `Set-Cookie`. When they hold
