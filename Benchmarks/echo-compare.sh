@@ -158,7 +158,7 @@ for s in "${scenarios[@]}"; do
         command=${entry#*|}
         target=$path
         # NAME|/PATH|COMMAND: this server's own upgrade target.
-        if [[ $command == /* ]]; then target=${command%%|*}; command=${command#*|}; fi
+        if [[ $command == /*\|* ]]; then target=${command%%|*}; command=${command#*|}; fi
         start_server "$name" "$command"
         read -ra args <<<"$(scenario_args "$s")"
         echo "==> $name ($s): loadgen ${args[*]}" >&2
