@@ -35,3 +35,13 @@ extension HTTPRequest {
         HeaderTokens.elements(headerFields[values: .secWebSocketProtocol]).map(String.init)
     }
 }
+
+extension HTTPResponse {
+    /// 426 Upgrade Required: the answer to a plain request (no `Upgrade: websocket`) for a
+    /// resource that only speaks WebSocket, with the `Upgrade` and `Connection` fields RFC 9110
+    /// §15.5.22 asks for and the version this library speaks (RFC 6455 §4.4).
+    public static var webSocketUpgradeRequired: HTTPResponse {
+        HTTPResponse(status: .upgradeRequired,
+                     headerFields: [.upgrade: "websocket", .connection: "Upgrade", .secWebSocketVersion: "13"])
+    }
+}

@@ -85,12 +85,15 @@ public struct WebSocketUpgradeRequest: Sendable, Hashable {
     /// - Parameters:
     ///   - subprotocol: the chosen subprotocol; must be one the client offered (a precondition).
     ///   - extensions: the server's answers to the extensions it accepts.
-    ///   - headerFields: more fields for the response, such as `Set-Cookie`.
+    ///   - headerFields: more fields for the response, such as `Set-Cookie`. A 101 has no body:
+    ///     `Content-Length` and `Transfer-Encoding` among them are left out (RFC 9110 §8.6, §6.1).
     public func acceptResponse(
         subprotocol: String? = nil, extensions: [WebSocketExtensionOffer] = [], headerFields: HTTPFields = [:]
     ) -> HTTPResponse {
         precondition(subprotocol.map(subprotocols.contains) ?? true, "the chosen subprotocol was not offered")
         var fields = headerFields
+        fields[.contentLength] = nil
+        fields[.transferEncoding] = nil
         fields[.upgrade] = "websocket"
         fields[.connection] = "Upgrade"
         fields[.secWebSocketAccept] = WebSocketKey.accept(for: key)

@@ -174,4 +174,22 @@ struct WebSocketUpgradeRequestTests {
             #expect([400, 405, 426].contains(error?.status?.code ?? 0))
         }
     }
+
+    @Test("a 101 has no body: Content-Length and Transfer-Encoding from a server's fields are left out, its other fields kept")
+    func switchingProtocolsHasNoBodyFields() throws {
+        let upgrade = try WebSocketUpgradeRequest(validating: Self.request(), httpVersion: (1, 1))
+        let response = upgrade.acceptResponse(headerFields: [.contentLength: "0", .transferEncoding: "chunked", .setCookie: "seen=1"])
+        #expect(response.headerFields[.contentLength] == nil)
+        #expect(response.headerFields[.transferEncoding] == nil)
+        #expect(response.headerFields[.setCookie] == "seen=1")
+    }
+
+    @Test("426 Upgrade Required for a plain request to a WebSocket resource names the protocol and the version")
+    func upgradeRequired() {
+        let response = HTTPResponse.webSocketUpgradeRequired
+        #expect(response.status.code == 426)
+        #expect(response.headerFields[.upgrade] == "websocket")
+        #expect(response.headerFields[.connection] == "Upgrade")
+        #expect(response.headerFields[.secWebSocketVersion] == "13")
+    }
 }

@@ -1,6 +1,7 @@
 import HTTPTypes
 public import Hummingbird
 public import WSHTTP
+import WSHandshake
 
 extension RouterMethods {
     /// A WebSocket route: a GET on `path` that upgrades to this library's ``WebSocket``
@@ -35,12 +36,7 @@ extension RouterMethods {
         shouldUpgrade: @escaping @Sendable (Request, Context) async throws -> Value,
         onUpgrade: @escaping @Sendable (WebSocket, Value) async throws -> Void
     ) -> Self {
-        on(path, method: .get) { request, context -> Response in
-            guard let slot = UpgradeSlot.current else { return Self.upgradeRequired }
-            let value = try await shouldUpgrade(request, context)
-            slot.accept(.task { webSocket in try await onUpgrade(webSocket, value) })
-            return Response(status: .switchingProtocols)
-        }
+        webSocketRoute(path, shouldUpgrade: shouldUpgrade) { value in .task { webSocket in try await onUpgrade(webSocket, value) } }
     }
 
     /// A WebSocket route that upgrades every valid request its middleware lets through; the
@@ -78,17 +74,26 @@ extension RouterMethods {
         shouldUpgrade: @escaping @Sendable (Request, Context) async throws -> Value,
         eventLoopHandler: @escaping @Sendable (Value, WebSocket.Handshake) -> any WebSocketEventLoopHandler
     ) -> Self {
+        webSocketRoute(path, shouldUpgrade: shouldUpgrade) { value in .eventLoop { handshake in eventLoopHandler(value, handshake) } }
+    }
+
+    /// The GET route behind every `ws`: answers a plain request with 426; on the upgrade path,
+    /// runs the decision and leaves who runs the connection in the upgrade's slot.
+    private func webSocketRoute<Value: Sendable>(
+        _ path: RouterPath, shouldUpgrade: @escaping @Sendable (Request, Context) async throws -> Value,
+        runner: @escaping @Sendable (Value) -> WebSocketRunner
+    ) -> Self {
         on(path, method: .get) { request, context -> Response in
             guard let slot = UpgradeSlot.current else { return Self.upgradeRequired }
-            let value = try await shouldUpgrade(request, context)
-            slot.accept(.eventLoop { handshake in eventLoopHandler(value, handshake) })
+            slot.accept(runner(try await shouldUpgrade(request, context)))
             return Response(status: .switchingProtocols)
         }
     }
 
-    /// 426 for a plain request to a WebSocket route (RFC 9110 §15.5.22 asks for `Upgrade`).
+    /// 426 for a plain request to a WebSocket route (WSHandshake's answer).
     private static var upgradeRequired: Response {
-        Response(status: .upgradeRequired, headers: [.upgrade: "websocket", .connection: "Upgrade", .secWebSocketVersion: "13"])
+        let answer = HTTPResponse.webSocketUpgradeRequired
+        return Response(status: answer.status, headers: answer.headerFields)
     }
 }
 

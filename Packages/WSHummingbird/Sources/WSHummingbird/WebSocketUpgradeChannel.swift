@@ -77,21 +77,10 @@ where Upgrade.Context: RequestContext, Upgrade.Context.Source == ApplicationRequ
             break  // the event loop runs it; the server's quiesce closes it with 1001
         case .webSocket(let webSocket, let run):
             if configuration.runsOnEventLoop {
-                await withTaskExecutorPreference(webSocket.taskExecutor) { await Self.serve(webSocket, run, logger: logger) }
+                await withTaskExecutorPreference(webSocket.taskExecutor) { await webSocket.serve(run) }
             } else {
-                await Self.serve(webSocket, run, logger: logger)
+                await webSocket.serve(run)
             }
-        }
-    }
-
-    /// Runs a route's handler; closes with 1000 when it returns and 1011 when it throws.
-    private static func serve(_ webSocket: WebSocket, _ run: @Sendable (WebSocket) async throws -> Void, logger: Logger) async {
-        do {
-            try await run(webSocket)
-            await webSocket.close()
-        } catch {
-            logger.notice("WebSocket handler threw", metadata: ["ws.reason": "\(error)"])
-            await webSocket.close(code: .internalError, reason: "handler failed")
         }
     }
 

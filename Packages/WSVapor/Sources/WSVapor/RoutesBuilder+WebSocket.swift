@@ -91,9 +91,8 @@ extension RoutesBuilder {
                 upgrade = checked
             }
             let value = try await shouldUpgrade(request)
-            let agreement = WebSocketServerAgreement(upgrade, subprotocols: configuration.subprotocols, configuration: configuration.webSocket)
             let response = Response(status: .switchingProtocols)
-            response.upgrader = WebSocketAdoptingUpgrader(agreement: agreement, configuration: configuration, logger: request.logger,
+            response.upgrader = WebSocketAdoptingUpgrader(upgrade: upgrade, configuration: configuration, logger: request.logger,
                                                           runner: runner(value))
             return response
         }

@@ -13,14 +13,8 @@ enum UpgradeCheck {
     case valid(WebSocketUpgradeRequest)
 
     init(_ request: Request) {
-        // As swift-http-types has it: Host is the request's authority, not one of its fields.
-        var fields = HTTPFields()
-        for (name, value) in request.headers where name.lowercased() != "host" {
-            guard let name = HTTPField.Name(name) else { continue }
-            fields.append(HTTPField(name: name, value: value))
-        }
         let head = HTTPRequest(method: .get, scheme: nil, authority: request.headers.first(name: .host), path: request.url.string,
-                               headerFields: fields)
+                               headerFields: HTTPFields(request.headers))
         guard head.requestsWebSocketUpgrade else {
             self = .notAnUpgrade
             return
@@ -32,18 +26,35 @@ enum UpgradeCheck {
         }
     }
 
-    /// 426 for a plain request to a WebSocket route (RFC 9110 §15.5.22 asks for `Upgrade`).
-    static var upgradeRequired: Response {
-        Response(status: .upgradeRequired, headers: ["Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13"])
-    }
+    /// 426 for a plain request to a WebSocket route (WSHandshake's answer).
+    static var upgradeRequired: Response { response(HTTPResponse.webSocketUpgradeRequired) }
 
     /// WSHandshake's refusal (400 with the reason, 426 with the version we speak) as Vapor's
     /// response.
-    static func response(for error: HandshakeError) -> Response {
-        let refusal = error.refusal
-        var headers = HTTPHeaders()
-        for field in refusal.headerFields { headers.add(name: field.name.rawName, value: field.value) }
-        return Response(status: HTTPResponseStatus(statusCode: refusal.status.code), headers: headers,
-                        body: Response.Body(string: error.message + "\n"))
+    static func response(for error: HandshakeError) -> Response { response(error.refusal, body: error.message + "\n") }
+
+    /// A swift-http-types response as Vapor's.
+    static func response(_ head: HTTPResponse, body: String = "") -> Response {
+        Response(status: HTTPResponseStatus(statusCode: head.status.code), headers: HTTPHeaders(head.headerFields),
+                 body: Response.Body(string: body))
+    }
+}
+
+extension HTTPHeaders {
+    /// swift-http-types' fields as NIO's headers, in order.
+    init(_ fields: HTTPFields) {
+        self.init(fields.map { ($0.name.rawName, $0.value) })
+    }
+}
+
+extension HTTPFields {
+    /// NIO's headers as swift-http-types' fields, in order; `Host`, which swift-http-types
+    /// holds as the request's authority, and names it cannot hold are left out.
+    init(_ headers: HTTPHeaders) {
+        self.init()
+        for (name, value) in headers where name.lowercased() != "host" {
+            guard let name = HTTPField.Name(name) else { continue }
+            append(HTTPField(name: name, value: value))
+        }
     }
 }

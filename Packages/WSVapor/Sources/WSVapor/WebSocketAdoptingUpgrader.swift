@@ -4,12 +4,14 @@ import NIOCore
 import NIOHTTP1
 import Vapor
 import WSHTTP
+import WSHandshake
 
-/// Vapor's upgrade step for a WebSocket route: Vapor writes the 101 with the fields the
-/// agreement made (and any that middleware added), removes its HTTP handlers, and this library's
+/// Vapor's upgrade step for a WebSocket route: the agreement is made once middleware has
+/// answered (its fields, a `Set-Cookie` say, go on the 101 as WSHTTP's pipeline puts a
+/// handler's), Vapor writes the 101 and removes its HTTP handlers, and this library's
 /// `WebSocket` adopts the channel and runs the route's handler.
 struct WebSocketAdoptingUpgrader: Upgrader {
-    let agreement: WebSocketServerAgreement
+    let upgrade: WebSocketUpgradeRequest
     let configuration: WebSocketUpgradeConfiguration
     let logger: Logger
     let runner: Runner
@@ -23,59 +25,38 @@ struct WebSocketAdoptingUpgrader: Upgrader {
     }
 
     func applyUpgrade(req: Request, res: Response) -> any HTTPServerProtocolUpgrader {
-        ProtocolUpgrader(upgrader: self, middlewareHeaders: res.headers)
+        let agreement = WebSocketServerAgreement(upgrade, subprotocols: configuration.subprotocols, headerFields: HTTPFields(res.headers),
+                                                 configuration: configuration.webSocket)
+        return ProtocolUpgrader(upgrader: self, agreement: agreement)
     }
 
     /// SwiftNIO's (untyped) upgrader protocol, as Vapor's upgrade handler calls it.
     struct ProtocolUpgrader: HTTPServerProtocolUpgrader, Sendable {
         let upgrader: WebSocketAdoptingUpgrader
-        let middlewareHeaders: HTTPHeaders
+        let agreement: WebSocketServerAgreement
         let supportedProtocol = "websocket"
         let requiredUpgradeHeaders: [String] = []
 
+        /// The agreement's 101 fields: Vapor writes them in place of the response's own.
         func buildUpgradeResponse(channel: any Channel, upgradeRequest: HTTPRequestHead,
                                   initialResponseHeaders: HTTPHeaders) -> EventLoopFuture<HTTPHeaders> {
-            var headers = initialResponseHeaders
-            for (name, value) in middlewareHeaders where !Self.isHandshakeField(name) {
-                headers.add(name: name, value: value)
-            }
-            for field in upgrader.agreement.response.headerFields {
-                headers.replaceOrAdd(name: field.name.rawName, value: field.value)
-            }
-            return channel.eventLoop.makeSucceededFuture(headers)
+            channel.eventLoop.makeSucceededFuture(HTTPHeaders(agreement.response.headerFields))
         }
 
         func upgrade(context: ChannelHandlerContext, upgradeRequest: HTTPRequestHead) -> EventLoopFuture<Void> {
             let upgrader = self.upgrader
+            let agreement = self.agreement
             return context.eventLoop.makeCompletedFuture {
                 let consumer: WSHTTP.WebSocket.Consumer = if case .eventLoop(let make) = upgrader.runner { .eventLoop(make) } else { .async }
-                let webSocket = try upgrader.agreement.adopt(context.channel, configuration: upgrader.configuration.webSocket,
-                                                             consumer: consumer, logger: upgrader.logger)
-                upgrader.logger.debug("upgrade accepted", metadata: ["ws.target": "\(upgrader.agreement.upgrade.target)",
-                                                                     "ws.subprotocol": "\(upgrader.agreement.subprotocol ?? "")"])
+                let webSocket = try agreement.adopt(context.channel, configuration: upgrader.configuration.webSocket,
+                                            consumer: consumer, logger: upgrader.logger)
+                upgrader.logger.debug("upgrade accepted", metadata: ["ws.target": "\(agreement.upgrade.target)",
+                                                                     "ws.subprotocol": "\(agreement.subprotocol ?? "")"])
                 guard case .task(let run) = upgrader.runner else { return }
                 Task(executorPreference: upgrader.configuration.runsOnEventLoop ? webSocket.taskExecutor : nil) {
-                    await upgrader.serve(webSocket, run)
+                    await webSocket.serve(run)
                 }
             }
-        }
-
-        /// Fields the agreement answers: middleware's copies (a CORS middleware's, say) are
-        /// left out.
-        private static func isHandshakeField(_ name: String) -> Bool {
-            ["upgrade", "connection", "content-length", "sec-websocket-accept", "sec-websocket-protocol", "sec-websocket-extensions"]
-                .contains(name.lowercased())
-        }
-    }
-
-    /// Runs the route's handler; closes with 1000 when it returns and 1011 when it throws.
-    func serve(_ webSocket: WSHTTP.WebSocket, _ run: @Sendable (WSHTTP.WebSocket) async throws -> Void) async {
-        do {
-            try await run(webSocket)
-            await webSocket.close()
-        } catch {
-            logger.notice("WebSocket handler threw", metadata: ["ws.reason": "\(error)"])
-            await webSocket.close(code: .internalError, reason: "handler failed")
         }
     }
 }
