@@ -49,6 +49,9 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup(title: "Limits (the library's defaults)")
     var limits: ServeLimits
 
+    @OptionGroup(title: "Metrics")
+    var metrics: ServeMetricsOptions
+
     func validate() throws {
         guard (tlsCertificate == nil) == (tlsKey == nil) else {
             throw ValidationError("--tls-cert and --tls-key go together")
@@ -60,6 +63,8 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         LogLevelOption.bootstrap(logLevel)
         let logger = Logger(label: "websockets.serve")
+        let recording = ServeMetrics.bootstrap(metrics)
+        let registry = metrics.port == nil ? recording.registry : nil
         var tls: TLSServerContext?
         if let tlsCertificate, let tlsKey {
             do {
@@ -75,13 +80,14 @@ struct Serve: AsyncParsableCommand {
         configuration.webSocket.maxMessageSize = maxMessageSize
         if noDeflate { configuration.webSocket.deflate = nil }
         limits.apply(to: &configuration)
-        let relay = WebSocketGroup() // a page that falls behind misses moves; the next one puts it right
+        let relay = WebSocketGroup(name: "relay") // a page that falls behind misses moves; the next one puts it right
         let page = Array(DemoPage.html.utf8)
         let handlers = WebSocketServerHandlers(
             http: { request, _ in
                 if request.path == "/" || request.path?.hasPrefix("/?") == true {
                     return (HTTPResponse(status: .ok, headerFields: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"]), page)
                 }
+                if let registry, request.path == "/metrics" { return ServeMetrics.response(registry) }
                 return files?.response(for: request)
                     ?? (HTTPResponse(status: .notFound, headerFields: [.contentType: "text/plain; charset=utf-8"]), Array("not found\n".utf8))
             },
@@ -97,14 +103,41 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw ValidationError("cannot listen on \(host):\(port): \(error)")
         }
+        var services: [any Service] = [server]
+        if let metricsPort = metrics.port, let registry = recording.registry {
+            let metricsServer = ServeMetrics.separateServer(host: host, port: metricsPort, registry: registry, logger: logger)
+            do {
+                try await metricsServer.start()
+            } catch {
+                await server.shutdown()
+                throw ValidationError("cannot listen on \(host):\(metricsPort) for --metrics-port: \(error)")
+            }
+            services.append(metricsServer)
+        }
         let scheme = tls == nil ? "http" : "https"
         let bound = server.localAddress?.port ?? port
         let shownHost = host.contains(":") ? "[\(host)]" : host
         // Written at once (standard output may be a pipe), for scripts that wait for the address.
         let line = Array("listening on \(scheme)://\(shownHost):\(bound)/  (echo on any WebSocket path; Ctrl-C stops)\n".utf8)
         _ = line.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
-        let group = ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        if let dashboard = recording.dashboard { services.append(StatsFeed(dashboard: dashboard, relay: relay, server: server)) }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+}
+
+/// Sends the page's charts their numbers: a `stats` message to every page on `/relay`, once a second.
+struct StatsFeed: Service {
+    let dashboard: DashboardMetrics
+    let relay: WebSocketGroup
+    let server: WebSocketServer
+
+    func run() async throws {
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            try? await Task.sleep(for: .seconds(1))
+            guard relay.count > 0 else { continue }
+            relay.broadcast(.text(dashboard.statsMessage(connections: server.connectionCount)))
+        }
     }
 }
 

@@ -7,7 +7,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-public import WSHTTP
+@_spi(WSInternal) public import WSHTTP
 
 /// What a client connects with: headers, subprotocols, timeouts, TLS and the connection's own
 /// limits. The defaults suit a client on the open internet.
@@ -104,6 +104,43 @@ extension WebSocket {
     public static func connect(
         to url: String, configuration: WebSocketClientConfiguration = .init(), tls context: TLSClientContext? = nil,
         logger: Logger = Logger(label: "WSConnect")
+    ) async throws -> WebSocket {
+        let instruments = configuration.webSocket.metrics.resolved
+        let start = ContinuousClock.now
+        do {
+            let webSocket = try await open(url, configuration: configuration, tls: context, logger: logger)
+            instruments?.clientConnected(after: start.duration(to: .now))
+            return webSocket
+        } catch {
+            instruments?.clientFailed(Self.failureStage(error))
+            throw error
+        }
+    }
+
+    /// The ``WebSocketMetrics/Name/clientConnectFailures`` stage of a failure to connect.
+    static func failureStage(_ error: any Error) -> String {
+        if let error = error as? WebSocketClientError {
+            switch error.code {
+            case .invalidURL: return "invalid_url"
+            case .connectTimeout: return "connect_timeout"
+            case .proxyFailed: return "proxy"
+            case .handshakeTimeout: return "handshake_timeout"
+            default: return "connect"
+            }
+        }
+        if let error = error as? WebSocketError {
+            switch error.code {
+            case .tlsFailed: return "tls"
+            case .upgradeRefused: return "upgrade_refused"
+            default: return "handshake"
+            }
+        }
+        // The TLS context could not be made from the configuration.
+        return error is TLSError ? "tls" : "handshake"
+    }
+
+    private static func open(
+        _ url: String, configuration: WebSocketClientConfiguration, tls context: TLSClientContext?, logger: Logger
     ) async throws -> WebSocket {
         let target = try WebSocketURL(url)
         let tls: TLSClientContext? = target.secure ? try (context ?? TLSClientContext(configuration.tls, logger: logger)) : nil

@@ -72,6 +72,25 @@ public final class PerMessageDeflate: MessageTransform {
     /// clear on them. Inbound messages are inflated either way.
     public var compressesOutbound = true
 
+    /// Bytes that went through this connection's compressor and decompressor, since it began.
+    public struct Totals: Sendable, Hashable {
+        /// Compressed bytes received (frame payloads, before inflating).
+        public var compressedIn = 0
+        /// What they inflated to.
+        public var decompressedIn = 0
+        /// Bytes of messages compressed for sending, before deflating.
+        public var uncompressedOut = 0
+        /// What they deflated to (frame payloads).
+        public var compressedOut = 0
+
+        /// No bytes yet.
+        public init() {}
+    }
+
+    /// Bytes that went through the compressor and decompressor so far: the compression
+    /// ratio of each direction (metrics read it).
+    public private(set) var totals = Totals()
+
     private var deflater: UnsafeMutablePointer<z_stream>?
     private var inflater: UnsafeMutablePointer<z_stream>?
     /// Bytes zlib allocated for both streams, kept by the shim's allocator.
@@ -118,6 +137,7 @@ public final class PerMessageDeflate: MessageTransform {
     /// put back and, without the peer's context takeover, the window emptied.
     public func decode(_ input: UnsafeRawBufferPointer, isFinal: Bool, output: (UnsafeRawBufferPointer) -> Bool) throws(FramingError) {
         let stream = try inflateStream()
+        totals.compressedIn &+= input.count
         guard try inflate(stream, input, output: output) else { return }
         if isFinal {
             var failure: FramingError?
@@ -150,6 +170,7 @@ public final class PerMessageDeflate: MessageTransform {
                 stream.pointee.avail_out = UInt32(chunk.count)
                 let status = CZlib.inflate(stream, Z_SYNC_FLUSH)
                 let produced = chunk.count - Int(stream.pointee.avail_out)
+                totals.decompressedIn &+= produced
                 switch status {
                 case Z_OK, Z_BUF_ERROR, Z_STREAM_END:
                     break
@@ -262,7 +283,11 @@ public final class PerMessageDeflate: MessageTransform {
             }
             out.removeLast(Int(stream.pointee.avail_out))
         }
-        guard endsMessage else { return out }
+        guard endsMessage else {
+            totals.uncompressedOut &+= payload.count
+            totals.compressedOut &+= out.count
+            return out
+        }
         // RFC 7692 §7.2.1: remove the empty stored block's 00 00 ff ff that the flush ends with.
         if out.count >= 4, out[(out.count - 4)...].elementsEqual(Self.tail) { out.removeLast(4) }
         // Nothing new since the last flush (an empty message, or an empty last fragment): zlib
@@ -271,6 +296,8 @@ public final class PerMessageDeflate: MessageTransform {
         // inflater inside a block header and break the next message.
         if out.isEmpty { out = [0x00] }
         if parameters.outboundNoContextTakeover { deflateReset(stream) }
+        totals.uncompressedOut &+= payload.count
+        totals.compressedOut &+= out.count
         return out
     }
 

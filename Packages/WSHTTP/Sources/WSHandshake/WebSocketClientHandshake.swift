@@ -63,6 +63,18 @@ public struct WebSocketClientHandshake: Sendable, Hashable {
                                    path: target.isEmpty ? "/" : target, headerFields: fields)
     }
 
+    /// This handshake with one more header field in its request (a trace context's
+    /// `traceparent`, say), replacing a field of that name. The handshake's own fields
+    /// (`Upgrade`, `Connection` and the `Sec-WebSocket-*` ones; `Host` is the request's authority) stay as they are.
+    public func settingField(_ name: HTTPField.Name, to value: String) -> WebSocketClientHandshake {
+        let own: [HTTPField.Name] = [.upgrade, .connection, .secWebSocketKey, .secWebSocketVersion, .secWebSocketProtocol,
+                                     .secWebSocketExtensions]
+        guard !own.contains(name) else { return self }
+        var handshake = self
+        handshake.request.headerFields[name] = value
+        return handshake
+    }
+
     /// This handshake with `offer` added after the extensions it already offers.
     public func offering(_ offer: WebSocketExtensionOffer) -> WebSocketClientHandshake {
         var handshake = self

@@ -10,7 +10,7 @@ extension WebSocketTLS {
     ///   - handshakeTimeout: how long a client may take over its TLS handshake; nil
     ///     for no limit (a server's own handshake timeout may still apply).
     public static func openSSL(_ context: TLSServerContext, handshakeTimeout: TimeAmount? = .seconds(10)) -> WebSocketTLS {
-        WebSocketTLS(connectionInfo: info, isTLSFailure: { $0 is TLSError }) { _ in
+        WebSocketTLS(connectionInfo: info, isTLSFailure: { $0 is TLSError }, failureCause: cause) { _ in
             TLSHandler(server: context, handshakeTimeout: handshakeTimeout)
         }
     }
@@ -22,9 +22,13 @@ extension WebSocketTLS {
     ///   - context: the trust store and TLS settings that the server's certificate is checked with.
     ///   - handshakeTimeout: how long the server may take over the TLS handshake; nil for no limit.
     public static func openSSL(_ context: TLSClientContext, handshakeTimeout: TimeAmount? = .seconds(10)) -> WebSocketTLS {
-        WebSocketTLS(connectionInfo: info, isTLSFailure: { $0 is TLSError }) { serverHostname in
+        WebSocketTLS(connectionInfo: info, isTLSFailure: { $0 is TLSError }, failureCause: cause) { serverHostname in
             TLSHandler(client: context, serverHostname: serverHostname, handshakeTimeout: handshakeTimeout)
         }
+    }
+
+    @Sendable private static func cause(_ error: any Error) -> String {
+        (error as? TLSError)?.kind.description ?? "\(type(of: error))"
     }
 
     @Sendable private static func info(_ pipeline: ChannelPipeline.SynchronousOperations) -> TLSConnectionInfo? {

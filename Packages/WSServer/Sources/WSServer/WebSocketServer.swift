@@ -4,7 +4,7 @@ public import NIOPosix
 public import ServiceLifecycle
 import Synchronization
 import UnixSignals
-public import WSHTTP
+@_spi(WSInternal) public import WSHTTP
 
 /// An HTTP handler and a WebSocket handler on one port, plain or TLS, IPv4 or IPv6: WebSockets.jl's
 /// `ServerWS`, with its options all working and its gatekeeping before the 101.
@@ -40,6 +40,8 @@ public final class WebSocketServer: Service, Sendable {
     private let listener = Mutex<(any Channel)?>(nil)
     private let stopped: EventLoopPromise<Void>
     private let errorContinuation: AsyncStream<ConnectionError>.Continuation
+    /// Where accepted and refused connections are counted; nil when nothing is recorded.
+    private let instruments: MetricsInstruments?
 
     /// What went wrong on connections, as it happens (WebSockets.jl's `.out` channel), besides the
     /// log: TLS failures, socket errors, WebSockets that ended badly (any outcome but a clean
@@ -69,6 +71,7 @@ public final class WebSocketServer: Service, Sendable {
         self.handlers = handlers
         stopped = group.any().makePromise(of: Void.self)
         connectionRate = configuration.connectionRateLimit.map { ClientRateLimiter($0) }
+        instruments = configuration.webSocket.metrics.resolved
         (errors, errorContinuation) = AsyncStream.makeStream(of: ConnectionError.self, bufferingPolicy: .bufferingNewest(1000))
     }
 
@@ -153,8 +156,11 @@ public final class WebSocketServer: Service, Sendable {
     /// connection when the cap is full), the handshake timer, and the pipeline with this
     /// server's gatekeeping around the user's handlers.
     private func accept(_ channel: any Channel) -> EventLoopFuture<Void> {
+        let instruments = instruments
+        instruments?.accepted()
         if let filter = configuration.connectionFilter, let remote = channel.remoteAddress, !filter(remote) {
             logger.debug("connection filtered out", metadata: ["remote": "\(remote)"])
+            instruments?.refused("filter")
             return channel.eventLoop.makeFailedFuture(ChannelError.inputClosed)
         }
         guard let (id, dropped) = registry.add(channel, maxPending: configuration.maxPendingConnections) else {
@@ -168,10 +174,12 @@ public final class WebSocketServer: Service, Sendable {
                 "maxPendingConnections": "\(configuration.maxPendingConnections)",
             ])
             dropped.close(promise: nil)
+            instruments?.refused("pending_limit")
         }
         let connection = ConnectionState()
         let timer = channel.eventLoop.scheduleTask(in: TimeAmount(configuration.handshakeTimeout)) {
             guard !connection.upgraded.load(ordering: .relaxed) else { return }
+            instruments?.refused("handshake_timeout")
             channel.close(promise: nil)
         }
         connection.handshakeTimer.withLock { $0 = timer }

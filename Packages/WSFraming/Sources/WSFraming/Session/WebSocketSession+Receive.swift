@@ -135,7 +135,10 @@ extension WebSocketSession {
     }
 
     private mutating func pongArrived(_ payload: [UInt8]) {
-        if let roundTrip = keepAlive?.pongReceived(payload, at: readTime) { lastKeepAliveRoundTrip = roundTrip }
+        if let roundTrip = keepAlive?.pongReceived(payload, at: readTime) {
+            lastKeepAliveRoundTrip = roundTrip
+            keepAliveAnswers &+= 1
+        }
     }
 
     /// The peer's Close: the connection has answered it (or it answers ours). A server

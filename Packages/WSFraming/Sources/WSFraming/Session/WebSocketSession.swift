@@ -84,6 +84,9 @@ public struct WebSocketSession {
     public internal(set) var reading: Reading = .active
     /// The round-trip time of the latest keepalive Ping that was answered.
     public internal(set) var lastKeepAliveRoundTrip: Duration?
+    /// How many keepalive Pings were answered: a change says that ``lastKeepAliveRoundTrip``
+    /// is new (a Pong that answers no keepalive leaves both as they were).
+    public internal(set) var keepAliveAnswers = 0
 
     var keepAlive: KeepAlive<WebSocketSession.Instant>?
     /// When bytes last arrived: the idle timeout counts from here.

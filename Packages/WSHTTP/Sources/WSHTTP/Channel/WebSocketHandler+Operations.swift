@@ -36,6 +36,7 @@ extension WebSocketHandler {
         if let wait = waitForBudget() { return wait }
         let failure = message.withUnsafeBytes { kind, bytes in encode(kind, bytes, compress: compress) }
         if let failure { return .failed(sendError(failure)) }
+        flushIfOverBudget()
         scheduleFlush()
         return .sent
     }
@@ -92,6 +93,7 @@ extension WebSocketHandler {
                 // Inside a read that lends messages: into the scratch, if the frame fits.
                 if let count = try session.send(kind, payload: payload, applyingTransform: compress, into: scratch.free) {
                     scratch.used &+= count
+                    observer?.sent(kind, count: payload.count)
                     return nil
                 }
                 commitScratch()
@@ -108,10 +110,20 @@ extension WebSocketHandler {
             }
             if let failure { throw failure }
             if written == nil { try session.send(kind, payload: payload, applyingTransform: compress, into: &outbound) }
+            observer?.sent(kind, count: payload.count)
             return nil
         } catch {
             return error
         }
+    }
+
+    /// Writes at once, outside a read, when what waits for the next flush has reached the
+    /// outbound budget: a task that sends in a loop on the connection's own event loop (its
+    /// executor) would otherwise never let the scheduled flush run, and its messages would
+    /// pile up here, past the budget that the channel's writability enforces.
+    private func flushIfOverBudget() {
+        guard !inReadCycle, outbound.bytes.readableBytes >= session.configuration.maxQueuedOutboundBytes else { return }
+        flush()
     }
 
     /// Makes sure what was queued gets written: at the end of the current read, or in a task
@@ -134,9 +146,11 @@ extension WebSocketHandler {
         do throws(FramingError) {
             commitScratch()
             try session.sendFragment(kind, bytes, isFinal: isFinal, applyingTransform: compress, into: &outbound)
+            observer?.sent(kind, count: bytes.count, countsMessage: isFinal)
         } catch {
             return .failed(sendError(error))
         }
+        flushIfOverBudget()
         scheduleFlush()
         return .sent
     }

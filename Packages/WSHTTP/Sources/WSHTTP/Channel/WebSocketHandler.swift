@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import Tracing
 import WSDeflate
 import WSFraming
 import WSLogging
@@ -35,6 +36,10 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var consumer: Consumer?
     /// permessage-deflate, when negotiated: the session's transform.
     let deflate: PerMessageDeflate?
+    /// What the connection records of itself (metrics, its span); nil when nothing is recorded.
+    let observer: ConnectionObserver?
+    /// The keepalive answers already recorded.
+    var keepAlivesRecorded = 0
 
     // The state touched per message is exempt from dynamic exclusivity checks, which cost
     // more than the work itself: the handler runs only on its event loop, and no access to
@@ -76,8 +81,9 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     ///     messages before it (an async consumer) before the failing Close goes out.
     ///   - deflate: the connection's permessage-deflate, when negotiated; its zlib memory is
     ///     freed as the handler leaves the pipeline.
+    ///   - span: the connection's span, begun at the upgrade request; ended at the close.
     init(role: WebSocketRole, configuration: WebSocket.Configuration, shared: WebSocketShared, logger: Logger, defersFailure: Bool,
-         deflate: PerMessageDeflate? = nil) {
+         deflate: PerMessageDeflate? = nil, span: (any Span)? = nil) {
         var policies = configuration.session
         policies.framing.delivery = .whole  // this layer hands out whole messages
         policies.framing.failurePolicy = defersFailure ? .deferred : .immediate
@@ -86,6 +92,7 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.shared = shared
         self.logger = logger
         pingTimeout = configuration.pingTimeout
+        observer = ConnectionObserver.make(role: role, metrics: configuration.metrics, tracing: configuration.tracing, span: span)
         id = WebSocket.ID.next()
     }
 
@@ -110,6 +117,7 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = unwrapInboundIn(data)
+        observer?.tally.wire.0 &+= buffer.readableBytes
         inReadCycle = true
         session.bytesArrived(at: .now)
         if session.inbound == .consumerBehind {
@@ -141,6 +149,7 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let outcome = session.endOfInput()
         cancelTimer()
         failWaiters(WebSocketError.closed(outcome))
+        observer?.closed(outcome, connection: session.connection, deflate: deflate)
         // zlib's memory goes before anyone awaiting the outcome hears of the end (handlerRemoved
         // comes later, on another tick of the loop).
         deflate?.release()
@@ -224,10 +233,13 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         while let event = try session.nextBorrowedEvent(from: &input, replies: &replies) {
             switch event {
             case .message(let kind, let payload):
+                observer?.received(kind, count: payload.count)
                 handler.webSocket(WebSocket.OnLoop(self), didReceive: WebSocket.LentMessage(kind: kind, payload: payload))
             case .event(.text(var text)):
+                observer?.received(.text, count: text.utf8.count)
                 text.withUTF8 { handler.webSocket(WebSocket.OnLoop(self), didReceive: WebSocket.LentMessage(kind: .text, payload: UnsafeRawBufferPointer($0))) }
             case .event(.binary(let bytes)):
+                observer?.received(.binary, count: bytes.count)
                 bytes.withUnsafeBytes { handler.webSocket(WebSocket.OnLoop(self), didReceive: WebSocket.LentMessage(kind: .binary, payload: $0)) }
             case .event(let other):
                 handle(other)
@@ -241,13 +253,21 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func handle(_ event: WebSocketConnection.Event) {
         switch event {
-        case .text(let text): deliver(.text(text))
-        case .binary(let bytes): deliver(.binary(bytes))
+        case .text(let text):
+            observer?.received(.text, count: text.utf8.count)
+            deliver(.text(text))
+        case .binary(let bytes):
+            observer?.received(.binary, count: bytes.count)
+            deliver(.binary(bytes))
         case .fragment: break  // this layer asks for whole messages
         case .ping: logger.trace("ping received")
         case .pong(let payload):
             settlePing(payload)
-            if let roundTrip = session.lastKeepAliveRoundTrip { shared.recordRoundTrip(roundTrip) }
+            if session.keepAliveAnswers != keepAlivesRecorded, let roundTrip = session.lastKeepAliveRoundTrip {
+                keepAlivesRecorded = session.keepAliveAnswers
+                shared.recordRoundTrip(roundTrip)
+                observer?.keepAliveAnswered(after: roundTrip)
+            }
         case .close(let frame):
             shared.markClosing()
             logger.debug("close received", metadata: [WSLogKey.closeCode: "\(frame.code.map { "\($0)" } ?? "none")"])
@@ -299,6 +319,9 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         let writable = context.channel.isWritable
         commitScratch()
+        if let observer {
+            observer.outboundQueued(writable ? 0 : Self.queuedBytes(context), crossed: !writable && session.outbound == .withinBudget)
+        }
         apply(session.outboundPressureChanged(writable ? .withinBudget : .overBudget, into: &outbound))
         if writable { releaseBudgetWaiters() }
         context.fireChannelWritabilityChanged()
@@ -324,11 +347,17 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func flush(promise: EventLoopPromise<Void>? = nil) {
         commitScratch()
         guard let context, outbound.bytes.readableBytes > 0 else {
+            observer?.report(deflate: deflate)
             promise?.succeed()
             return
         }
         let written = outbound.bytes.readableBytes
         context.writeAndFlush(wrapOutboundOut(outbound.bytes), promise: promise)
+        if let observer {
+            observer.tally.wire.1 &+= written
+            if session.outbound == .overBudget { observer.outboundQueued(Self.queuedBytes(context), crossed: false) }
+            observer.report(deflate: deflate)
+        }
         if outbound.bytes.capacity > Self.maxRetainedOutboundCapacity {
             outbound.bytes = context.channel.allocator.buffer(capacity: 256)
         } else {
@@ -337,6 +366,11 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
             // of the next, rather than one that grows by doubling again.
             outbound.bytes.clear(minimumCapacity: max(256, written))
         }
+    }
+
+    /// The bytes written to the channel that the socket has not taken yet.
+    static func queuedBytes(_ context: ChannelHandlerContext) -> Int {
+        (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
     }
 
     /// The largest outbound buffer kept between writes: a connection that once sent a large

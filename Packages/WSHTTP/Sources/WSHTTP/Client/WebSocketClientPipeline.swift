@@ -1,6 +1,7 @@
 public import Logging
 public import NIOCore
 import NIOHTTP1
+import Tracing
 public import WSHandshake
 
 /// Making a SwiftNIO channel a WebSocket: a server's pipeline, which serves HTTP and upgrades,
@@ -42,14 +43,16 @@ extension Channel {
         let written = handshake.extensions.filter(\.isPermessageDeflate)
         let deflateOffers = written.isEmpty ? configuration.deflate.map { [$0.clientOffer] } ?? []
             : written.compactMap { try? DeflateNegotiation.ClientOffer($0) }
-        let handshake = written.isEmpty ? deflateOffers.first.map { handshake.offering($0.offer) } ?? handshake : handshake
+        var offered = written.isEmpty ? deflateOffers.first.map { handshake.offering($0.offer) } ?? handshake : handshake
+        let span = WebSocketClientUpgradeHandler.startSpan(for: &offered, tracing: configuration.tracing, secure: tls != nil)
+        let handshake = offered
         eventLoop.execute {
             do {
                 let encoder = HTTPRequestEncoder()
                 let decoder = ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes))
                 let upgrader = WebSocketClientUpgradeHandler(
                     handshake: handshake, tls: tls, deflateOffers: deflateOffers, configuration: configuration, consumer: consumer, logger: logger,
-                    encoder: encoder, decoder: decoder, promise: promise)
+                    encoder: encoder, decoder: decoder, promise: promise, span: span)
                 if let tls {
                     let handler: any ChannelHandler
                     do {
@@ -61,11 +64,14 @@ extension Channel {
                 }
                 try self.pipeline.syncOperations.addHandlers([encoder, decoder, upgrader])
             } catch let error as WebSocketError {
+                span?.fail(error)
                 promise.fail(error)
                 self.close(promise: nil)
             } catch {
                 // The channel closed before its pipeline was set up (the server went at once).
-                promise.fail(WebSocketError(.handshakeFailed, "could not start the opening handshake: \(error)"))
+                let failure = WebSocketError(.handshakeFailed, "could not start the opening handshake: \(error)")
+                span?.fail(failure)
+                promise.fail(failure)
                 self.close(promise: nil)
             }
         }

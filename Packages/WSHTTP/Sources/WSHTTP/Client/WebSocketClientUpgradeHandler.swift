@@ -2,6 +2,7 @@ import HTTPTypes
 import Logging
 import NIOCore
 import NIOHTTP1
+import Tracing
 import WSFraming
 import WSHandshake
 import WSLogging
@@ -25,6 +26,8 @@ final class WebSocketClientUpgradeHandler: ChannelInboundHandler, RemovableChann
     private let encoder: HTTPRequestEncoder
     private let decoder: ByteToMessageHandler<HTTPResponseDecoder>
     private let promise: EventLoopPromise<WebSocket>
+    /// The connection's span, begun with the request; the WebSocket's once it opens.
+    private let span: (any Span)?
     private var refusal: (response: HTTPResponse, error: HandshakeError, body: [UInt8])?
     /// The accepted 101, upgraded at its `.end`: the decoder delivers that before it stops.
     private var accepted: WebSocketClientHandshake.Negotiated?
@@ -33,7 +36,8 @@ final class WebSocketClientUpgradeHandler: ChannelInboundHandler, RemovableChann
 
     init(handshake: WebSocketClientHandshake, tls: WebSocketTLS?, deflateOffers: [DeflateNegotiation.ClientOffer], configuration: WebSocket.Configuration,
          consumer: WebSocket.Consumer, logger: Logger, encoder: HTTPRequestEncoder, decoder: ByteToMessageHandler<HTTPResponseDecoder>,
-         promise: EventLoopPromise<WebSocket>) {
+         promise: EventLoopPromise<WebSocket>, span: (any Span)? = nil) {
+        self.span = span
         self.handshake = handshake
         self.tls = tls
         self.deflateOffers = deflateOffers
@@ -104,6 +108,7 @@ final class WebSocketClientUpgradeHandler: ChannelInboundHandler, RemovableChann
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if let tls, tls.isTLSFailure(error) {
+            configuration.metrics.resolved?.tlsFailed(.client, cause: tls.failureCause(error))
             fail(WebSocketError(.tlsFailed, "\(error)", tlsFailure: error), context: context)
             return
         }
@@ -114,6 +119,7 @@ final class WebSocketClientUpgradeHandler: ChannelInboundHandler, RemovableChann
         guard !done else { return }
         done = true
         logger.debug("upgrade failed", metadata: [WSLogKey.reason: "\(error.message)"])
+        span?.fail(error)
         promise.fail(error)
         context.close(promise: nil)
     }
@@ -137,10 +143,16 @@ final class WebSocketClientUpgradeHandler: ChannelInboundHandler, RemovableChann
             extensions: negotiated.response.headerFields[.secWebSocketExtensions], deflate: deflate,
             remoteAddress: channel.remoteAddress, localAddress: channel.localAddress,
             tls: tls?.connectionInfo(context.pipeline.syncOperations))
+        if let span {
+            span.attributes["http.response.status_code"] = 101
+            if let subprotocol = negotiated.subprotocol { span.attributes["websocket.subprotocol"] = subprotocol }
+            span.attributes["websocket.deflate"] = deflate != nil
+            span.addEvent("upgraded")
+        }
         do {
             let webSocket = try WebSocket.replaceHTTPHandlers(
                 of: context, encoder: encoder, decoder: decoder, role: .client, configuration: configuration,
-                handshake: handshakeFacts, consumer: consumer, logger: logger)
+                handshake: handshakeFacts, consumer: consumer, logger: logger, span: span)
             logger.debug("upgraded", metadata: [WSLogKey.target: "\(handshakeFacts.target)", WSLogKey.subprotocol: "\(negotiated.subprotocol ?? "")"])
             promise.succeed(webSocket)
         } catch {
@@ -152,3 +164,30 @@ final class WebSocketClientUpgradeHandler: ChannelInboundHandler, RemovableChann
 
 @available(*, unavailable)
 extension WebSocketClientUpgradeHandler: Sendable {}
+
+extension WebSocketClientUpgradeHandler {
+    /// The span of a client's WebSocket, begun as its request is made, whose context the
+    /// request carries (`traceparent`, or whatever the tracer propagates); nil when tracing is off.
+    static func startSpan(for handshake: inout WebSocketClientHandshake, tracing: WebSocketTracing, secure: Bool) -> (any Span)? {
+        guard let tracer = tracing.tracer else { return nil }
+        let span = tracer.startSpan("WebSocket", context: ServiceContext.current ?? .topLevel, ofKind: .client)
+        span.attributes["http.request.method"] = "GET"
+        span.attributes["url.scheme"] = secure ? "wss" : "ws"
+        span.attributes["url.path"] = String((handshake.request.path ?? "/").prefix { $0 != "?" })
+        span.attributes["server.address"] = handshake.host
+        var fields = HTTPFields()
+        tracer.inject(span.context, into: &fields, using: HTTPFieldsInjector())
+        for field in fields { handshake = handshake.settingField(field.name, to: field.value) }
+        return span
+    }
+}
+
+extension Span {
+    /// Ends a span whose handshake failed, with the failure as its status.
+    func fail(_ error: WebSocketError) {
+        if let response = error.response { attributes["http.response.status_code"] = response.status.code }
+        attributes["error.type"] = "\(error.code)"
+        setStatus(SpanStatus(code: .error, message: error.message))
+        end()
+    }
+}

@@ -83,6 +83,21 @@ extension WebSocket {
         /// `deflate` out of line: one pointer, not 88 bytes, in every copy of the configuration.
         private var deflateStorage: DeflateStorage?
 
+        /// Where the connection records its metrics (``WebSocketMetrics/Name``): by default the
+        /// backend `MetricsSystem` was bootstrapped with, nothing while there is none.
+        public var metrics: WebSocketMetrics {
+            get { observability?.metrics ?? .system }
+            set { observability = Observability(metrics: newValue, tracing: tracing) }
+        }
+        /// Where the connection records its span: by default the tracer `InstrumentationSystem`
+        /// was bootstrapped with, nothing while there is none. See ``WebSocketTracing``.
+        public var tracing: WebSocketTracing {
+            get { observability?.tracing ?? .system }
+            set { observability = Observability(metrics: metrics, tracing: newValue) }
+        }
+        /// `metrics` and `tracing` out of line; nil for both defaults.
+        private var observability: Observability?
+
         /// Creates a configuration; every parameter has the default described on its property.
         public init(
             maxFrameSize: Int = WebSocketConnection.Configuration.default.maxFrameSize,
@@ -111,6 +126,24 @@ extension WebSocket {
 
         /// The defaults.
         public static let `default` = Configuration()
+    }
+}
+
+/// An immutable box for ``WebSocket/Configuration/metrics`` and ``WebSocket/Configuration/tracing``.
+private final class Observability: Sendable, Hashable {
+    let metrics: WebSocketMetrics
+    let tracing: WebSocketTracing
+
+    init(metrics: WebSocketMetrics, tracing: WebSocketTracing) {
+        self.metrics = metrics
+        self.tracing = tracing
+    }
+
+    static func == (lhs: Observability, rhs: Observability) -> Bool { lhs.metrics == rhs.metrics && lhs.tracing == rhs.tracing }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(metrics)
+        hasher.combine(tracing)
     }
 }
 

@@ -1,5 +1,6 @@
 public import Logging
 public import NIOCore
+public import Tracing
 public import WSFraming
 
 extension WebSocket {
@@ -17,7 +18,8 @@ extension WebSocket {
     /// goes at `position` in the pipeline. Must run on the channel's event loop.
     @_spi(WSInternal) public static func install(
         on channel: any Channel, role: WebSocketRole, configuration: Configuration, handshake: Handshake,
-        consumer: Consumer, logger: Logger, position: ChannelPipeline.SynchronousOperations.Position = .last
+        consumer: Consumer, logger: Logger, position: ChannelPipeline.SynchronousOperations.Position = .last,
+        span: (any Span)? = nil
     ) throws -> WebSocket {
         channel.eventLoop.preconditionInEventLoop()
         let shared = WebSocketShared(eventLoop: channel.eventLoop)
@@ -25,7 +27,7 @@ extension WebSocket {
         // The transform follows what the handshake agreed, whatever the configuration says now.
         let deflate = handshake.deflate.flatMap { settings in (configuration.deflate ?? .default).transform(settings, role: role) }
         let handler = WebSocketHandler(role: role, configuration: configuration, shared: shared, logger: logger,
-                                       defersFailure: defersFailure, deflate: deflate)
+                                       defersFailure: defersFailure, deflate: deflate, span: span)
         handler.remoteAddress = handshake.remoteAddress
         let bound = NIOLoopBound(handler, eventLoop: channel.eventLoop)
         var inbound: InboundQueue?
@@ -44,7 +46,9 @@ extension WebSocket {
             // unfulfilled promise must not be freed) and the handler lets go of its queue,
             // which refers back to it.
             handler.consumer = nil
-            shared.close(CloseOutcome(code: .abnormalClosure, reason: "the channel closed before the WebSocket was installed", wasClean: false))
+            let outcome = CloseOutcome(code: .abnormalClosure, reason: "the channel closed before the WebSocket was installed", wasClean: false)
+            handler.observer?.closed(outcome, connection: handler.session.connection, deflate: nil)
+            shared.close(outcome)
             throw error
         }
         return WebSocket(role: role, handshake: handshake, channel: channel, configuration: configuration,
@@ -57,10 +61,11 @@ extension WebSocket {
     /// read; until it has left, the connection holds its writes as if in a read.
     static func replaceHTTPHandlers(
         of context: ChannelHandlerContext, encoder: some RemovableChannelHandler, decoder: some RemovableChannelHandler,
-        role: WebSocketRole, configuration: Configuration, handshake: Handshake, consumer: Consumer, logger: Logger
+        role: WebSocketRole, configuration: Configuration, handshake: Handshake, consumer: Consumer, logger: Logger,
+        span: (any Span)? = nil
     ) throws -> WebSocket {
         let webSocket = try install(on: context.channel, role: role, configuration: configuration, handshake: handshake,
-                                    consumer: consumer, logger: logger, position: .after(context.handler))
+                                    consumer: consumer, logger: logger, position: .after(context.handler), span: span)
         let pipeline = context.channel.pipeline.syncOperations
         pipeline.removeHandler(context: context, promise: nil)
         pipeline.removeHandler(encoder, promise: nil)

@@ -1,3 +1,4 @@
+import CoreMetrics
 import NIOCore
 import WSFraming
 import Synchronization
@@ -59,12 +60,29 @@ public final class WebSocketGroup: Sendable {
     private let delivered = Atomic<Int>(0)
     private let skipped = Atomic<Int>(0)
     private let closedAsSlow = Atomic<Int>(0)
+    /// The group's name, its ``WebSocketMetrics/Label/group`` label.
+    public let name: String
+    /// The members gauge and the slow-member counters; nil when nothing is recorded.
+    private let instruments: (members: Meter, skipped: Counter, closed: Counter)?
 
     /// An empty group.
-    /// - Parameter slowMember: what a broadcast does with a member whose outbound buffer is
-    ///   full (default: it misses the message).
-    public init(slowMember: SlowMemberPolicy = .skipMessage) {
+    /// - Parameters:
+    ///   - slowMember: what a broadcast does with a member whose outbound buffer is
+    ///     full (default: it misses the message).
+    ///   - name: what the group is called in its metrics (``WebSocketMetrics/Name/groupMembers``,
+    ///     ``WebSocketMetrics/Name/groupSlowMembers``): a room, a topic; default `group`.
+    ///     Groups of one name add up.
+    ///   - metrics: where it records them; by default the bootstrapped backend.
+    public init(slowMember: SlowMemberPolicy = .skipMessage, name: String = "group", metrics: WebSocketMetrics = .system) {
         self.slowMember = slowMember
+        self.name = name
+        instruments = metrics.resolved.map { all in
+            typealias Label = WebSocketMetrics.Label
+            let group = (Label.group, name)
+            return (members: all.meter(WebSocketMetrics.Name.groupMembers, [group]),
+                    skipped: all.counter(WebSocketMetrics.Name.groupSlowMembers, [group, (Label.slowMemberAction, "skipped")]),
+                    closed: all.counter(WebSocketMetrics.Name.groupSlowMembers, [group, (Label.slowMemberAction, "closed")]))
+        }
     }
 
     /// The members, counted once their event loop has taken them in.
@@ -138,8 +156,14 @@ public final class WebSocketGroup: Sendable {
             member.close(code: .policyViolation, reason: "too slow: over \(member.maxBufferedOutboundBytes) bytes waiting")
         }
         if sent > 0 { delivered.add(sent, ordering: .relaxed) }
-        if missed > 0 { skipped.add(missed, ordering: .relaxed) }
-        if !slow.isEmpty { closedAsSlow.add(slow.count, ordering: .relaxed) }
+        if missed > 0 {
+            skipped.add(missed, ordering: .relaxed)
+            instruments?.skipped.increment(by: missed)
+        }
+        if !slow.isEmpty {
+            closedAsSlow.add(slow.count, ordering: .relaxed)
+            instruments?.closed.increment(by: slow.count)
+        }
     }
 
     /// On the member's event loop: takes it in, and out again when it closes.
@@ -147,6 +171,7 @@ public final class WebSocketGroup: Sendable {
         let id = member.id
         guard member.state == .open, members.connections.updateValue(member, forKey: id) == nil else { return }
         memberCount.add(1, ordering: .relaxed)
+        instruments?.members.increment()
         member.whenClosed { [weak self] _ in self?.leave(id, members: members) }
     }
 
@@ -156,7 +181,10 @@ public final class WebSocketGroup: Sendable {
 
     /// On the member's event loop.
     private func leave(_ id: WebSocket.ID, members: LoopMembers) {
-        if members.connections.removeValue(forKey: id) != nil { memberCount.subtract(1, ordering: .relaxed) }
+        if members.connections.removeValue(forKey: id) != nil {
+            memberCount.subtract(1, ordering: .relaxed)
+            instruments?.members.decrement()
+        }
     }
 
     /// The members of `eventLoop`, made on first use.

@@ -2,6 +2,7 @@ import HTTPTypes
 import Logging
 import NIOCore
 import NIOHTTP1
+import Tracing
 import WSFraming
 import WSHandshake
 import WSLogging
@@ -33,6 +34,14 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
     private let encoder: HTTPResponseEncoder
     private let decoder: ByteToMessageHandler<HTTPRequestDecoder>
     private var state = State.idle
+    /// Where requests and refusals are counted; nil when nothing is recorded.
+    private let instruments: MetricsInstruments?
+    /// The request being answered: its method, whether it asks for a WebSocket, when its head came.
+    private var request: (method: String, isUpgrade: Bool, start: NIODeadline)?
+    /// The span of an upgrade being decided, begun at its request.
+    private var span: (any Span)?
+    /// The context of the span of the WebSocket just made, for its handler's task.
+    private var webSocketSpanContext: ServiceContext?
     private var queued: [HTTPServerRequestPart] = []
     private var readWithheld = false
 
@@ -53,6 +62,7 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
         self.handlers = handlers
         self.encoder = encoder
         self.decoder = decoder
+        instruments = configuration.metrics.resolved
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -86,6 +96,7 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
             // The TLS handler has sent its alert and closes the channel: nothing to answer in HTTP.
             logger.debug("TLS failed", metadata: [WSLogKey.reason: "\(error)",
                                                   WSLogKey.remote: "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")"])
+            instruments?.tlsFailed(.server, cause: tls.failureCause(error))
             state = .done
             context.close(promise: nil)
             return
@@ -108,6 +119,8 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
             logger.notice("bad request", metadata: [WSLogKey.status: "\(status.code)", WSLogKey.reason: "\(error)",
                                                     WSLogKey.remote: "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")"])
             state = .answering
+            // Unparsed: it counts as a connection refused, whatever it asked for.
+            request = (method: "_OTHER", isUpgrade: true, start: request?.start ?? .now())
             respond(HTTPResponse(status: status, headerFields: [.contentType: "text/plain; charset=utf-8"]),
                     body: Array("the request could not be parsed as HTTP/1.1: \(error)\n".utf8), close: true, context: context)
         }
@@ -123,6 +136,7 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
         switch (state, part) {
         case (.idle, .head(let head)):
             state = .reading(head, body: [], tooLarge: false)
+            if instruments != nil { request = (method: head.method.rawValue, isUpgrade: false, start: .now()) }
         case (.reading(let head, var body, let tooLarge), .body(var chunk)):
             let fits = !tooLarge && body.count + chunk.readableBytes <= maxRequestBodySize
             if fits { body += chunk.readBytes(length: chunk.readableBytes) ?? [] }
@@ -137,6 +151,7 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
                 // Asking for a WebSocket is enough to get the upgrade's checks: a POST, an
                 // HTTP/1.0 request or a bad key gets its 405, 400 or 426, not the HTTP handler.
                 if request.requestsWebSocketUpgrade {
+                    self.request?.isUpgrade = true
                     upgrade(request, version: head.version, context: context)
                 } else {
                     // NIO's parser stops after a request that asks to switch protocols (h2c),
@@ -173,6 +188,13 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
     }
 
     private func respond(_ response: HTTPResponse, body: [UInt8], close: Bool, context: ChannelHandlerContext) {
+        recordAnswer(response.status.code)
+        if let span {
+            self.span = nil
+            span.attributes["http.response.status_code"] = response.status.code
+            if response.status.code >= 500 { span.setStatus(SpanStatus(code: .error)) }
+            span.end()
+        }
         var response = response
         response.headerFields[.contentLength] = String(body.count)
         if close { response.headerFields[.connection] = "close" }
@@ -199,9 +221,18 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
         }
     }
 
+    /// Counts the request being answered.
+    private func recordAnswer(_ status: Int) {
+        guard let instruments, let request else { return }
+        self.request = nil
+        instruments.answered(method: request.method, status: status, isUpgrade: request.isUpgrade,
+                             after: .nanoseconds(Int64(truncatingIfNeeded: NIODeadline.now().uptimeNanoseconds &- request.start.uptimeNanoseconds)))
+    }
+
     // MARK: - Upgrade
 
     private func upgrade(_ request: HTTPRequest, version: HTTPVersion, context: ChannelHandlerContext) {
+        span = Self.startSpan(for: request, tracing: configuration.tracing, channel: context.channel, secure: tls != nil)
         let upgrade: WebSocketUpgradeRequest
         do throws(HandshakeError) {
             upgrade = try WebSocketUpgradeRequest(validating: request, httpVersion: (Int(version.major), Int(version.minor)))
@@ -231,20 +262,26 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
             let agreement = WebSocketServerAgreement(upgrade, subprotocol: subprotocol, headerFields: fields, configuration: configuration)
             context.write(wrapOutboundOut(.head(HTTPConversion.head(agreement.response))), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            recordAnswer(101)
             state = .done
             do {
                 let webSocket = try becomeWebSocket(agreement, context: context)
                 logger.debug("upgrade accepted", metadata: [WSLogKey.target: "\(upgrade.target)", WSLogKey.subprotocol: "\(agreement.subprotocol ?? "")"])
                 let upgraded = handlers.upgraded
                 let closesAfter = { if case .async = self.handlers.consumer { true } else { false } }()
+                // The handler's own spans are the connection's children.
+                let serviceContext = webSocketSpanContext ?? ServiceContext.current ?? .topLevel
                 Task(executorPreference: handlers.runsOnEventLoop ? webSocket.taskExecutor : nil) {
-                    await upgraded(webSocket)
-                    if closesAfter { await webSocket.close() }
+                    await ServiceContext.withValue(serviceContext) {
+                        await upgraded(webSocket)
+                        if closesAfter { await webSocket.close() }
+                    }
                 }
             } catch {
                 logger.debug("upgrade failed", metadata: [WSLogKey.reason: "\(error)"])
                 context.close(promise: nil)
             }
+            webSocketSpanContext = nil
         }
     }
 
@@ -260,9 +297,18 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
         handshake.remoteAddress = channel.remoteAddress
         handshake.localAddress = channel.localAddress
         handshake.tls = tls?.connectionInfo(context.pipeline.syncOperations)
+        let span = self.span
+        self.span = nil
+        if let span {
+            span.attributes["http.response.status_code"] = 101
+            if let subprotocol = agreement.subprotocol { span.attributes["websocket.subprotocol"] = subprotocol }
+            span.attributes["websocket.deflate"] = agreement.handshake.deflate != nil
+            span.addEvent("upgraded")
+            webSocketSpanContext = span.context
+        }
         let webSocket = try WebSocket.replaceHTTPHandlers(
             of: context, encoder: encoder, decoder: decoder, role: .server, configuration: configuration,
-            handshake: handshake, consumer: handlers.consumer, logger: logger)
+            handshake: handshake, consumer: handlers.consumer, logger: logger, span: span)
         // A read withheld while the upgrade was decided is the live connection's to issue.
         if readWithheld {
             readWithheld = false
@@ -274,3 +320,19 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
 
 @available(*, unavailable)
 extension WebSocketServerUpgradeHandler: Sendable {}
+
+extension WebSocketServerUpgradeHandler {
+    /// The span of a server's WebSocket, begun at its upgrade request, a child of the trace
+    /// context the request carries; nil when tracing is off.
+    static func startSpan(for request: HTTPRequest, tracing: WebSocketTracing, channel: any Channel, secure: Bool) -> (any Span)? {
+        guard let tracer = tracing.tracer else { return nil }
+        var parent = ServiceContext.topLevel
+        tracer.extract(request.headerFields, into: &parent, using: HTTPFieldsExtractor())
+        let span = tracer.startSpan("WebSocket", context: parent, ofKind: .server)
+        span.attributes["http.request.method"] = request.method.rawValue
+        span.attributes["url.scheme"] = secure ? "wss" : "ws"
+        if let path = request.path { span.attributes["url.path"] = String(path.prefix { $0 != "?" }) }
+        if let remote = channel.remoteAddress?.ipAddress { span.attributes["client.address"] = remote }
+        return span
+    }
+}

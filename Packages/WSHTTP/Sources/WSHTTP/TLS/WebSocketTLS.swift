@@ -24,22 +24,28 @@ public struct WebSocketTLS: Sendable {
     /// has sent its alert). Other errors fail a client's handshake with
     /// ``WebSocketError/Code/handshakeFailed``, and get a server's 400.
     public var isTLSFailure: @Sendable (any Error) -> Bool
+    /// A TLS failure's cause, in a word, for the ``WebSocketMetrics/Name/tlsHandshakeFailures``
+    /// metric (a fixed set of values: it is a label). By default the error's type name.
+    public var failureCause: @Sendable (any Error) -> String
 
     /// TLS with the handler that `makeHandler` makes for each connection.
     ///
     /// - Parameters:
     ///   - connectionInfo: reads what the handshake agreed on; by default nothing.
     ///   - isTLSFailure: recognises the handler's errors; by default none is.
+    ///   - failureCause: names a TLS failure's cause in a word; by default its type's name.
     ///   - makeHandler: makes the TLS handler of one connection; a client passes the server's
     ///     host name (for SNI and the certificate check), a server `nil`. What it throws
     ///     fails the connection.
     public init(
         connectionInfo: @escaping @Sendable (ChannelPipeline.SynchronousOperations) -> TLSConnectionInfo? = { _ in nil },
         isTLSFailure: @escaping @Sendable (any Error) -> Bool = { _ in false },
+        failureCause: @escaping @Sendable (any Error) -> String = { "\(type(of: $0))" },
         makeHandler: @escaping @Sendable (_ serverHostname: String?) throws -> any ChannelHandler
     ) {
         self.makeHandler = makeHandler
         self.connectionInfo = connectionInfo
         self.isTLSFailure = isTLSFailure
+        self.failureCause = failureCause
     }
 }
