@@ -65,6 +65,10 @@ bounded 120 swift run --skip-build --package-path Tests/Coexistence Coexistence
 step "the README's main command: websockets serve and connect, with Python's websockets and openssl (Tests/Command/cli-smoke.sh)"
 bounded 900 Tests/Command/cli-smoke.sh
 
+step "a real Prometheus scrapes websockets serve --metrics and --metrics-port; the values read back are what was sent (Tests/Metrics/prometheus-scrape.sh)"
+ensure_apt prometheus
+bounded 600 Tests/Metrics/prometheus-scrape.sh
+
 step "the attack suite: peers that never read, stall, flood pings or fragments, hold handshakes, send 64 KiB targets (Scripts/attacks.sh)"
 # The debug build of the root's first step, with short keepalive times so the stalled peer
 # is dropped in seconds; Scripts/attacks.sh alone builds and runs the release binary.
@@ -74,7 +78,7 @@ step "interop with node's ws, both ways (Tests/Interop/node-interop.sh)"
 ensure_apt node-ws
 bounded 300 Tests/Interop/node-interop.sh
 
-step "the demo page in headless Chromium: it connects back, relays moves both ways (Tests/Browser/browser-smoke.sh)"
+step "the demo page in headless Chromium: it connects back, relays moves both ways, charts the server live (Tests/Browser/browser-smoke.sh)"
 ensure_apt chromium
 bounded 600 Tests/Browser/browser-smoke.sh
 
