@@ -23,6 +23,7 @@ servers=(
     "NIOWebSocket|$bin/NIOWebSocketEcho --port $port"
     "WebSockets|$bin/WebSocketsEcho --port $port --mode eventloop"
     "WebSockets-async|$bin/WebSocketsEcho --port $port --mode async"
+    "WebSockets+prometheus|$bin/WebSocketsEcho --port $port --mode eventloop --metrics prometheus"
 )
 
 timeout 120 make -s -C "$loadgen_dir" >&2
@@ -43,7 +44,7 @@ drive() {
         | tail -1 | python3 -c 'import json, sys; print(json.load(sys.stdin)["echoed"])'
 }
 
-printf '%-18s %s\n' "server" "allocations per echoed ${size}-byte message"
+printf '%-22s %s\n' "server" "allocations per echoed ${size}-byte message"
 for entry in "${servers[@]}"; do
     name=${entry%%|*}
     read -ra argv <<<"${entry#*|}"
@@ -52,5 +53,5 @@ for entry in "${servers[@]}"; do
     for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
     a0=$(allocations); e1=$(drive 2); a1=$(allocations); e2=$(drive 6); a2=$(allocations)
     kill -TERM "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
-    python3 -c "x = (($a2 - $a1) - ($a1 - $a0)) / ($e2 - $e1); print(f'{\"$name\":<18} {0.0 if abs(x) < 0.0005 else x:.3f}')"
+    python3 -c "x = (($a2 - $a1) - ($a1 - $a0)) / ($e2 - $e1); print(f'{\"$name\":<22} {0.0 if abs(x) < 0.0005 else x:.3f}')"
 done

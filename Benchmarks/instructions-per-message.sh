@@ -45,12 +45,15 @@ measure() {
     echo "$echoed $(callgrind_annotate "$work"/callgrind.out.* 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }')"
 }
 
-printf '%-18s %s\n' "server" "instructions per echoed 64-byte message"
-for entry in "NIOWebSocket|NIOWebSocketEcho" "WebSockets|WebSocketsEcho --mode eventloop" "WebSockets-async|WebSocketsEcho --mode async"; do
+printf '%-22s %s\n' "server" "instructions per echoed 64-byte message"
+# WebSockets+prometheus: the same echo with swift-metrics bootstrapped to swift-prometheus, so
+# that the library's instruments record (the other rows leave the no-op backend: nothing is).
+for entry in "NIOWebSocket|NIOWebSocketEcho" "WebSockets|WebSocketsEcho --mode eventloop" "WebSockets-async|WebSocketsEcho --mode async" \
+             "WebSockets+prometheus|WebSocketsEcho --mode eventloop --metrics prometheus"; do
     name=${entry%%|*}
     read -ra argv <<<"${entry#*|}"
     argv[0]="$work/${argv[0]}"
     read -r e1 t1 < <(measure 100000 "${argv[@]}")
     read -r e2 t2 < <(measure 300000 "${argv[@]}")
-    python3 -c "print(f'{\"$name\":<18} {($t2 - $t1) / ($e2 - $e1):,.0f}')"
+    python3 -c "print(f'{\"$name\":<22} {($t2 - $t1) / ($e2 - $e1):,.0f}')"
 done

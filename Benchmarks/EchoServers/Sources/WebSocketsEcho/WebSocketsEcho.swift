@@ -1,5 +1,7 @@
+import CoreMetrics
 import Logging
 import NIOCore
+import Prometheus
 import NIOPosix
 import WSHTTP
 import WSTLS
@@ -21,6 +23,9 @@ import Darwin
 /// default 1 MiB; there is no keepalive ping and no idle timeout, so that the server sends
 /// nothing but echoes. With `--tls-cert FILE --tls-key FILE` it serves `wss` instead of `ws`
 /// (WSTLS, in either mode), for `Benchmarks/tls-compare.sh`. Logs warnings and above only.
+/// `--metrics prometheus` bootstraps swift-metrics with swift-prometheus, so that the
+/// library's instruments record into a real backend (`none`, the default, leaves swift-metrics'
+/// no-op backend: nothing is recorded), for `Benchmarks/instructions-per-message.sh`.
 ///
 /// Prints `listening on HOST:PORT` once bound; SIGINT or SIGTERM closes the listener and the
 /// event loop, then the process exits with status 0.
@@ -29,9 +34,9 @@ enum WebSocketsEcho {
     static func main() {
         let usage = """
             usage: WebSocketsEcho [--host ADDRESS] [--port PORT] [--mode eventloop|async] [--max-message BYTES]
-                                  [--tls-cert FILE --tls-key FILE]
+                                  [--tls-cert FILE --tls-key FILE] [--metrics none|prometheus]
             """
-        let commandLine = EchoCommandLine(name: "WebSocketsEcho", flags: ["--mode", "--max-message", "--tls-cert", "--tls-key"],
+        let commandLine = EchoCommandLine(name: "WebSocketsEcho", flags: ["--mode", "--max-message", "--tls-cert", "--tls-key", "--metrics"],
                                           usage: usage)
         // --mode: `eventloop` (the default) echoes in an ``EchoHandler`` on the event loop,
         // `async` from a task per connection.
@@ -43,6 +48,17 @@ enum WebSocketsEcho {
         // default, the Autobahn suite's cases 9.* need 16 MiB.
         guard let maxMessage = Int(commandLine.values["--max-message"] ?? "\(1 << 20)"), maxMessage > 0 else {
             writeLine("WebSocketsEcho: --max-message needs a positive number of bytes", to: 2)
+            exit(2)
+        }
+        switch commandLine.values["--metrics"] ?? "none" {
+        case "none":
+            break
+        case "prometheus":
+            var factory = PrometheusMetricsFactory(registry: PrometheusCollectorRegistry())
+            factory.nameAndLabelSanitizer = { (WebSocketMetrics.prometheusName($0), WebSocketMetrics.prometheusLabels($1)) }
+            MetricsSystem.bootstrap(factory)
+        default:
+            writeLine("WebSocketsEcho: --metrics needs none or prometheus", to: 2)
             exit(2)
         }
         let tls = makeTLSContext(certificate: commandLine.values["--tls-cert"], key: commandLine.values["--tls-key"])
