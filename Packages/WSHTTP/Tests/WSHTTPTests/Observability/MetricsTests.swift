@@ -180,6 +180,41 @@ struct MetricsTests {
         await server.stop()
     }
 
+    @Test("a member that does not read misses broadcasts, counted as skipped; with .close it is closed, counted as closed",
+          arguments: [WebSocketGroup.SlowMemberPolicy.skipMessage, .close])
+    func slowMember(policy: WebSocketGroup.SlowMemberPolicy) async throws {
+        let probe = MetricsProbe()
+        let room = WebSocketGroup(slowMember: policy, name: "slow", metrics: probe.metrics)
+        var configuration = WebSocket.Configuration()
+        configuration.maxBufferedOutboundBytes = 16 << 10
+        configuration.deflate = nil
+        let joined = AsyncStream.makeStream(of: Void.self)
+        let server = try await TestServer.start(configuration: configuration, receiveBufferSize: 4096, handlers: WebSocketServerHandlers(
+            upgraded: { webSocket in
+                room.add(webSocket)
+                joined.continuation.yield()
+                _ = await webSocket.closed()
+            }))
+        // A raw member that sends the upgrade and then never reads.
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.socketOption(.so_rcvbuf), value: 4096)
+            .channelOption(.autoRead, value: false)
+            .connect(host: "127.0.0.1", port: server.port).get()
+        try await channel.writeAndFlush(ByteBuffer(bytes: upgradeRequest(port: server.port))).get()
+        var iterator = joined.stream.makeAsyncIterator()
+        _ = await iterator.next()
+        let action = policy == .skipMessage ? "skipped" : "closed"
+        let labels = [(Label.group, "slow"), (Label.slowMemberAction, action)]
+        let chunk = WebSocketMessage.binary(Array(repeating: 1, count: 8 << 10))
+        #expect(try await eventually {
+            room.broadcast(chunk)
+            return probe.counter(Name.groupSlowMembers, labels) >= 1
+        })
+        if policy == .close { #expect(try await eventually { probe.gauge(Name.groupMembers, [(Label.group, "slow")]) == 0 }) }
+        try await channel.close()
+        await server.stop()
+    }
+
     @Test("with no backend bootstrapped, nothing is made: the default costs nothing")
     func noBackend() {
         #expect(WebSocketMetrics.system.resolved == nil)
