@@ -4,8 +4,14 @@
 #   - the page's script connects back to /relay ("open" in its panel) and its ping comes back
 #     (the round trip shows a number of milliseconds);
 #   - a move sent by another client of /relay (Python) moves the page's circle;
-#   - a drag of the square in the page (mouse events) reaches that other client as moves.
-# A screenshot goes to .build-browser/demo.png. Every process is bounded and stopped by PID.
+#   - a drag of the square in the page (mouse events) reaches that other client as moves;
+#   - the page's Server panel charts the server's `stats` messages (one a second on /relay): after
+#     200 echoes and five closes (four 1000, one 4001) on connections of their own to /echo, its
+#     totals, its messages-in rate and its close codes show them, and its text values are filled;
+#   - against a second server started with --no-metrics, the panel says it has no metrics.
+# Screenshots go to .build-browser/demo.png (the page after the drag) and, the CI artefact of
+# the charts, .build-browser/dashboard.png (the whole page once the traffic is charted). Every
+# process is bounded and stopped by PID.
 #
 #   Tests/Browser/browser-smoke.sh
 set -euo pipefail
@@ -21,15 +27,23 @@ pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 
 timeout 900 swift build --product websockets >"$work/build.log" 2>&1 || { tail -30 "$work/build.log" >&2; exit 1; }
-timeout 300 swift run --skip-build websockets serve --port 0 --log-level debug >"$work/serve.out" 2>"$work/serve.err" &
-pids+=($!)
-port=""
-for _ in $(seq 300); do
-    port=$(grep -o '127.0.0.1:[0-9]*' "$work/serve.out" | head -1 | cut -d: -f2 || true)
-    [ -n "$port" ] && break
-    sleep 0.1
-done
-[ -n "$port" ] || { echo "browser-smoke: websockets serve did not start" >&2; cat "$work/serve.err" >&2; exit 1; }
+# Starts `websockets serve --port 0 ARGUMENTS…` with its output in $work/NAME.out and .err, and
+# sets $port to the port it prints.
+serve() {
+    local name=$1; shift
+    timeout 300 swift run --skip-build websockets serve --port 0 "$@" >"$work/$name.out" 2>"$work/$name.err" &
+    pids+=($!)
+    port=""
+    for _ in $(seq 300); do
+        port=$(grep -o '127.0.0.1:[0-9]*' "$work/$name.out" | head -1 | cut -d: -f2 || true)
+        [ -n "$port" ] && break
+        sleep 0.1
+    done
+    [ -n "$port" ] || { echo "browser-smoke: websockets serve $* did not start" >&2; cat "$work/$name.err" >&2; exit 1; }
+}
+serve quiet --no-metrics
+quiet_port=$port
+serve serve --log-level debug
 
 timeout 120 "$chromium" --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run \
     --user-data-dir="$work/profile" --window-size=1000,700 --remote-debugging-port=0 about:blank \
@@ -43,11 +57,11 @@ for _ in $(seq 300); do
 done
 [ -n "$devtools" ] || { echo "browser-smoke: chromium did not start:" >&2; tail -20 "$work/chromium.err" >&2; exit 1; }
 
-timeout 90 "$python" - "$devtools" "$port" .build-browser/demo.png <<'PY'
+timeout 90 "$python" - "$devtools" "$port" "$quiet_port" .build-browser/demo.png .build-browser/dashboard.png <<'PY'
 import asyncio, base64, json, sys
 from websockets.asyncio.client import connect
 
-devtools, port, screenshot = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+devtools, port, quiet_port, screenshot, dashboard = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
 
 class Browser:
     """A DevTools protocol session: commands by id, events ignored."""
@@ -113,6 +127,60 @@ async def main():
         shot = await browser.call("Page.captureScreenshot", session, format="png")
         with open(screenshot, "wb") as file: file.write(base64.b64decode(shot["data"]))
         print(f"browser-smoke: screenshot in {screenshot}")
+
+        # The Server panel: stats messages once a second; traffic of its own on /echo, then its sum in the page.
+        before = await until(lambda: js("serverStats.received >= 2 && serverStats.last"),
+                             "the page saw fewer than 2 stats messages on /relay")
+        async with connect(f"ws://127.0.0.1:{port}/echo") as echo:
+            for n in range(200):
+                await echo.send(f"echo {n}")
+                if await asyncio.wait_for(echo.recv(), 10) != f"echo {n}":
+                    raise SystemExit(f"browser-smoke: /echo did not echo message {n}")
+        for _ in range(3):
+            async with connect(f"ws://127.0.0.1:{port}/echo") as echo:
+                await echo.send("one")
+                await asyncio.wait_for(echo.recv(), 10)
+        echo = await connect(f"ws://127.0.0.1:{port}/echo")
+        await echo.close(4001, "browser-smoke")
+        if echo.close_code != 4001: raise SystemExit(f"browser-smoke: the 4001 close came back as {echo.close_code}")
+        codes = before["closeCodes"]
+        try:
+            after = await until(lambda: js(f"""(s => s.messagesIn >= {before['messagesIn'] + 200} && s.messagesOut >= {before['messagesOut'] + 200}
+                                                   && (s.closeCodes['1000'] ?? 0) >= {codes.get('1000', 0) + 4}
+                                                   && (s.closeCodes['4001'] ?? 0) >= {codes.get('4001', 0) + 1} && s)(serverStats.last)"""),
+                                "the page's stats did not count the 200 echoes, four closes with 1000 and one with 4001")
+        except AssertionError as error:
+            raise SystemExit(f"{error}: before {before}, last {await js('serverStats.last')}")
+        peak = await js("Math.max(...serverStats.points.map(p => p.inRate ?? 0))")
+        if peak < 50: raise SystemExit(f"browser-smoke: the page's messages-in rate never showed the 200 echoes: peak {peak}/s")
+        texts = await js("Object.fromEntries(['stat-websockets', 'stat-in-rate', 'stat-out-rate', 'stat-rtt', 'stat-closes'].map(id => [id, document.getElementById(id).textContent]))")
+        if texts["stat-websockets"] != f"{after['webSockets']} WebSocket{'' if after['webSockets'] == 1 else 's'}":
+            raise SystemExit(f"browser-smoke: stat-websockets shows {texts['stat-websockets']!r}, the stats say {after['webSockets']}")
+        for id in ["stat-in-rate", "stat-out-rate"]:
+            if not texts[id].endswith(" msg/s"): raise SystemExit(f"browser-smoke: {id} shows {texts[id]!r}")
+        if not texts["stat-rtt"].endswith(" ms"): raise SystemExit(f"browser-smoke: stat-rtt shows {texts['stat-rtt']!r}")
+        print(f"browser-smoke: the page's stats counted the traffic: messages in {before['messagesIn']} -> {after['messagesIn']}, "
+              f"out {before['messagesOut']} -> {after['messagesOut']}, in-rate peak {peak:.0f}/s, close codes {after['closeCodes']}; "
+              f"it shows {texts}")
+
+        # Two more points, so that the charts show the burst and what follows; then the whole page.
+        seen = await js("serverStats.received")
+        await until(lambda: js(f"serverStats.received >= {seen + 2}"), "the stats stopped coming")
+        size = (await browser.call("Page.getLayoutMetrics", session))["cssContentSize"]
+        shot = await browser.call("Page.captureScreenshot", session, format="png", captureBeyondViewport=True,
+                                  clip={"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1})
+        with open(dashboard, "wb") as file: file.write(base64.b64decode(shot["data"]))
+        print(f"browser-smoke: screenshot of the charts in {dashboard}")
+        await browser.call("Target.closeTarget", targetId=target)
+
+        # A server started with --no-metrics sends no stats: after 3 s without one, the panel says so.
+        target = (await browser.call("Target.createTarget", url=f"http://127.0.0.1:{quiet_port}/"))["targetId"]
+        session = (await browser.call("Target.attachToTarget", targetId=target, flatten=True))["sessionId"]
+        notice = "no server metrics (started with --no-metrics)"
+        await until(lambda: js(f"!document.getElementById('server-notice').hidden && document.getElementById('server-notice').textContent === {json.dumps(notice)}"),
+                    "the page of a --no-metrics server did not say it has no metrics")
+        if await js("serverStats.received") != 0: raise SystemExit("browser-smoke: a --no-metrics server sent stats")
+        print(f"browser-smoke: the page of a --no-metrics server says '{notice}'")
         await browser.call("Target.closeTarget", targetId=target)
 
 asyncio.run(main())
