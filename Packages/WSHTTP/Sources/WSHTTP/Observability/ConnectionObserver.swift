@@ -11,15 +11,11 @@ import WSFraming
 final class ConnectionObserver {
     let instruments: RoleInstruments?
     let all: MetricsInstruments?
-    /// The connection's span, from the upgrade request to the close.
-    let span: (any Span)?
-    /// Where message spans go, when they were asked for.
-    let messageTracer: (any Tracer)?
+    /// The connection's span and what it counts, when tracing is on: out of line, so that a
+    /// connection with metrics alone does not carry it.
+    let trace: ConnectionTrace?
     let openedAt: NIODeadline
     @exclusivity(unchecked) var tally = MessageTally()
-    /// Totals for the span's attributes at the end.
-    @exclusivity(unchecked) var messagesReceived = 0
-    @exclusivity(unchecked) var messagesSent = 0
     private var deflateReported = PerMessageDeflate.Totals()
     /// What ``RoleInstruments/outboundQueued`` holds for this connection now.
     private var queuedReported = 0
@@ -27,16 +23,15 @@ final class ConnectionObserver {
     /// An observer, or nil when nothing would be recorded.
     static func make(role: WebSocketRole, metrics: WebSocketMetrics, tracing: WebSocketTracing, span: (any Span)?) -> ConnectionObserver? {
         let all = metrics.resolved
-        let messageTracer = tracing.messageSpans && span != nil ? tracing.tracer : nil
-        guard all != nil || span != nil else { return nil }
-        return ConnectionObserver(instruments: all?.role(role), all: all, span: span, messageTracer: messageTracer)
+        let trace = span.map { ConnectionTrace(span: $0, messageTracer: tracing.messageSpans ? tracing.tracer : nil) }
+        guard all != nil || trace != nil else { return nil }
+        return ConnectionObserver(instruments: all?.role(role), all: all, trace: trace)
     }
 
-    private init(instruments: RoleInstruments?, all: MetricsInstruments?, span: (any Span)?, messageTracer: (any Tracer)?) {
+    private init(instruments: RoleInstruments?, all: MetricsInstruments?, trace: ConnectionTrace?) {
         self.instruments = instruments
         self.all = all
-        self.span = span
-        self.messageTracer = messageTracer
+        self.trace = trace
         openedAt = .now()
         instruments?.active.increment()
     }
@@ -44,23 +39,13 @@ final class ConnectionObserver {
     /// A data message arrived whole.
     func received(_ kind: MessageKind, count: Int) {
         tally.add(.receive, kind, count)
-        messagesReceived &+= 1
-        if let messageTracer { messageSpan(messageTracer, "WebSocket receive", kind, count) }
+        trace?.message("WebSocket receive", kind, count)
     }
 
     /// A data message (or a fragment of one) was queued for sending.
     func sent(_ kind: MessageKind, count: Int, countsMessage: Bool = true) {
         tally.add(.transmit, kind, count, countsMessage: countsMessage)
-        if countsMessage { messagesSent &+= 1 }
-        if countsMessage, let messageTracer { messageSpan(messageTracer, "WebSocket send", kind, count) }
-    }
-
-    private func messageSpan(_ tracer: any Tracer, _ name: String, _ kind: MessageKind, _ count: Int) {
-        guard let parent = span?.context else { return }
-        let message = tracer.startSpan(name, context: parent, ofKind: name.hasSuffix("send") ? .producer : .consumer)
-        message.attributes["websocket.message.type"] = kind == .text ? "text" : "binary"
-        message.attributes["messaging.message.body.size"] = count
-        message.end()
+        if countsMessage { trace?.message("WebSocket send", kind, count) }
     }
 
     /// Hands what was counted since the last report to the backend.
@@ -112,15 +97,7 @@ final class ConnectionObserver {
                 .recordNanoseconds(NIODeadline.now().uptimeNanoseconds &- openedAt.uptimeNanoseconds)
             instruments.active.decrement()
         }
-        if let span {
-            span.attributes["websocket.close.code"] = Int(outcome.code.rawValue)
-            span.attributes["websocket.close.reason"] = outcome.reason
-            span.attributes["websocket.close.clean"] = outcome.wasClean
-            span.attributes["websocket.messages.received"] = messagesReceived
-            span.attributes["websocket.messages.sent"] = messagesSent
-            if outcome.isFailure { span.setStatus(SpanStatus(code: .error, message: "\(outcome)")) }
-            span.end()
-        }
+        trace?.end(outcome)
     }
 
     private func add(_ counter: Counter, _ amount: Int) {
@@ -130,6 +107,46 @@ final class ConnectionObserver {
 
 @available(*, unavailable)
 extension ConnectionObserver: Sendable {}
+
+/// A connection's span, from the upgrade request to the close, with the message counts it
+/// ends with and, when asked for, a span per message.
+final class ConnectionTrace {
+    let span: any Span
+    /// Where message spans go, when they were asked for.
+    let messageTracer: (any Tracer)?
+    var received = 0
+    var sent = 0
+
+    init(span: any Span, messageTracer: (any Tracer)?) {
+        self.span = span
+        self.messageTracer = messageTracer
+    }
+
+    /// Counts a message sent or received (`name` says which) and, when asked for, records its span.
+    func message(_ name: String, _ kind: MessageKind, _ count: Int) {
+        let isSend = name.hasSuffix("send")
+        if isSend { sent &+= 1 } else { received &+= 1 }
+        guard let messageTracer else { return }
+        let message = messageTracer.startSpan(name, context: span.context, ofKind: isSend ? .producer : .consumer)
+        message.attributes["websocket.message.type"] = kind == .text ? "text" : "binary"
+        message.attributes["messaging.message.body.size"] = count
+        message.end()
+    }
+
+    /// Ends the span with the close outcome.
+    func end(_ outcome: CloseOutcome) {
+        span.attributes["websocket.close.code"] = Int(outcome.code.rawValue)
+        span.attributes["websocket.close.reason"] = outcome.reason
+        span.attributes["websocket.close.clean"] = outcome.wasClean
+        span.attributes["websocket.messages.received"] = received
+        span.attributes["websocket.messages.sent"] = sent
+        if outcome.isFailure { span.setStatus(SpanStatus(code: .error, message: "\(outcome)")) }
+        span.end()
+    }
+}
+
+@available(*, unavailable)
+extension ConnectionTrace: Sendable {}
 
 /// Messages and bytes counted since the last report, with plain adds.
 struct MessageTally {

@@ -95,7 +95,7 @@ import WSFraming
 final class RoleInstruments: Sendable {
     let role: WebSocketRole
     let active: Meter
-    /// Indexed by ``MessageTally/index(_:_:)``: receive text, receive binary, transmit text, transmit binary.
+    /// In ``MessageTally``'s order: receive text, receive binary, transmit text, transmit binary.
     let messages: [Counter]
     let messageBytes: [Counter]
     /// Receive, transmit.

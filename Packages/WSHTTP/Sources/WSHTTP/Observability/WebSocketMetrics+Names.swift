@@ -3,7 +3,7 @@ extension WebSocketMetrics {
     /// dotted, `http.server.*` where OpenTelemetry has a convention). ``instruments`` says
     /// each one's kind, unit and labels; ``prometheusName(_:)`` its name in Prometheus.
     public enum Name {
-        /// Counter: TCP connections a ``WebSocketServer``-style listener accepted.
+        /// Counter: TCP connections a `WebSocketServer` (WSServer) accepted.
         public static let connectionsAccepted = "websocket.server.connections.accepted"
         /// Counter: connections refused before they became WebSockets, by ``Label/refusal``.
         public static let connectionsRefused = "websocket.server.connections.refused"
