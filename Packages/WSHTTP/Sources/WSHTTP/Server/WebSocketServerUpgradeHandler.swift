@@ -270,12 +270,14 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
                 let upgraded = handlers.upgraded
                 let closesAfter = { if case .async = self.handlers.consumer { true } else { false } }()
                 // The handler's own spans are the connection's children.
-                let serviceContext = webSocketSpanContext ?? ServiceContext.current ?? .topLevel
+                let spanContext = webSocketSpanContext
                 Task(executorPreference: handlers.runsOnEventLoop ? webSocket.taskExecutor : nil) {
-                    await ServiceContext.withValue(serviceContext) {
+                    if let spanContext {
+                        await ServiceContext.withValue(spanContext) { await upgraded(webSocket) }
+                    } else {
                         await upgraded(webSocket)
-                        if closesAfter { await webSocket.close() }
                     }
+                    if closesAfter { await webSocket.close() }
                 }
             } catch {
                 logger.debug("upgrade failed", metadata: [WSLogKey.reason: "\(error)"])
