@@ -121,10 +121,13 @@ extension WebSocketHandler {
     /// outbound budget: a task that sends in a loop on the connection's own event loop (its
     /// executor) would otherwise never let the scheduled flush run, and its messages would
     /// pile up here, past the budget that the channel's writability enforces.
+    @inline(__always)
     private func flushIfOverBudget() {
-        guard !inReadCycle, outbound.bytes.readableBytes >= session.configuration.maxQueuedOutboundBytes else { return }
-        flush()
+        if outbound.bytes.readableBytes >= outboundBudget, !inReadCycle { flushOverBudget() }
     }
+
+    @inline(never)
+    private func flushOverBudget() { flush() }
 
     /// Makes sure what was queued gets written: at the end of the current read, or in a task
     /// of its own right after the current one, so that a burst of sends (from a task that

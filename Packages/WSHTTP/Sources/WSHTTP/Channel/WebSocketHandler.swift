@@ -40,6 +40,9 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     let observer: ConnectionObserver?
     /// The keepalive answers already recorded.
     var keepAlivesRecorded = 0
+    /// The session's outbound budget, kept here: the check on every send from a task must not
+    /// copy the session's configuration out of WSFraming.
+    let outboundBudget: Int
 
     // The state touched per message is exempt from dynamic exclusivity checks, which cost
     // more than the work itself: the handler runs only on its event loop, and no access to
@@ -92,6 +95,7 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.shared = shared
         self.logger = logger
         pingTimeout = configuration.pingTimeout
+        outboundBudget = policies.maxQueuedOutboundBytes
         observer = ConnectionObserver.make(role: role, metrics: configuration.metrics, tracing: configuration.tracing, span: span)
         id = WebSocket.ID.next()
     }
