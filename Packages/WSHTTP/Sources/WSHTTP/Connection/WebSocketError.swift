@@ -33,33 +33,53 @@ public struct WebSocketError: Error, Sendable, CustomStringConvertible {
     }
 
     /// What went wrong.
-    public let code: Code
+    public var code: Code { storage.code }
     /// What was wrong, for a person.
-    public let message: String
+    public var message: String { storage.message }
     /// How the connection ended, for ``Code/closed``.
-    public let outcome: CloseOutcome?
+    public var outcome: CloseOutcome? { storage.outcome }
     /// The protocol rule broken by a call, for ``Code/invalidUse``.
-    public let framingError: FramingError?
+    public var framingError: FramingError? { storage.framingError }
     /// The handshake's failure, for ``Code/handshakeFailed`` and ``Code/upgradeRefused``.
-    public let handshakeError: HandshakeError?
+    public var handshakeError: HandshakeError? { storage.handshakeError }
     /// The TLS handler's error, for ``Code/tlsFailed`` (see ``WebSocketTLS/isTLSFailure``).
     /// With WSTLS, its `tlsError` is this error as a `TLSError`, whose kind tells an expired
     /// certificate from a host name mismatch or an unknown CA.
-    public let tlsFailure: (any Error)?
+    public var tlsFailure: (any Error)? { storage.tlsFailure }
     /// The server's response to a refused upgrade.
     public var response: HTTPResponse? { handshakeError?.response }
     /// The body of the server's response to a refused upgrade (at most 64 KiB).
-    public let body: [UInt8]
+    public var body: [UInt8] { storage.body }
+
+    /// Everything out of line: an error is one pointer wherever it is passed or kept (a send's
+    /// result, a future's), not the 200-odd bytes of its fields, which each copy would move.
+    private let storage: Storage
+
+    private final class Storage: Sendable {
+        let code: Code
+        let message: String
+        let outcome: CloseOutcome?
+        let framingError: FramingError?
+        let handshakeError: HandshakeError?
+        let tlsFailure: (any Error)?
+        let body: [UInt8]
+
+        init(code: Code, message: String, outcome: CloseOutcome?, framingError: FramingError?, handshakeError: HandshakeError?,
+             tlsFailure: (any Error)?, body: [UInt8]) {
+            self.code = code
+            self.message = message
+            self.outcome = outcome
+            self.framingError = framingError
+            self.handshakeError = handshakeError
+            self.tlsFailure = tlsFailure
+            self.body = body
+        }
+    }
 
     init(_ code: Code, _ message: String, outcome: CloseOutcome? = nil, framingError: FramingError? = nil,
          handshakeError: HandshakeError? = nil, tlsFailure: (any Error)? = nil, body: [UInt8] = []) {
-        self.code = code
-        self.message = message
-        self.outcome = outcome
-        self.framingError = framingError
-        self.handshakeError = handshakeError
-        self.tlsFailure = tlsFailure
-        self.body = body
+        storage = Storage(code: code, message: message, outcome: outcome, framingError: framingError, handshakeError: handshakeError,
+                          tlsFailure: tlsFailure, body: body)
     }
 
     static func closed(_ outcome: CloseOutcome?) -> WebSocketError {
