@@ -141,8 +141,12 @@ public final class WebSocket: Sendable {
     ///   has started.
     public func send(_ message: WebSocketMessage, compress: Bool = true) async throws(WebSocketError) {
         let handler = self.handler
-        try await sendWaitingForBudget {
-            // From a task on the connection's own event loop (see ``taskExecutor``): no hop.
+        // From a task on the connection's own event loop (see ``taskExecutor``): no hop, and
+        // within the budget no suspension either (the usual case: one synchronous call).
+        let first = handler.eventLoop.inEventLoop ? handler.value.send(message, compress: compress)
+            : await Self.settle(handler.eventLoop.submit { handler.value.send(message, compress: compress) })
+        if case .sent = first { return }
+        try await sendWaitingForBudget(first: first) {
             handler.eventLoop.inEventLoop ? handler.value.send(message, compress: compress)
                 : await Self.settle(handler.eventLoop.submit { handler.value.send(message, compress: compress) })
         }
@@ -150,10 +154,21 @@ public final class WebSocket: Sendable {
 
     /// Runs `attempt` until it sends, waiting whenever the outbound queue is over the budget.
     /// A task cancelled while it waits stops waiting: its message is not sent.
-    private func sendWaitingForBudget(_ attempt: () async -> WebSocketHandler.SendResult) async throws(WebSocketError) {
+    ///
+    /// - Parameter first: the result of the first attempt, when it was made already.
+    private func sendWaitingForBudget(first: WebSocketHandler.SendResult? = nil,
+                                      _ attempt: () async -> WebSocketHandler.SendResult) async throws(WebSocketError) {
         let handler = self.handler
+        var pending = first
         while true {
-            switch await attempt() {
+            let result: WebSocketHandler.SendResult
+            if let made = pending {
+                result = made
+                pending = nil
+            } else {
+                result = await attempt()
+            }
+            switch result {
             case .sent: return
             case .failed(let error): throw error
             case .wait(let waiter, let drained):
