@@ -33,7 +33,9 @@ for module in "${modules[@]}"; do
         generate-documentation --target "$module" --warnings-as-errors \
         --output-path "$out/$module.doccarchive" >"$log" 2>&1 || status=$?
     # docc's own diagnostics, and a plugin or build that failed without saying "error:".
-    if [ "$status" -ne 0 ] || grep -q 'warning:' "$log"; then
+    # SwiftPM's notes on a dependency's own manifest (swift-distributed-tracing's "found 1
+    # file(s) which are unhandled") are that package's, not this documentation's.
+    if [ "$status" -ne 0 ] || grep 'warning:' "$log" | grep -qvE "^warning: '[^']+': found [0-9]+ file\(s\) which are unhandled"; then
         grep -A8 -E 'warning:|error:' "$log" || tail -40 "$log"
         echo "docs: $module failed (exit $status); the whole log is $log" >&2
         exit 1
