@@ -12,6 +12,12 @@ import WSHandshake
 struct MetricsProbe {
     let backend = TestMetrics()
     var metrics: WebSocketMetrics { WebSocketMetrics(factory: backend) }
+    /// A connection's configuration that records here.
+    var configuration: WebSocket.Configuration {
+        var configuration = WebSocket.Configuration()
+        configuration.metrics = metrics
+        return configuration
+    }
 
     func counter(_ name: String, _ labels: [(String, String)] = []) -> Int64 {
         backend.counters(label: name).filter { matches($0.dimensions, labels) }.reduce(0) { $0 + $1.totalValue }
@@ -30,6 +36,16 @@ struct MetricsProbe {
     }
 }
 
+/// A raw peer that sends an upgrade request and then never reads, with a small receive buffer.
+func neverReadingPeer(port: Int) async throws -> any Channel {
+    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .channelOption(.socketOption(.so_rcvbuf), value: 4096)
+        .channelOption(.autoRead, value: false)
+        .connect(host: "127.0.0.1", port: port).get()
+    try await channel.writeAndFlush(ByteBuffer(bytes: upgradeRequest(port: port))).get()
+    return channel
+}
+
 typealias Name = WebSocketMetrics.Name
 typealias Label = WebSocketMetrics.Label
 
@@ -38,9 +54,7 @@ struct MetricsTests {
     @Test("an echo counts messages and bytes by role, direction and type; the gauge goes up and down; the close is recorded")
     func echoCounts() async throws {
         let probe = MetricsProbe()
-        let instruments = probe.metrics
-        var configuration = WebSocket.Configuration()
-        configuration.metrics = instruments
+        var configuration = probe.configuration
         configuration.deflate = nil
         let server = try await TestServer.start(configuration: configuration, handlers: echoHandlers)
         let client = try await connect(port: server.port, configuration: configuration)
@@ -72,8 +86,7 @@ struct MetricsTests {
     @Test("permessage-deflate's bytes, compressed and not, give the compression ratio")
     func deflateRatio() async throws {
         let probe = MetricsProbe()
-        var configuration = WebSocket.Configuration()
-        configuration.metrics = probe.metrics
+        var configuration = probe.configuration
         let server = try await TestServer.start(configuration: configuration, handlers: echoHandlers)
         let client = try await connect(port: server.port, configuration: configuration)
         let text = String(repeating: "all work and no play makes a dull message ", count: 100)
@@ -93,8 +106,7 @@ struct MetricsTests {
     @Test("a refused upgrade counts by its status, a bad request by 400, and each is an HTTP request")
     func refusals() async throws {
         let probe = MetricsProbe()
-        var configuration = WebSocket.Configuration()
-        configuration.metrics = probe.metrics
+        var configuration = probe.configuration
         let server = try await TestServer.start(configuration: configuration, handlers: WebSocketServerHandlers(
             shouldUpgrade: { _ in .refuse(HTTPResponse(status: .forbidden)) }, upgraded: { _ in }))
         _ = try await rawExchange(port: server.port, upgradeRequest(port: server.port))
@@ -109,8 +121,7 @@ struct MetricsTests {
     @Test("a peer that stops reading: over the budget once, its queued bytes shown, and nothing once it is gone")
     func slowReader() async throws {
         let probe = MetricsProbe()
-        var configuration = WebSocket.Configuration()
-        configuration.metrics = probe.metrics
+        var configuration = probe.configuration
         configuration.maxBufferedOutboundBytes = 64 << 10
         configuration.deflate = nil
         let flood = Array(repeating: UInt8(7), count: 16 << 10)
@@ -119,12 +130,7 @@ struct MetricsTests {
                 // Sends until the connection refuses (it waits over the budget; then the test closes it).
                 while (try? await webSocket.send(binary: flood)) != nil {}
             }))
-        // A raw peer that sends the upgrade and then never reads.
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelOption(.socketOption(.so_rcvbuf), value: 4096)
-            .channelOption(.autoRead, value: false)
-            .connect(host: "127.0.0.1", port: server.port).get()
-        try await channel.writeAndFlush(ByteBuffer(bytes: upgradeRequest(port: server.port))).get()
+        let channel = try await neverReadingPeer(port: server.port)
         let role = [(Label.role, "server")]
         #expect(try await eventually { probe.counter(Name.outboundOverBudget, role) >= 1 })
         #expect(try await eventually { probe.gauge(Name.outboundQueuedBytes, role) > 0 })
@@ -140,8 +146,7 @@ struct MetricsTests {
     @Test("keepalive round trips are recorded; a user's own ping is not one")
     func keepAlive() async throws {
         let probe = MetricsProbe()
-        var configuration = WebSocket.Configuration()
-        configuration.metrics = probe.metrics
+        var configuration = probe.configuration
         configuration.autoPing = .every(.milliseconds(50), timeout: .seconds(5))
         let server = try await TestServer.start(configuration: configuration, handlers: echoHandlers)
         var quiet = WebSocket.Configuration()
@@ -195,12 +200,7 @@ struct MetricsTests {
                 joined.continuation.yield()
                 _ = await webSocket.closed()
             }))
-        // A raw member that sends the upgrade and then never reads.
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelOption(.socketOption(.so_rcvbuf), value: 4096)
-            .channelOption(.autoRead, value: false)
-            .connect(host: "127.0.0.1", port: server.port).get()
-        try await channel.writeAndFlush(ByteBuffer(bytes: upgradeRequest(port: server.port))).get()
+        let channel = try await neverReadingPeer(port: server.port)
         var iterator = joined.stream.makeAsyncIterator()
         _ = await iterator.next()
         let action = policy == .skipMessage ? "skipped" : "closed"

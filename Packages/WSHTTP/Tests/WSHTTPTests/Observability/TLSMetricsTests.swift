@@ -11,8 +11,7 @@ struct TLSMetricsTests {
     @Test("an untrusted certificate: the client counts unknownCA; the server counts the alert it was sent")
     func unknownCA() async throws {
         let probe = MetricsProbe()
-        var configuration = WebSocket.Configuration()
-        configuration.metrics = probe.metrics
+        let configuration = probe.configuration
         let server = try await TestServer.start(tls: try TLSServerContext(certificates.server("untrusted")), configuration: configuration,
                                                 handlers: echoHandlers)
         await #expect(throws: WebSocketError.self) {
@@ -30,8 +29,7 @@ struct TLSMetricsTests {
     @Test("a peer that speaks plain HTTP to a TLS port is a TLS failure of the server's, by its cause")
     func notTLS() async throws {
         let probe = MetricsProbe()
-        var configuration = WebSocket.Configuration()
-        configuration.metrics = probe.metrics
+        let configuration = probe.configuration
         let server = try await TestServer.start(tls: try TLSServerContext(certificates.server()), configuration: configuration,
                                                 handlers: echoHandlers)
         _ = try await rawExchange(port: server.port, upgradeRequest(port: server.port))
