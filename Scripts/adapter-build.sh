@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `swift build` in .build-adapters, the build folder that the framework adapters
-# (Packages/WSHummingbird, Packages/WSVapor) and the frameworks' own echoes
+# `swift build` in .build-adapters, the build folder that every package under Packages/ built
+# alone (the layers, the framework adapters) and the frameworks' own echoes
 # (Benchmarks/FrameworkEcho) share, so that SwiftNIO, Hummingbird and Vapor compile once for all.
 #
 #   Scripts/adapter-build.sh --package-path Packages/WSVapor [-c release] [--product vapor-echo] [--build-tests]

@@ -85,21 +85,16 @@ bounded 600 Tests/Browser/browser-smoke.sh
 step "DocC: every module's documentation, warnings as errors (Scripts/docs.sh)"
 bounded 1500 Scripts/docs.sh
 
-# The framework adapters (WSHummingbird, WSVapor) and the frameworks' own echoes they are measured
-# against build in one folder, .build-adapters (Scripts/adapter-build.sh), so that SwiftNIO,
-# Hummingbird and Vapor compile once for all of them.
+# Every package alone, each with its own manifest, in one build folder, .build-adapters
+# (Scripts/adapter-build.sh), which the frameworks' own echoes (Benchmarks/FrameworkEcho) share
+# too: SwiftNIO, swift-metrics and the rest compile once for all of them, Hummingbird and Vapor
+# once for both adapters, and each package's own modules are built from its own sources.
 adapters="$root/.build-adapters"
 for package in Packages/*/; do
     name=$(basename "$package")
     step "$name standalone"
-    case $name in
-        WSHummingbird | WSVapor)
-            bounded 1200 Scripts/adapter-build.sh --package-path "$package" --build-tests
-            bounded 900 swift test --package-path "$package" --scratch-path "$adapters" ;;
-        *)
-            bounded 900 swift build --package-path "$package" --build-tests
-            bounded 900 swift test --package-path "$package" ;;
-    esac
+    bounded 1200 Scripts/adapter-build.sh --package-path "$package" --build-tests
+    bounded 900 swift test --package-path "$package" --scratch-path "$adapters"
 done
 
 step "the adapters' echoes against Python's websockets, node's ws and Autobahn's fuzzing client (Tests/Adapters/adapter-peers.sh)"
