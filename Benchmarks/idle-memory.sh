@@ -5,6 +5,7 @@
 # Goal (issue 6): at most 8 KiB per connection at 1,000 connections, and 10,000 held.
 #
 #   Benchmarks/idle-memory.sh [CONNECTIONS…]      (default: 1000 10000)
+#   SERVE_ARGS=--no-metrics Benchmarks/idle-memory.sh 1000   # more flags for serve (here: no metrics recorded)
 #
 # Needs gcc, make, taskset and two CPUs; the
 # server is pinned to CPU 1, loadgen to CPU 0; every command is bounded, the server stopped by PID.
@@ -23,7 +24,8 @@ trap '[ -z "$pid" ] || kill "$pid" 2>/dev/null || true' EXIT
 for count in "${counts[@]}"; do
     [ "$(ulimit -Hn)" -gt $((count + 100)) ] || { echo "idle-memory: $count connections need more open files than ulimit -Hn allows" >&2; exit 1; }
     ulimit -Sn "$(ulimit -Hn)"
-    taskset -c 1 "$server" serve --port "$port" --log-level warning >/dev/null 2>&1 &
+    # shellcheck disable=SC2086 # SERVE_ARGS is a list of flags
+    taskset -c 1 "$server" serve --port "$port" --log-level warning ${SERVE_ARGS:-} >/dev/null 2>&1 &
     pid=$!
     sleep 1
     result=$(taskset -c 0 timeout 300 "$loadgen_dir/.build/loadgen" -p "$port" -m idle -c "$count" --rounds 5 --pid "$pid" 2>/dev/null | grep '^RESULT')
