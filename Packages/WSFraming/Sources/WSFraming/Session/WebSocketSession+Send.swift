@@ -24,6 +24,25 @@ extension WebSocketSession {
         try _connection.send(kind, payload: payload, applyingTransform: applyingTransform, into: destination)
     }
 
+    /// Writes a message framed once for many connections, as
+    /// ``WebSocketConnection/send(_:applyingTransform:into:)-(_,_,ByteSink)`` does.
+    public mutating func send(
+        _ message: PreparedMessage, applyingTransform: Bool = true, into sink: inout some ByteSink
+    ) throws(FramingError) {
+        try _connection.send(message, applyingTransform: applyingTransform, into: &sink)
+    }
+
+    /// Writes a message framed once for many connections into raw memory, as
+    /// ``WebSocketConnection/send(_:applyingTransform:into:)-(_,_,UnsafeMutableRawBufferPointer)`` does.
+    ///
+    /// - Returns: the bytes written, or `nil` (nothing written) when it may not fit or the
+    ///   transform encodes it: then use the sink form.
+    public mutating func send(
+        _ message: PreparedMessage, applyingTransform: Bool = true, into destination: UnsafeMutableRawBufferPointer
+    ) throws(FramingError) -> Int? {
+        try _connection.send(message, applyingTransform: applyingTransform, into: destination)
+    }
+
     /// Writes one fragment of a message sent in parts (RFC 6455 §5.4), as
     /// ``WebSocketConnection/sendFragment(_:_:isFinal:applyingTransform:into:)-(_,UnsafeRawBufferPointer,_,_,_)`` does.
     public mutating func sendFragment(

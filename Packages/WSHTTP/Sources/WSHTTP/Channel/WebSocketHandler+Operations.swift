@@ -34,7 +34,7 @@ extension WebSocketHandler {
     func send(_ message: WebSocketMessage, compress: Bool = true) -> SendResult {
         guard context != nil else { return .failed(WebSocketError.closed(shared.outcome)) }
         if let wait = waitForBudget() { return wait }
-        let failure = message.withUnsafeBytes { kind, bytes in encode(kind, bytes, compress: compress) }
+        let failure = message.withUnsafeBytes { kind, bytes in encode(MessageBytes(kind: kind, payload: bytes), compress: compress) }
         if let failure { return .failed(sendError(failure)) }
         flushIfOverBudget()
         scheduleFlush()
@@ -70,12 +70,22 @@ extension WebSocketHandler {
     ///
     /// - Returns: whether it was queued.
     func sendNow(_ kind: MessageKind, _ payload: UnsafeRawBufferPointer, compress: Bool = true) -> Bool {
+        sendNow(MessageBytes(kind: kind, payload: payload), compress: compress)
+    }
+
+    /// Sends a message framed once for many connections from the event loop, as
+    /// ``sendNow(_:_:compress:)`` does a message's bytes.
+    func sendNow(_ message: PreparedMessage, compress: Bool = true) -> Bool {
+        sendNow(PreparedOutgoing(message: message), compress: compress)
+    }
+
+    private func sendNow(_ message: some OutgoingMessage, compress: Bool) -> Bool {
         guard context != nil else { return false }
         if session.outbound == .overBudget, !inReadCycle {
             logger.debug("send refused", metadata: [WSLogKey.reason: "over the outbound budget of \(session.configuration.maxQueuedOutboundBytes) bytes"])
             return false
         }
-        if let failure = encode(kind, payload, compress: compress) {
+        if let failure = encode(message, compress: compress) {
             logger.debug("send refused", metadata: [WSLogKey.reason: "\(failure.message)"])
             return false
         }
@@ -87,30 +97,30 @@ extension WebSocketHandler {
     /// a message that needs more (fragmented, or transformed) goes through the generic sink.
     ///
     /// - Returns: the error that refused it, or `nil` once it is queued.
-    private func encode(_ kind: MessageKind, _ payload: UnsafeRawBufferPointer, compress: Bool) -> FramingError? {
+    private func encode(_ message: some OutgoingMessage, compress: Bool) -> FramingError? {
         do throws(FramingError) {
             if let scratch {
                 // Inside a read that lends messages: into the scratch, if the frame fits.
-                if let count = try session.send(kind, payload: payload, applyingTransform: compress, into: scratch.free) {
+                if let count = try message.send(applyingTransform: compress, with: &session, into: scratch.free) {
                     scratch.used &+= count
-                    observer?.sent(kind, count: payload.count)
+                    observer?.sent(message.kind, count: message.payloadCount)
                     return nil
                 }
                 commitScratch()
             }
             var written: Int?
             var failure: FramingError?
-            outbound.bytes.writeWithUnsafeMutableBytes(minimumWritableBytes: payload.count &+ FrameHeader.maxEncodedSize) { memory in
+            outbound.bytes.writeWithUnsafeMutableBytes(minimumWritableBytes: message.payloadCount &+ FrameHeader.maxEncodedSize) { memory in
                 do throws(FramingError) {
-                    written = try session.send(kind, payload: payload, applyingTransform: compress, into: memory)
+                    written = try message.send(applyingTransform: compress, with: &session, into: memory)
                 } catch {
                     failure = error
                 }
                 return written ?? 0
             }
             if let failure { throw failure }
-            if written == nil { try session.send(kind, payload: payload, applyingTransform: compress, into: &outbound) }
-            observer?.sent(kind, count: payload.count)
+            if written == nil { try message.send(applyingTransform: compress, with: &session, into: &outbound) }
+            observer?.sent(message.kind, count: message.payloadCount)
             return nil
         } catch {
             return error
@@ -234,5 +244,48 @@ extension WebSocketHandler {
         let writers = budgetWaiters
         budgetWaiters = []
         writers.forEach { $0.promise.fail(error) }
+    }
+}
+
+/// What the handler's encoder sends: a message's bytes, or a frame prepared for many
+/// connections. Generic, so that each is specialized and the echo's path stays as it was.
+private protocol OutgoingMessage {
+    var kind: MessageKind { get }
+    var payloadCount: Int { get }
+    func send(applyingTransform: Bool, with session: inout WebSocketSession, into memory: UnsafeMutableRawBufferPointer) throws(FramingError) -> Int?
+    func send(applyingTransform: Bool, with session: inout WebSocketSession, into outbound: inout OutboundBuffer) throws(FramingError)
+}
+
+/// A message's bytes, lent for the call.
+private struct MessageBytes: OutgoingMessage {
+    let kind: MessageKind
+    let payload: UnsafeRawBufferPointer
+
+    var payloadCount: Int { payload.count }
+
+    @inline(__always)
+    func send(applyingTransform: Bool, with session: inout WebSocketSession, into memory: UnsafeMutableRawBufferPointer) throws(FramingError) -> Int? {
+        try session.send(kind, payload: payload, applyingTransform: applyingTransform, into: memory)
+    }
+
+    @inline(__always)
+    func send(applyingTransform: Bool, with session: inout WebSocketSession, into outbound: inout OutboundBuffer) throws(FramingError) {
+        try session.send(kind, payload: payload, applyingTransform: applyingTransform, into: &outbound)
+    }
+}
+
+/// A message framed once (``PreparedMessage``).
+private struct PreparedOutgoing: OutgoingMessage {
+    let message: PreparedMessage
+
+    var kind: MessageKind { message.kind }
+    var payloadCount: Int { message.payloadCount }
+
+    func send(applyingTransform: Bool, with session: inout WebSocketSession, into memory: UnsafeMutableRawBufferPointer) throws(FramingError) -> Int? {
+        try session.send(message, applyingTransform: applyingTransform, into: memory)
+    }
+
+    func send(applyingTransform: Bool, with session: inout WebSocketSession, into outbound: inout OutboundBuffer) throws(FramingError) {
+        try session.send(message, applyingTransform: applyingTransform, into: &outbound)
     }
 }

@@ -111,6 +111,20 @@ extension WebSocket {
             message.withUnsafeBytes { kind, bytes in handler.sendNow(kind, bytes, compress: compress) }
         }
 
+        /// Sends a message framed once for many connections (a broadcast): its frame is copied
+        /// as it is when this connection may send it so (a server's, uncompressed), else its
+        /// payload is encoded as any message's.
+        ///
+        /// - Parameters:
+        ///   - message: the message, framed once.
+        ///   - compress: `false` sends it uncompressed when permessage-deflate was negotiated.
+        /// - Returns: whether it was queued; `false` once the close handshake has started, or
+        ///   outside this connection's own read while its outbound queue is over the budget.
+        @discardableResult
+        public func send(_ message: PreparedMessage, compress: Bool = true) -> Bool {
+            handler.sendNow(message, compress: compress)
+        }
+
         /// Starts the close handshake with `code` and `reason`.
         public func close(code: CloseCode = .normalClosure, reason: String = "") {
             handler.startClose(code: code, reason: reason, timeout: nil)

@@ -22,12 +22,15 @@ import Synchronization
 /// So a slow peer costs the others nothing and holds at most its own outbound limit of
 /// memory, however much is broadcast. ``statistics`` counts what was delivered and what was not.
 ///
+/// A message is framed once per broadcast (a ``PreparedMessage``), and each member copies that
+/// frame; a member that compresses it encodes the payload itself.
+///
 /// Each member compresses for itself when permessage-deflate was negotiated (its context
 /// takeover makes its bytes its own); `compress: false` sends uncompressed to all.
 ///
 /// The group is built on the public seam alone: its members are ``WebSocket/OnLoop`` values
 /// (from ``WebSocket/onEventLoop(_:)`` or a callback), kept per event loop, sent to with
-/// ``WebSocket/OnLoop/isWritable`` and ``WebSocket/OnLoop/send(_:bytes:compress:)``, and let
+/// ``WebSocket/OnLoop/isWritable`` and ``WebSocket/OnLoop/send(_:compress:)-(PreparedMessage,_)``, and let
 /// go at ``WebSocket/OnLoop/whenClosed(_:)``. A group of your own (a topic with its own
 /// policy, a pub/sub fed by a backplane) can do all that it does.
 public final class WebSocketGroup: Sendable {
@@ -120,12 +123,24 @@ public final class WebSocketGroup: Sendable {
     }
 
     /// Sends `message` to every member but `except`, without waiting: see the type's notes.
+    /// The message is framed once, here, for all the members that send it uncompressed.
     ///
     /// - Parameters:
     ///   - message: the text or binary message to send.
     ///   - except: a member that does not get it (its sender, say).
     ///   - compress: `false` sends it uncompressed to members that negotiated permessage-deflate.
     public func broadcast(_ message: WebSocketMessage, except: WebSocket.ID? = nil, compress: Bool = true) {
+        broadcast(message.withUnsafeBytes { kind, bytes in PreparedMessage(kind, payload: bytes) }, except: except, compress: compress)
+    }
+
+    /// Sends a message framed once to every member but `except`, without waiting: each member
+    /// copies the frame (a member that compresses, or a client, encodes its payload itself).
+    ///
+    /// - Parameters:
+    ///   - message: the message, framed once.
+    ///   - except: a member that does not get it (its sender, say).
+    ///   - compress: `false` sends it uncompressed to members that negotiated permessage-deflate.
+    public func broadcast(_ message: PreparedMessage, except: WebSocket.ID? = nil, compress: Bool = true) {
         let everyLoop = loops.withLock { Array($0.values) }
         for members in everyLoop {
             members.eventLoop.execute { [self] in
@@ -135,19 +150,17 @@ public final class WebSocketGroup: Sendable {
     }
 
     /// On the members' event loop: sends to each member that is open and takes more.
-    private func deliver(_ message: WebSocketMessage, to members: LoopMembers, except: WebSocket.ID?, compress: Bool) {
+    private func deliver(_ message: PreparedMessage, to members: LoopMembers, except: WebSocket.ID?, compress: Bool) {
         var sent = 0, missed = 0
         var slow: [WebSocket.ID] = []
-        message.withUnsafeBytes { kind, bytes in
-            for (id, member) in members.connections where id != except {
-                guard member.state == .open else { continue }
-                if member.isWritable {
-                    if member.send(kind, bytes: bytes, compress: compress) { sent += 1 }
-                } else if slowMember == .skipMessage {
-                    missed += 1
-                } else {
-                    slow.append(id)
-                }
+        for (id, member) in members.connections where id != except {
+            guard member.state == .open else { continue }
+            if member.isWritable {
+                if member.send(message, compress: compress) { sent += 1 }
+            } else if slowMember == .skipMessage {
+                missed += 1
+            } else {
+                slow.append(id)
             }
         }
         for id in slow {
