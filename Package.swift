@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "WSHTTP", targets: ["WSHTTP"]),
         .library(name: "WSServer", targets: ["WSServer"]),
         .library(name: "WSConnect", targets: ["WSConnect"]),
+        .library(name: "WSTopics", targets: ["WSTopics"]),
         .executable(name: "framing-demo", targets: ["FramingDemo"]),
         .executable(name: "websockets", targets: ["WebSocketsCommand"]),
     ],
@@ -209,10 +210,33 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // WSTopics: topics across nodes, with a backplane protocol and one in-process bus.
+        .target(
+            name: "WSTopics",
+            dependencies: [
+                "WSHTTP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
+            path: "Packages/WSTopics/Sources/WSTopics",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WSTopicsTests",
+            dependencies: [
+                "WSTopics", "WSHTTP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Packages/WSTopics/Tests/WSTopicsTests",
+            swiftSettings: swiftSettings
+        ),
+
         // The umbrella: re-exports every layer.
         .target(
             name: "WebSockets",
-            dependencies: ["WSFraming", "WSDeflate", "WSLogging", "WSHandshake", "WSTLS", "WSHTTP", "WSServer", "WSConnect"],
+            dependencies: ["WSFraming", "WSDeflate", "WSLogging", "WSHandshake", "WSTLS", "WSHTTP", "WSServer", "WSConnect", "WSTopics"],
             path: "Sources/WebSockets",
             swiftSettings: swiftSettings
         ),

@@ -7,3 +7,4 @@
 @_exported public import WSHTTP
 @_exported public import WSServer
 @_exported public import WSConnect
+@_exported public import WSTopics

@@ -1,4 +1,4 @@
-import CoreMetrics
+public import CoreMetrics
 import Synchronization
 import WSFraming
 
@@ -27,17 +27,17 @@ import WSFraming
     func role(_ role: WebSocketRole) -> RoleInstruments { role == .server ? server : client }
 
     /// A counter labelled by values seen at run time, made once per label set.
-    func counter(_ name: String, _ labels: [(String, String)]) -> Counter {
+    @_spi(WSInternal) public func counter(_ name: String, _ labels: [(String, String)]) -> Counter {
         instrument(name, labels) { Counter(label: name, dimensions: $0, factory: factory) }
     }
 
     /// A timer labelled by values seen at run time, made once per label set.
-    func timer(_ name: String, _ labels: [(String, String)]) -> Timer {
+    @_spi(WSInternal) public func timer(_ name: String, _ labels: [(String, String)]) -> Timer {
         instrument(name, labels) { Timer(label: name, dimensions: $0, factory: factory) }
     }
 
     /// A gauge labelled by values seen at run time, made once per label set.
-    func meter(_ name: String, _ labels: [(String, String)]) -> Meter {
+    @_spi(WSInternal) public func meter(_ name: String, _ labels: [(String, String)]) -> Meter {
         instrument(name, labels) { Meter(label: name, dimensions: $0, factory: factory) }
     }
 

@@ -86,7 +86,7 @@ struct MetricsTests {
     @Test("permessage-deflate's bytes, compressed and not, give the compression ratio")
     func deflateRatio() async throws {
         let probe = MetricsProbe()
-        var configuration = probe.configuration
+        let configuration = probe.configuration
         let server = try await TestServer.start(configuration: configuration, handlers: echoHandlers)
         let client = try await connect(port: server.port, configuration: configuration)
         let text = String(repeating: "all work and no play makes a dull message ", count: 100)
@@ -106,7 +106,7 @@ struct MetricsTests {
     @Test("a refused upgrade counts by its status, a bad request by 400, and each is an HTTP request")
     func refusals() async throws {
         let probe = MetricsProbe()
-        var configuration = probe.configuration
+        let configuration = probe.configuration
         let server = try await TestServer.start(configuration: configuration, handlers: WebSocketServerHandlers(
             shouldUpgrade: { _ in .refuse(HTTPResponse(status: .forbidden)) }, upgraded: { _ in }))
         _ = try await rawExchange(port: server.port, upgradeRequest(port: server.port))
