@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "WSServer", targets: ["WSServer"]),
         .library(name: "WSConnect", targets: ["WSConnect"]),
         .library(name: "WSTopics", targets: ["WSTopics"]),
+        .library(name: "WSRedis", targets: ["WSRedis"]),
         .executable(name: "framing-demo", targets: ["FramingDemo"]),
         .executable(name: "websockets", targets: ["WebSocketsCommand"]),
     ],
@@ -233,6 +234,39 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // WSRedis: WSTopics' backplane on Redis, with hiredis's RESP (libhiredis-dev) on SwiftNIO.
+        // Without pkg-config: Debian's hiredis.pc adds -D_FILE_OFFSET_BITS=64, which SwiftPM
+        // refuses with a warning on every build; the header and library are on the default paths.
+        .systemLibrary(
+            name: "CHiredis",
+            path: "Packages/WSRedis/Sources/CHiredis",
+            providers: [.apt(["libhiredis-dev"]), .brew(["hiredis"])]
+        ),
+        .target(
+            name: "WSRedis",
+            dependencies: [
+                "CHiredis", "WSTopics", "WSHTTP", "WSTLS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Packages/WSRedis/Sources/WSRedis",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WSRedisTests",
+            dependencies: [
+                "WSRedis", "WSTopics", "WSHTTP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Packages/WSRedis/Tests/WSRedisTests",
+            swiftSettings: swiftSettings
+        ),
+
         // The umbrella: re-exports every layer.
         .target(
             name: "WebSockets",
@@ -244,7 +278,7 @@ let package = Package(
         .executableTarget(
             name: "WebSocketsCommand",
             dependencies: [
-                "WSServer", "WSConnect", "WSLogging",
+                "WSServer", "WSConnect", "WSLogging", "WSTopics", "WSRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

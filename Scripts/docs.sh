@@ -18,7 +18,7 @@ export PATH="$PATH:/opt/swift/usr/bin"
 
 modules=("$@")
 if [ ${#modules[@]} -eq 0 ]; then
-    modules=(WSFraming WSDeflate WSLogging WSHandshake WSHTTP WSTLS WSServer WSConnect WebSockets)
+    modules=(WSFraming WSDeflate WSLogging WSHandshake WSHTTP WSTLS WSServer WSConnect WSTopics WSRedis WebSockets)
 fi
 out=.build/docs
 mkdir -p "$out"

@@ -32,8 +32,9 @@ command -v swift >/dev/null || { echo "Swift is not on PATH: install the Swift t
 # system's OpenSSL that WSTLS links (libssl-dev, found by pkg-config), with the openssl command
 # that makes the TLS tests' certificates and plays their peer, and the system trust store.
 ensure_apt coreutils gcc libc6-dev libssl-dev openssl ca-certificates pkg-config zlib1g-dev
-# tinyproxy: the real HTTP proxy WSClient's tests tunnel through.
-ensure_apt tinyproxy
+# tinyproxy: the real HTTP proxy WSClient's tests tunnel through; redis-server: the real Redis
+# WSRedis's tests publish and subscribe through (each test starts its own on a free port).
+ensure_apt tinyproxy redis-server
 # The README's main command installs what the build needs with Scripts/deps.sh: check it here.
 bounded 600 Scripts/deps.sh
 

@@ -4,6 +4,8 @@ import NIOCore
 import ServiceLifecycle
 import UnixSignals
 import WSServer
+import WSRedis
+import WSTopics
 
 #if canImport(Glibc)
 import Glibc
@@ -12,14 +14,17 @@ import Darwin
 #endif
 
 /// `websockets serve`: the demo page at `/`, the files of `--root` beside it, an echo of every
-/// message on every WebSocket path on the event-loop fast path, and `/relay` for the page.
+/// message on every WebSocket path on the event-loop fast path, `/relay` for the page and
+/// `/topics/NAME` for any room: on this node, or on every node of `--redis`.
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve the demo page and echo every WebSocket message.",
         discussion: """
             Open http://HOST:PORT/ in two browser windows and drag the shapes: the page talks to /relay, which \
-            passes every move to the other pages. Every other WebSocket path echoes each message back, on the \
-            event loop, at the library's full speed. Stop with Ctrl-C (SIGINT) or SIGTERM: clients get 1001.
+            passes every move to the other pages. A WebSocket to /topics/NAME joins the room NAME: what it sends \
+            goes to the room's other members. With --redis, /relay and the rooms span every server on that Redis. \
+            Every other WebSocket path echoes each message back, on the event loop, at the library's full speed. \
+            Stop with Ctrl-C (SIGINT) or SIGTERM: clients get 1001.
             """)
 
     @Option(help: "The address to listen on (0.0.0.0 or :: for every interface).")
@@ -52,6 +57,9 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup(title: "Metrics")
     var metrics: ServeMetricsOptions
 
+    @OptionGroup(title: "Across servers")
+    var topicOptions: ServeTopicsOptions
+
     func validate() throws {
         guard (tlsCertificate == nil) == (tlsKey == nil) else {
             throw ValidationError("--tls-cert and --tls-key go together")
@@ -80,7 +88,8 @@ struct Serve: AsyncParsableCommand {
         configuration.webSocket.maxMessageSize = maxMessageSize
         if noDeflate { configuration.webSocket.deflate = nil }
         limits.apply(to: &configuration)
-        let relay = WebSocketGroup(name: "relay") // a page that falls behind misses moves; the next one puts it right
+        // A page that falls behind misses moves (the next one puts it right), on any node.
+        let (topics, redis) = try await topicOptions.makeTopics(logger: logger)
         let page = Array(DemoPage.html.utf8)
         let handlers = WebSocketServerHandlers(
             http: { request, _ in
@@ -91,19 +100,26 @@ struct Serve: AsyncParsableCommand {
                 return files?.response(for: request)
                     ?? (HTTPResponse(status: .notFound, headerFields: [.contentType: "text/plain; charset=utf-8"]), Array("not found\n".utf8))
             },
-            consumer: .eventLoop({ handshake in ServeHandler(relay: relay, isRelay: Relay.isRelay(handshake.target)) }),
+            shouldUpgrade: { request in ServeTopics.decision(for: request.target, topics: topics) },
+            consumer: .eventLoop({ handshake in ServeHandler(topics: topics, topic: ServeTopics.topic(of: handshake.target)) }),
             upgraded: { webSocket in
-                guard Relay.isRelay(webSocket.handshake.target) else { return }
-                relay.add(webSocket) // it leaves when it closes
+                guard let topic = ServeTopics.topic(of: webSocket.handshake.target) else { return }
+                do throws(TopicError) {
+                    try topics.subscribe(webSocket, to: topic) // it leaves when it closes
+                } catch {
+                    return _ = await webSocket.close(code: .policyViolation, reason: error.message)
+                }
                 _ = await webSocket.closed()
             })
         let server = WebSocketServer(host: host, port: port, configuration: configuration, tls: tls, logger: logger, handlers: handlers)
         do {
             try await server.start()
         } catch {
+            await redis?.shutdown()
             throw ValidationError("cannot listen on \(host):\(port): \(error)")
         }
         var services: [any Service] = [server]
+        if let redis { services.append(redis) }
         if let metricsPort = metrics.port, let registry = recording.registry {
             let metricsServer = ServeMetrics.separateServer(host: host, port: metricsPort, registry: registry, logger: logger)
             do {
@@ -120,53 +136,57 @@ struct Serve: AsyncParsableCommand {
         // Written at once (standard output may be a pipe), for scripts that wait for the address.
         let line = Array("listening on \(scheme)://\(shownHost):\(bound)/  (echo on any WebSocket path; Ctrl-C stops)\n".utf8)
         _ = line.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
-        if let dashboard = recording.dashboard { services.append(StatsFeed(dashboard: dashboard, relay: relay, server: server)) }
+        if let dashboard = recording.dashboard { services.append(StatsFeed(dashboard: dashboard, topics: topics, server: server)) }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }
 
-/// Sends the page's charts their numbers: a `stats` message to every page on `/relay`, once a second.
+/// Sends the page's charts their numbers: a `stats` message to this node's pages on `/relay`,
+/// once a second (each node's own figures stay with its own pages).
 struct StatsFeed: Service {
     let dashboard: DashboardMetrics
-    let relay: WebSocketGroup
+    let topics: WebSocketTopics
     let server: WebSocketServer
 
     func run() async throws {
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             try? await Task.sleep(for: .seconds(1))
-            guard relay.count > 0 else { continue }
-            relay.broadcast(.text(dashboard.statsMessage(connections: server.connectionCount)))
+            guard topics.subscriberCount(of: ServeTopics.relay) > 0 else { continue }
+            try? topics.publish(.text(dashboard.statsMessage(connections: server.connectionCount)), to: ServeTopics.relay, reach: .thisNode)
         }
     }
 }
 
-/// The fast path of `serve`: an echo, except on `/relay`, whose moves go to the other pages.
+/// The fast path of `serve`: an echo, except on a topic (`/relay`, `/topics/NAME`), whose
+/// messages go to the topic's other subscribers.
 final class ServeHandler: WebSocketEventLoopHandler {
-    private let relay: WebSocketGroup
-    /// Whether the connection is the page's `/relay`: all the handler keeps of its request.
-    private let isRelay: Bool
+    private let topics: WebSocketTopics
+    /// The connection's topic, or nil for an echo: all the handler keeps of its request.
+    private let topic: String?
 
-    init(relay: WebSocketGroup, isRelay: Bool) {
-        self.relay = relay
-        self.isRelay = isRelay
+    init(topics: WebSocketTopics, topic: String?) {
+        self.topics = topics
+        self.topic = topic
     }
 
     func webSocket(_ webSocket: WebSocket.OnLoop, didReceive message: WebSocket.LentMessage) {
-        guard isRelay, !Relay.isPing(message) else {
+        guard let topic, !(topic == ServeTopics.relay && Relay.isPing(message)) else {
             webSocket.send(message)
             return
         }
-        relay.broadcast(message.message, except: webSocket.id)
+        do throws(TopicError) {
+            try topics.publish(message, to: topic, except: webSocket.id)
+        } catch {
+            // The name was checked before the upgrade: what is left is a message over the limit
+            // (a reason of its own: a Close's reason is at most 123 bytes, the topic's name 256).
+            webSocket.close(code: .messageTooBig, reason: "message of \(message.count) bytes over the topic limit of \(topics.limits.maxMessageBytes)")
+        }
     }
 }
 
-/// The demo page's relay, `/relay`: which connections it is, and which messages stay with their sender.
+/// The demo page's relay: which of its messages stay with their sender.
 enum Relay {
-    static func isRelay(_ target: String) -> Bool {
-        target == "/relay" || target.hasPrefix("/relay?")
-    }
-
     /// A page's round-trip probe, `{"type":"ping",…}` (spaces allowed): answered to its sender only.
     static func isPing(_ message: WebSocket.LentMessage) -> Bool {
         guard message.kind == .text else { return false }

@@ -29,9 +29,9 @@ extension WebSocketTopics {
     public struct Statistics: Sendable, Hashable {
         /// Messages queued to a subscriber's socket.
         public var delivered = 0
-        /// Messages a slow subscriber missed (``WebSocketGroup/SlowMemberPolicy/skipMessage``).
+        /// Messages a slow subscriber missed (`WebSocketGroup.SlowMemberPolicy.skipMessage`).
         public var skipped = 0
-        /// Subscribers closed as slow (``WebSocketGroup/SlowMemberPolicy/close``).
+        /// Subscribers closed as slow (`WebSocketGroup.SlowMemberPolicy.close`).
         public var closedAsSlow = 0
         /// Publishes handed to the backplane.
         public var sentToBackplane = 0
@@ -39,8 +39,11 @@ extension WebSocketTopics {
         public var receivedFromBackplane = 0
     }
 
-    /// Checks a topic's name against the limits and the `knownTopic` rule.
-    func check(_ topic: String) throws(TopicError) {
+    /// Checks a topic's name as a subscription and a publish do: against the limits and the
+    /// `knownTopic` rule. A server refuses a request for a topic with it before the upgrade.
+    ///
+    /// - Throws: ``TopicError`` (``TopicError/Kind/invalidName`` or ``TopicError/Kind/unknownTopic``).
+    public func check(topicName topic: String) throws(TopicError) {
         let bytes = topic.utf8.count
         guard bytes > 0 else { throw TopicError(.invalidName, "a topic name cannot be empty") }
         guard bytes <= limits.maxTopicBytes else {

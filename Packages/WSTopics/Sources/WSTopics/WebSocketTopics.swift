@@ -16,10 +16,10 @@ import Synchronization
 /// }
 /// ```
 ///
-/// Delivery on a node is ``WebSocketGroup``'s: a publish never waits, the message is framed
-/// once (a ``PreparedMessage``) and handed to each subscriber's event loop once per loop, and
+/// Delivery on a node is `WebSocketGroup`'s: a publish never waits, the message is framed
+/// once (a `PreparedMessage`) and handed to each subscriber's event loop once per loop, and
 /// a subscriber whose outbound buffer is over its budget misses the message or is closed with
-/// 1008, as the ``WebSocketGroup/SlowMemberPolicy`` says. So a slow peer costs the others
+/// 1008, as the `WebSocketGroup.SlowMemberPolicy` says. So a slow peer costs the others
 /// nothing, on any node.
 ///
 /// Across nodes, delivery is at most once, in order per publisher and topic: see
@@ -39,7 +39,7 @@ public final class WebSocketTopics: Sendable {
     public let limits: Limits
     /// What a publish does with a subscriber whose outbound buffer is full.
     public let slowMember: WebSocketGroup.SlowMemberPolicy
-    /// What the topics are called in their metrics: the ``WebSocketMetrics/Label/group`` label.
+    /// What the topics are called in their metrics: the `WebSocketMetrics.Label.group` label.
     public let name: String
     let knownTopic: (@Sendable (String) -> Bool)?
     /// Who is subscribed to what: the one place it is decided.
@@ -56,8 +56,8 @@ public final class WebSocketTopics: Sendable {
     ///   - limits: the bounds on names, subscriptions and messages.
     ///   - slowMember: what a publish does with a subscriber whose outbound buffer is full
     ///     (default: it misses the message).
-    ///   - name: the topics' name in their metrics (``WebSocketMetrics/Name/groupMembers``
-    ///     counts subscriptions, ``WebSocketMetrics/Name/groupSlowMembers`` the slow ones);
+    ///   - name: the topics' name in their metrics (`WebSocketMetrics.Name.groupMembers`
+    ///     counts subscriptions, `WebSocketMetrics.Name.groupSlowMembers` the slow ones);
     ///     default `topics`.
     ///   - metrics: where they are recorded; by default the bootstrapped backend.
     ///   - knownTopic: which names exist; `nil` (the default) takes any name within the
@@ -97,7 +97,7 @@ public final class WebSocketTopics: Sendable {
     }
 
     /// Subscribes a connection from its event loop (one of its callbacks, or
-    /// ``WebSocket/onEventLoop(_:)``): at once.
+    /// `WebSocket.onEventLoop(_:)`): at once.
     ///
     /// - Throws: ``TopicError`` as ``subscribe(_:to:)-(WebSocket,_)`` does.
     public func subscribe(_ webSocket: WebSocket.OnLoop, to topic: String) throws(TopicError) {
@@ -172,7 +172,7 @@ public final class WebSocketTopics: Sendable {
         _ kind: MessageKind, bytes: UnsafeRawBufferPointer, to topic: String, except: WebSocket.ID? = nil,
         reach: Reach = .everyNode, compress: Bool = true
     ) throws(TopicError) {
-        try check(topic)
+        try check(topicName: topic)
         try check(messageBytes: bytes.count, topic: topic)
         send(PreparedMessage(kind, payload: bytes), to: topic, except: except, reach: reach, compress: compress)
     }
@@ -195,7 +195,7 @@ public final class WebSocketTopics: Sendable {
     public func publish(
         _ message: PreparedMessage, to topic: String, except: WebSocket.ID? = nil, reach: Reach = .everyNode, compress: Bool = true
     ) throws(TopicError) {
-        try check(topic)
+        try check(topicName: topic)
         try check(messageBytes: message.payloadCount, topic: topic)
         send(message, to: topic, except: except, reach: reach, compress: compress)
     }
@@ -259,7 +259,7 @@ public final class WebSocketTopics: Sendable {
     /// to this node. Returns the table of the connection's event loop, or nil when it was
     /// subscribed already.
     private func admit(_ id: WebSocket.ID, eventLoop: any EventLoop, to topic: String) throws(TopicError) -> LoopTable? {
-        try check(topic)
+        try check(topicName: topic)
         let limit = limits.maxTopicsPerConnection
         let result: Result<LoopTable?, TopicError> = state.withLock { state in
             let topics = state.connections[id] ?? []
@@ -366,7 +366,7 @@ private struct TopicEntry {
 }
 
 /// The subscribers on one event loop. `@unchecked Sendable`: `members` and `watched` are read
-/// and changed only on `eventLoop`, the one loop where their ``WebSocket/OnLoop`` values may be used.
+/// and changed only on `eventLoop`, the one loop where their `WebSocket.OnLoop` values may be used.
 final class LoopTable: @unchecked Sendable {
     let eventLoop: any EventLoop
     /// Each topic's subscribers on this loop.

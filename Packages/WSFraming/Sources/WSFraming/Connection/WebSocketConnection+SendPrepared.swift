@@ -8,7 +8,7 @@ extension WebSocketConnection {
     }
 
     /// Writes a message framed once for many connections (a broadcast): its frame as it is
-    /// when this connection may send that, else its payload encoded as ``send(_:payload:applyingTransform:into:)``
+    /// when this connection may send that, else its payload encoded as ``send(_:payload:applyingTransform:into:)-(_,_,_,ByteSink)``
     /// does (a client's mask, compression, fragmentation). The same rules and errors as that.
     ///
     /// - Parameters:

@@ -274,7 +274,7 @@ private struct MessageBytes: OutgoingMessage {
     }
 }
 
-/// A message framed once (``PreparedMessage``).
+/// A message framed once (`PreparedMessage`).
 private struct PreparedOutgoing: OutgoingMessage {
     let message: PreparedMessage
 

@@ -84,7 +84,7 @@ public final class WebSocket: Sendable {
         self.inbound = inbound
     }
 
-    /// A connection's identity, for dictionaries and ``WebSocketGroup/broadcast(_:except:compress:)``:
+    /// A connection's identity, for dictionaries and ``WebSocketGroup/broadcast(_:except:compress:)-(WebSocketMessage,_,_)``:
     /// unique for the life of the process (never reused, unlike an object's address), and the
     /// same seen from ``WebSocket`` and from ``WebSocket/OnLoop``.
     public struct ID: Hashable, Sendable, CustomStringConvertible {

@@ -22,7 +22,7 @@ import Synchronization
 /// So a slow peer costs the others nothing and holds at most its own outbound limit of
 /// memory, however much is broadcast. ``statistics`` counts what was delivered and what was not.
 ///
-/// A message is framed once per broadcast (a ``PreparedMessage``), and each member copies that
+/// A message is framed once per broadcast (a `PreparedMessage`), and each member copies that
 /// frame; a member that compresses it encodes the payload itself.
 ///
 /// Each member compresses for itself when permessage-deflate was negotiated (its context

@@ -45,6 +45,16 @@ extension WebSocketMetrics {
         public static let clientConnectDuration = "websocket.client.connect.duration"
         /// Counter: client connections that failed, by ``Label/errorType`` (the stage).
         public static let clientConnectFailures = "websocket.client.connect.failures"
+        /// Counter: topic messages through a backplane (WSTopics, WSRedis), by direction:
+        /// `transmit` published to the other nodes, `receive` from them.
+        public static let backplaneMessages = "websocket.backplane.messages"
+        /// Counter: topic messages a backplane dropped, by ``Label/dropReason``: at most once.
+        public static let backplaneDropped = "websocket.backplane.dropped"
+        /// Gauge: a backplane's connections to its engine that are up (WSRedis: two per Redis
+        /// node, one to publish and one to subscribe).
+        public static let backplaneConnections = "websocket.backplane.connections"
+        /// Counter: a backplane's reconnections to its engine after a connection was lost.
+        public static let backplaneReconnects = "websocket.backplane.reconnects"
     }
 
     /// The labels (dimensions) of the instruments.
@@ -76,6 +86,10 @@ extension WebSocketMetrics {
         public static let group = "websocket.group"
         /// `skipped` (a message missed) or `closed` (the member closed with 1008).
         public static let slowMemberAction = "websocket.group.action"
+        /// Why a backplane dropped a message: `disconnected` (its engine was unreachable),
+        /// `over_limit` (more was waiting to be sent than its bound), `rejected` (the engine
+        /// answered with an error), `malformed` (what came from it was not a topic message).
+        public static let dropReason = "websocket.backplane.drop.reason"
     }
 
     /// What kind of instrument a name is.
@@ -120,6 +134,10 @@ extension WebSocketMetrics {
         Instrument(name: Name.groupSlowMembers, kind: .counter, unit: "{event}", labels: [Label.group, Label.slowMemberAction]),
         Instrument(name: Name.clientConnectDuration, kind: .histogram, unit: "s", labels: []),
         Instrument(name: Name.clientConnectFailures, kind: .counter, unit: "{connection}", labels: [Label.errorType]),
+        Instrument(name: Name.backplaneMessages, kind: .counter, unit: "{message}", labels: [Label.direction]),
+        Instrument(name: Name.backplaneDropped, kind: .counter, unit: "{message}", labels: [Label.dropReason]),
+        Instrument(name: Name.backplaneConnections, kind: .gauge, unit: "{connection}", labels: []),
+        Instrument(name: Name.backplaneReconnects, kind: .counter, unit: "{connection}", labels: []),
     ]
 
     /// The name Prometheus knows an instrument by, as OpenTelemetry's Prometheus exporter
