@@ -8,7 +8,9 @@
 #   - the page's Server panel charts the server's `stats` messages (one a second on /relay): after
 #     200 echoes and five closes (four 1000, one 4001) on connections of their own to /echo, its
 #     totals, its messages-in rate and its close codes show them, and its text values are filled;
-#   - against a second server started with --no-metrics, the panel says it has no metrics.
+#   - against a second server started with --no-metrics, the panel says it has no metrics;
+#   - two servers on one Redis (Debian's redis-server, on a free loopback port): a drag in a page
+#     served by one moves the shape in a page served by the other.
 # Screenshots go to .build-browser/demo.png (the page after the drag) and, the CI artefact of
 # the charts, .build-browser/dashboard.png (the whole page once the traffic is charted). Every
 # process is bounded and stopped by PID.
@@ -44,6 +46,20 @@ serve() {
 serve quiet --no-metrics
 quiet_port=$port
 serve serve --log-level debug
+serve_port=$port
+
+# Two nodes on one Redis, for the page-to-page move across servers.
+command -v redis-server >/dev/null || Scripts/ensure-apt.sh redis-server
+redis_port=$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+timeout 300 redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" >"$work/redis.out" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do grep -q "Ready to accept connections" "$work/redis.out" && break; sleep 0.05; done
+grep -q "Ready to accept connections" "$work/redis.out" || { echo "browser-smoke: redis-server did not start" >&2; cat "$work/redis.out" >&2; exit 1; }
+serve node-a --redis "redis://127.0.0.1:$redis_port" --no-metrics
+node_a_port=$port
+serve node-b --redis "redis://127.0.0.1:$redis_port" --no-metrics
+node_b_port=$port
+port=$serve_port
 
 timeout 120 "$chromium" --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run \
     --user-data-dir="$work/profile" --window-size=1000,700 --remote-debugging-port=0 about:blank \
@@ -57,11 +73,12 @@ for _ in $(seq 300); do
 done
 [ -n "$devtools" ] || { echo "browser-smoke: chromium did not start:" >&2; tail -20 "$work/chromium.err" >&2; exit 1; }
 
-timeout 90 "$python" - "$devtools" "$port" "$quiet_port" .build-browser/demo.png .build-browser/dashboard.png <<'PY'
+timeout 120 "$python" - "$devtools" "$port" "$quiet_port" .build-browser/demo.png .build-browser/dashboard.png "$node_a_port" "$node_b_port" <<'PY'
 import asyncio, base64, json, sys
 from websockets.asyncio.client import connect
 
 devtools, port, quiet_port, screenshot, dashboard = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+node_a, node_b = int(sys.argv[6]), int(sys.argv[7])
 
 class Browser:
     """A DevTools protocol session: commands by id, events ignored."""
@@ -182,6 +199,36 @@ async def main():
         if await js("serverStats.received") != 0: raise SystemExit("browser-smoke: a --no-metrics server sent stats")
         print(f"browser-smoke: the page of a --no-metrics server says '{notice}'")
         await browser.call("Target.closeTarget", targetId=target)
+
+        # Two servers on one Redis: a drag in the page of one moves the shape in the page of the other.
+        pages = {}
+        for name, node_port in [("a", node_a), ("b", node_b)]:
+            target = (await browser.call("Target.createTarget", url=f"http://127.0.0.1:{node_port}/"))["targetId"]
+            pages[name] = (target, (await browser.call("Target.attachToTarget", targetId=target, flatten=True))["sessionId"])
+        async def on(name, expression):
+            result = await browser.call("Runtime.evaluate", pages[name][1], expression=expression, returnByValue=True)
+            return result["result"].get("value")
+        for name in pages:
+            await until(lambda: on(name, "document.getElementById('state')?.textContent === 'open'"), f"the page of node {name} did not connect")
+        session_a = pages["a"][1]
+        moved = None
+        # Dragged until node b's page follows: its subscription is taken a moment after the upgrade.
+        for attempt in range(20):
+            box = await on("a", "(r => ({x: r.x + r.width / 2, y: r.y + r.height / 2}))(document.getElementById('square').getBoundingClientRect())")
+            x, y = box["x"], box["y"]
+            await browser.call("Input.dispatchMouseEvent", session_a, type="mousePressed", x=x, y=y, button="left", clickCount=1)
+            await browser.call("Input.dispatchMouseEvent", session_a, type="mouseMoved", x=x + 7, y=y + 3, button="left")
+            await browser.call("Input.dispatchMouseEvent", session_a, type="mouseReleased", x=x + 7, y=y + 3, button="left", clickCount=1)
+            await asyncio.sleep(0.2)
+            here = await on("a", "[document.getElementById('square').getAttribute('x'), document.getElementById('square').getAttribute('y')]")
+            there = await on("b", "[document.getElementById('square').getAttribute('x'), document.getElementById('square').getAttribute('y')]")
+            if here == there and int(await on("b", "document.getElementById('received').textContent")) > 0:
+                moved = here
+                break
+        if moved is None:
+            raise SystemExit("browser-smoke: a drag in the page of node a never moved the square in the page of node b")
+        print(f"browser-smoke: across two servers on one Redis, a drag in node a's page moved the square in node b's page to {moved}")
+        for target, _ in pages.values(): await browser.call("Target.closeTarget", targetId=target)
 
 asyncio.run(main())
 PY
