@@ -70,6 +70,11 @@ step "a real Prometheus scrapes websockets serve --metrics and --metrics-port; t
 ensure_apt prometheus
 bounded 600 Tests/Metrics/prometheus-scrape.sh
 
+step "three nodes on one Redis behind nginx and HAProxy: spread, exactly once and in order, a node killed, Redis restarted, bad input; and on a three-master Redis Cluster (Tests/Scale)"
+ensure_apt redis-server nginx haproxy
+bounded 300 Tests/Scale/scale-out.sh .build/debug/websockets
+bounded 300 Tests/Scale/redis-cluster.sh .build/debug/websockets
+
 step "the attack suite: peers that never read, stall, flood pings or fragments, hold handshakes, send 64 KiB targets (Scripts/attacks.sh)"
 # The debug build of the root's first step, with short keepalive times so the stalled peer
 # is dropped in seconds; Scripts/attacks.sh alone builds and runs the release binary.

@@ -23,15 +23,15 @@ websockets="$(swift build --show-bin-path)/websockets"
 
 free_port() { "$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-# Starts `websockets serve ARGS…` on a free port; prints the port.
+# Starts `websockets serve ARGS…` on a free port; sets $port. Not run in $(…): its subshell
+# would keep the PID from the trap, and the server would outlive the script.
 start_serve() {
     local out="$work/serve-$1.out"; shift
     timeout 300 "$websockets" serve --port 0 "$@" >"$out" 2>"$out.err" &
     pids+=($!)
     for _ in $(seq 300); do
-        local port
         port=$(grep -o '127.0.0.1:[0-9]*' "$out" | head -1 | cut -d: -f2 || true)
-        [ -n "$port" ] && { echo "$port"; return 0; }
+        [ -n "$port" ] && return 0
         sleep 0.1
     done
     echo "prometheus-scrape: websockets serve did not start:" >&2
@@ -39,9 +39,11 @@ start_serve() {
     return 1
 }
 
-own_port=$(start_serve own --metrics)
+start_serve own --metrics
+own_port=$port
 metrics_port=$(free_port)
-other_port=$(start_serve other --metrics-port "$metrics_port")
+start_serve other --metrics-port "$metrics_port"
+other_port=$port
 prometheus_port=$(free_port)
 
 cat >"$work/prometheus.yml" <<YAML
