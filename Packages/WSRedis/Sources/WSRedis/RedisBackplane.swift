@@ -53,7 +53,8 @@ public final class RedisBackplane: WebSocketBackplane, Service, @unchecked Senda
     private let options: RedisConnection.Options
     private let counters: RedisCounters
     private let routing: Mutex<Routing>
-    private let receiver = Mutex<(@Sendable (BackplaneMessage) -> Void)?>(nil)
+    /// Where messages go, and the node whose own publishes come back from Redis.
+    private let receiver = Mutex<(node: NodeID, receiver: BackplaneReceiver)?>(nil)
 
     // On the event loop:
     /// Every topic this node is subscribed to, and (on a cluster) the link it is subscribed on.
@@ -186,8 +187,9 @@ public final class RedisBackplane: WebSocketBackplane, Service, @unchecked Senda
 
     // MARK: WebSocketBackplane
 
-    public func start(receiving receiver: @escaping @Sendable (BackplaneMessage) -> Void) {
-        self.receiver.withLock { $0 = receiver }
+    public func start(as node: NodeID, receiving receiver: @escaping @Sendable (BackplaneMessage) -> Void) {
+        let box = BackplaneReceiver(receiver)
+        self.receiver.withLock { $0 = (node, box) }
     }
 
     public func subscribe(_ topic: String) {
@@ -226,11 +228,15 @@ public final class RedisBackplane: WebSocketBackplane, Service, @unchecked Senda
               let kind = reply.element[0]?.pointee, let channel = reply.element[1]?.pointee, let payload = reply.element[2]?.pointee else { return }
         switch RESPValue.string(kind) {
         case "message", "smessage":
+            guard let (node, receiver) = receiver.withLock({ $0 }) else { return }
+            let bytes = RESPValue.bytes(payload)
+            // This node's own publish, back from Redis: delivered here when it was published.
+            if BackplaneMessage.origin(ofEnvelope: bytes) == node { return }
             let topic = RESPValue.string(channel)
             do {
-                let message = try BackplaneMessage(topic: topic, envelope: RESPValue.bytes(payload), maxMessageBytes: configuration.maxMessageBytes)
+                let message = try BackplaneMessage(topic: topic, envelope: bytes, maxMessageBytes: configuration.maxMessageBytes)
                 counters.received()
-                receiver.withLock { $0 }?(message)
+                receiver.deliver(message)
             } catch {
                 counters.dropped(.malformed)
                 logger.debug("not a topic message", metadata: ["topic": "\(topic)", "reason": "\(error)"])

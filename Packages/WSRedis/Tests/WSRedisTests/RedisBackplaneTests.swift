@@ -17,7 +17,7 @@ final class Received: Sendable {
 func listening(_ url: String, configuration: RedisBackplane.Configuration = .init()) async throws -> (RedisBackplane, Received) {
     let backplane = try await RedisBackplane.connect(to: url, configuration: configuration)
     let received = Received()
-    backplane.start { received.add($0) }
+    backplane.start(as: NodeID(rawValue: 2)) { received.add($0) }
     return (backplane, received)
 }
 
@@ -66,6 +66,11 @@ struct RedisBackplaneTests {
         #expect(received.texts == (0..<1_000).map { "m\($0)" }, "in the order published")
         #expect(received.messages.allSatisfy { $0.topic == "room" && $0.origin == NodeID(rawValue: 1) })
         #expect(a.statistics.published == 1_001 && b.statistics.received == 1_000)
+        // B's own publishes come back from Redis and are dropped before they are decoded.
+        b.publish(message("its own", node: NodeID(rawValue: 2)))
+        a.publish(message("after its own"))
+        #expect(try await eventually { received.texts.last == "after its own" })
+        #expect(!received.texts.contains("its own") && b.statistics.received == 1_001)
         b.unsubscribe("room")
         #expect(try await eventuallyAsync { try await subscriberCount("room", port: redis.port) == 0 })
         await a.shutdown()

@@ -38,6 +38,15 @@ extension BackplaneMessage {
         }
     }
 
+    /// The origin an envelope names, read without decoding the rest: a backplane that gets its
+    /// node's own publishes back drops them with it. Nil for bytes too short to be an envelope.
+    public static func origin(ofEnvelope bytes: UnsafeRawBufferPointer) -> NodeID? {
+        guard bytes.count >= envelopeHeaderCount, bytes[0] == magic else { return nil }
+        var raw: UInt128 = 0
+        withUnsafeMutableBytes(of: &raw) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[3..<19])) }
+        return NodeID(rawValue: UInt128(bigEndian: raw))
+    }
+
     /// Reads a message of `topic` from a backplane's bytes, checked as a WebSocket peer's
     /// message would be: the kind, the length, and a text message's UTF-8.
     ///

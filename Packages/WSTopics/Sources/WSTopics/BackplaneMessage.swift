@@ -15,3 +15,16 @@ public struct BackplaneMessage: Sendable {
         self.message = message
     }
 }
+
+/// Where a backplane hands the messages of other nodes: the closure of
+/// ``WebSocketBackplane/start(as:receiving:)``, in a box. Kept in a class and read as a
+/// reference, because reading a closure back out of a lock's generic storage wraps it in one
+/// more reabstraction thunk each time (swiftlang/swift#91348): a receiver read per message
+/// would get slower with every message.
+public final class BackplaneReceiver: Sendable {
+    /// The closure.
+    public let deliver: @Sendable (BackplaneMessage) -> Void
+
+    /// A box for `deliver`.
+    public init(_ deliver: @escaping @Sendable (BackplaneMessage) -> Void) { self.deliver = deliver }
+}

@@ -40,8 +40,8 @@ public final class InProcessBus: Sendable {
         let bus: InProcessBus
         init(bus: InProcessBus) { self.bus = bus }
 
-        public func start(receiving receiver: @escaping @Sendable (BackplaneMessage) -> Void) {
-            bus.state.withLock { $0.nodes[ObjectIdentifier(self)] = Node(receiver: receiver) }
+        public func start(as node: NodeID, receiving receiver: @escaping @Sendable (BackplaneMessage) -> Void) {
+            bus.state.withLock { $0.nodes[ObjectIdentifier(self)] = Node(receiver: BackplaneReceiver(receiver)) }
         }
 
         public func subscribe(_ topic: String) {
@@ -55,20 +55,20 @@ public final class InProcessBus: Sendable {
         /// Hands `message` to every node subscribed to its topic, this one included (as Redis
         /// does), outside the bus's lock and in the caller's order.
         public func publish(_ message: BackplaneMessage) {
-            let receivers: [@Sendable (BackplaneMessage) -> Void] = bus.state.withLock { state in
+            let receivers: [BackplaneReceiver] = bus.state.withLock { state in
                 guard state.isConnected else {
                     state.dropped += 1
                     return []
                 }
                 return state.nodes.values.filter { $0.topics.contains(message.topic) }.map(\.receiver)
             }
-            for receiver in receivers { receiver(message) }
+            for receiver in receivers { receiver.deliver(message) }
         }
     }
 }
 
 private struct Node {
-    var receiver: @Sendable (BackplaneMessage) -> Void
+    var receiver: BackplaneReceiver
     var topics: Set<String> = []
 }
 

@@ -18,11 +18,16 @@
 /// - **Its own recovery.** After a reconnect it subscribes again to every topic it was told to,
 ///   with no call from the topics.
 /// - **Its own echo is fine.** It may hand a node its own publishes back (Redis does): the
-///   topics drop those by ``BackplaneMessage/origin``.
+///   topics drop those by ``BackplaneMessage/origin``. A backplane that can tell them apart
+///   sooner (before decoding them) may drop them itself.
 public protocol WebSocketBackplane: Sendable {
     /// Sets where messages from other nodes go: called once, by the ``WebSocketTopics`` made
     /// with this backplane, before any other call. `receiver` may be called on any thread.
-    func start(receiving receiver: @escaping @Sendable (BackplaneMessage) -> Void)
+    ///
+    /// - Parameters:
+    ///   - node: the topics' node: what it publishes carries this origin.
+    ///   - receiver: where messages from other nodes go.
+    func start(as node: NodeID, receiving receiver: @escaping @Sendable (BackplaneMessage) -> Void)
     /// Begins receiving `topic`'s messages: this node has a subscriber of it now.
     func subscribe(_ topic: String)
     /// Stops receiving `topic`'s messages: its last subscriber on this node left.

@@ -80,7 +80,7 @@ public final class WebSocketTopics: Sendable {
                     skipped: all.counter(WebSocketMetrics.Name.groupSlowMembers, [group, (Label.slowMemberAction, "skipped")]),
                     closed: all.counter(WebSocketMetrics.Name.groupSlowMembers, [group, (Label.slowMemberAction, "closed")]))
         }
-        backplane?.start { [weak self] message in self?.receive(message) }
+        backplane?.start(as: node) { [weak self] message in self?.receive(message) }
     }
 
     // MARK: Subscriptions
@@ -228,14 +228,16 @@ public final class WebSocketTopics: Sendable {
         guard let members = table.members[topic] else { return }
         var sent = 0, missed = 0
         var slow: [WebSocket.OnLoop] = []
-        for (id, member) in members where id != except {
-            guard member.state == .open else { continue }
-            if member.isWritable {
-                if member.send(message, compress: compress) { sent += 1 }
-            } else if slowMember == .skipMessage {
-                missed += 1
-            } else {
-                slow.append(member)
+        message.withLent { lent in
+            for (id, member) in members where id != except {
+                guard member.state == .open else { continue }
+                if member.isWritable {
+                    if member.send(lent, compress: compress) { sent += 1 }
+                } else if slowMember == .skipMessage {
+                    missed += 1
+                } else {
+                    slow.append(member)
+                }
             }
         }
         // Closed as slow: they leave every topic when the close completes (whenClosed).

@@ -1,9 +1,10 @@
 extension WebSocketConnection {
     /// Whether `message` may go out as the frame it already is: a server's (unmasked) frame,
     /// no transform that encodes it, no fragmentation of it, no message in fragments unfinished.
-    func sendsAsPrepared(_ message: PreparedMessage, applyingTransform: Bool) -> Bool {
-        guard role == .server, state == .open, outboundFragmentKind == nil, !isFragmented(message.payloadCount) else { return false }
-        if applyingTransform, let transform, transform.encodes(count: message.payloadCount, kind: message.kind) { return false }
+    @usableFromInline
+    func sendsAsPrepared(_ kind: MessageKind, payloadCount: Int, applyingTransform: Bool) -> Bool {
+        guard role == .server, state == .open, outboundFragmentKind == nil, !isFragmented(payloadCount) else { return false }
+        if applyingTransform, let transform, transform.encodes(count: payloadCount, kind: kind) { return false }
         return true
     }
 
@@ -19,13 +20,7 @@ extension WebSocketConnection {
     public mutating func send(
         _ message: PreparedMessage, applyingTransform: Bool = true, into sink: inout some ByteSink
     ) throws(FramingError) {
-        if sendsAsPrepared(message, applyingTransform: applyingTransform) {
-            message.withUnsafeFrame { frame in sink.append(count: frame.count) { $0.copyMemory(from: frame) } }
-            return
-        }
-        try message.withUnsafePayload { (payload) throws(FramingError) in
-            try send(message.kind, payload: payload, applyingTransform: applyingTransform, into: &sink)
-        }
+        try message.withLent { (lent) throws(FramingError) in try send(lent, applyingTransform: applyingTransform, into: &sink) }
     }
 
     /// Writes a prepared message into memory the caller provides, as
@@ -37,15 +32,38 @@ extension WebSocketConnection {
     public mutating func send(
         _ message: PreparedMessage, applyingTransform: Bool = true, into destination: UnsafeMutableRawBufferPointer
     ) throws(FramingError) -> Int? {
-        if sendsAsPrepared(message, applyingTransform: applyingTransform) {
-            guard message.frameCount <= destination.count else { return nil }
-            return message.withUnsafeFrame { frame in
-                destination.copyMemory(from: frame)
-                return frame.count
-            }
+        try message.withLent { (lent) throws(FramingError) -> Int? in try send(lent, applyingTransform: applyingTransform, into: destination) }
+    }
+
+    /// Writes a prepared message lent for the call (``PreparedMessage/withLent(_:)``), as
+    /// ``send(_:applyingTransform:into:)-(PreparedMessage,_,ByteSink)`` does.
+    public mutating func send(
+        _ message: PreparedMessage.Lent, applyingTransform: Bool = true, into sink: inout some ByteSink
+    ) throws(FramingError) {
+        if sendsAsPrepared(message.kind, payloadCount: message.frame.count &- message.headerCount, applyingTransform: applyingTransform) {
+            let frame = message.frame
+            sink.append(count: frame.count) { $0.copyMemory(from: frame) }
+            return
         }
-        return try message.withUnsafePayload { (payload) throws(FramingError) -> Int? in
-            try send(message.kind, payload: payload, applyingTransform: applyingTransform, into: destination)
+        try send(message.kind, payload: message.payload, applyingTransform: applyingTransform, into: &sink)
+    }
+
+    /// Writes a prepared message lent for the call into memory the caller provides, as
+    /// ``send(_:applyingTransform:into:)-(PreparedMessage,_,UnsafeMutableRawBufferPointer)`` does.
+    ///
+    /// - Returns: the number of bytes written; or `nil`, having written nothing, when the
+    ///   message may need more than `destination` holds or the transform would encode it.
+    /// - Throws: ``FramingError`` (local) as ``sendText(_:into:)`` does; nothing is written then.
+    @inlinable
+    public mutating func send(
+        _ message: PreparedMessage.Lent, applyingTransform: Bool = true, into destination: UnsafeMutableRawBufferPointer
+    ) throws(FramingError) -> Int? {
+        let frame = message.frame
+        if sendsAsPrepared(message.kind, payloadCount: frame.count &- message.headerCount, applyingTransform: applyingTransform) {
+            guard frame.count <= destination.count else { return nil }
+            destination.copyMemory(from: frame)
+            return frame.count
         }
+        return try send(message.kind, payload: message.payload, applyingTransform: applyingTransform, into: destination)
     }
 }

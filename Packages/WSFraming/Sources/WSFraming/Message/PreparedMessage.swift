@@ -51,6 +51,33 @@ public struct PreparedMessage: Sendable, Hashable {
     /// The whole frame's length in bytes: what a server that sends it as it is writes.
     public var frameCount: Int { frame.count }
 
+    /// Calls `body` with the message's bytes lent: what a broadcast reads once and hands to
+    /// each of its connections, with no reference counting per connection.
+    @inlinable
+    public func withLent<Result, Failure: Error>(_ body: (Lent) throws(Failure) -> Result) throws(Failure) -> Result {
+        try withUnsafeFrame { (frame) throws(Failure) in try body(Lent(kind: kind, frame: frame, headerCount: headerCount)) }
+    }
+
+    /// A prepared message's bytes, lent for the length of a call (``withLent(_:)``): they
+    /// must not be kept beyond it.
+    public struct Lent {
+        /// Text or binary.
+        public let kind: MessageKind
+        /// The whole frame, header and payload.
+        public let frame: UnsafeRawBufferPointer
+        /// Where the payload starts in ``frame``.
+        public let headerCount: Int
+
+        @usableFromInline init(kind: MessageKind, frame: UnsafeRawBufferPointer, headerCount: Int) {
+            self.kind = kind
+            self.frame = frame
+            self.headerCount = headerCount
+        }
+
+        /// The payload's bytes.
+        @inlinable public var payload: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: frame[headerCount...]) }
+    }
+
     /// Calls `body` with the payload's bytes.
     @inlinable
     public func withUnsafePayload<Result, Failure: Error>(

@@ -43,6 +43,26 @@ extension WebSocketSession {
         try _connection.send(message, applyingTransform: applyingTransform, into: destination)
     }
 
+    /// Writes a prepared message lent for the call, as
+    /// ``WebSocketConnection/send(_:applyingTransform:into:)-(PreparedMessage.Lent,_,ByteSink)`` does.
+    public mutating func send(
+        _ message: PreparedMessage.Lent, applyingTransform: Bool = true, into sink: inout some ByteSink
+    ) throws(FramingError) {
+        try _connection.send(message, applyingTransform: applyingTransform, into: &sink)
+    }
+
+    /// Writes a prepared message lent for the call into raw memory, as
+    /// ``WebSocketConnection/send(_:applyingTransform:into:)-(PreparedMessage.Lent,_,UnsafeMutableRawBufferPointer)`` does.
+    ///
+    /// - Returns: the bytes written, or `nil` (nothing written) when it may not fit or the
+    ///   transform encodes it: then use the sink form.
+    @inlinable
+    public mutating func send(
+        _ message: PreparedMessage.Lent, applyingTransform: Bool = true, into destination: UnsafeMutableRawBufferPointer
+    ) throws(FramingError) -> Int? {
+        try _connection.send(message, applyingTransform: applyingTransform, into: destination)
+    }
+
     /// Writes one fragment of a message sent in parts (RFC 6455 §5.4), as
     /// ``WebSocketConnection/sendFragment(_:_:isFinal:applyingTransform:into:)-(_,UnsafeRawBufferPointer,_,_,_)`` does.
     public mutating func sendFragment(

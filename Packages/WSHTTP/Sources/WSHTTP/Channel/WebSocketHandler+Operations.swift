@@ -75,7 +75,7 @@ extension WebSocketHandler {
 
     /// Sends a message framed once for many connections from the event loop, as
     /// ``sendNow(_:_:compress:)`` does a message's bytes.
-    func sendNow(_ message: PreparedMessage, compress: Bool = true) -> Bool {
+    func sendNow(_ message: PreparedMessage.Lent, compress: Bool = true) -> Bool {
         sendNow(PreparedOutgoing(message: message), compress: compress)
     }
 
@@ -274,13 +274,14 @@ private struct MessageBytes: OutgoingMessage {
     }
 }
 
-/// A message framed once (`PreparedMessage`).
+/// A message framed once (`PreparedMessage`), lent for the send: no reference counting per member.
 private struct PreparedOutgoing: OutgoingMessage {
-    let message: PreparedMessage
+    let message: PreparedMessage.Lent
 
     var kind: MessageKind { message.kind }
-    var payloadCount: Int { message.payloadCount }
+    var payloadCount: Int { message.frame.count &- message.headerCount }
 
+    @inline(__always)
     func send(applyingTransform: Bool, with session: inout WebSocketSession, into memory: UnsafeMutableRawBufferPointer) throws(FramingError) -> Int? {
         try session.send(message, applyingTransform: applyingTransform, into: memory)
     }

@@ -122,6 +122,15 @@ extension WebSocket {
         ///   outside this connection's own read while its outbound queue is over the budget.
         @discardableResult
         public func send(_ message: PreparedMessage, compress: Bool = true) -> Bool {
+            message.withLent { handler.sendNow($0, compress: compress) }
+        }
+
+        /// Sends a message framed once and lent for the call (`PreparedMessage.withLent`):
+        /// a broadcast takes the frame's bytes once and hands them to each member this way.
+        ///
+        /// - Returns: whether it was queued, as ``send(_:compress:)-(PreparedMessage,_)`` says.
+        @discardableResult
+        public func send(_ message: PreparedMessage.Lent, compress: Bool = true) -> Bool {
             handler.sendNow(message, compress: compress)
         }
 

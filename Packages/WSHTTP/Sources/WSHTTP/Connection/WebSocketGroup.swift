@@ -153,14 +153,16 @@ public final class WebSocketGroup: Sendable {
     private func deliver(_ message: PreparedMessage, to members: LoopMembers, except: WebSocket.ID?, compress: Bool) {
         var sent = 0, missed = 0
         var slow: [WebSocket.ID] = []
-        for (id, member) in members.connections where id != except {
-            guard member.state == .open else { continue }
-            if member.isWritable {
-                if member.send(message, compress: compress) { sent += 1 }
-            } else if slowMember == .skipMessage {
-                missed += 1
-            } else {
-                slow.append(id)
+        message.withLent { lent in
+            for (id, member) in members.connections where id != except {
+                guard member.state == .open else { continue }
+                if member.isWritable {
+                    if member.send(lent, compress: compress) { sent += 1 }
+                } else if slowMember == .skipMessage {
+                    missed += 1
+                } else {
+                    slow.append(id)
+                }
             }
         }
         for id in slow {
