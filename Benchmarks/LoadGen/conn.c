@@ -6,6 +6,9 @@
  * parser consumes them at once: it keeps only a frame's header and a control frame's payload,
  * and compares a data frame's payload with what the message carried while it streams past.
  * A connection's memory is therefore its outbound buffer and a few hundred bytes.
+ *
+ * In fanout mode (fanout.c) the receivers' messages come from the publisher, not from
+ * themselves: their bytes are checked, and their order and timing kept, there.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -22,11 +25,12 @@
 #include "loadgen.h"
 
 struct conn *conns;
+int conn_count;
 int epoll_fd = -1;
 uint64_t ring_mask;
 struct counters stats;
 
-static struct sockaddr_in target;
+static struct sockaddr_in targets[MAX_PORTS];  /* one per opt.ports */
 static uint8_t inbound[256 * 1024];
 
 /* At most this many lines about single failures go to stderr; the counters have the rest. */
@@ -42,27 +46,34 @@ static void complain(const struct conn *c, const char *what, const char *detail)
 }
 
 void conns_init(void) {
-    memset(&target, 0, sizeof target);
-    target.sin_family = AF_INET;
-    target.sin_port = htons((uint16_t)opt.port);
+    struct in_addr address;
     const char *host = strcmp(opt.host, "localhost") == 0 ? "127.0.0.1" : opt.host;
-    if (inet_pton(AF_INET, host, &target.sin_addr) != 1)
+    if (inet_pton(AF_INET, host, &address) != 1)
         fatal("--host must be an IPv4 address in 127.0.0.0/8 or localhost, not '%s'", opt.host);
-    if ((ntohl(target.sin_addr.s_addr) >> 24) != 127)
+    if ((ntohl(address.s_addr) >> 24) != 127)
         fatal("refusing %s: loadgen drives loopback servers only (127.0.0.0/8)", opt.host);
+    for (int p = 0; p < opt.nports; p++) {
+        memset(&targets[p], 0, sizeof targets[p]);
+        targets[p].sin_family = AF_INET;
+        targets[p].sin_port = htons((uint16_t)opt.ports[p]);
+        targets[p].sin_addr = address;
+    }
 
     epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     if (epoll_fd < 0) fatal("epoll_create1: %s", strerror(errno));
     uint64_t ring = 1;
     while (ring < (uint64_t)opt.depth) ring <<= 1;
     ring_mask = ring - 1;
-    conns = calloc((size_t)opt.conns, sizeof *conns);
-    uint64_t *times = calloc((size_t)opt.conns * ring, sizeof *times);
-    if (!conns || !times) fatal("out of memory for %d connections", opt.conns);
-    for (int i = 0; i < opt.conns; i++) {
+    /* Fanout: the publisher is one more connection, the last, on the first port. */
+    conn_count = opt.conns + (opt.mode == MODE_FANOUT);
+    conns = calloc((size_t)conn_count, sizeof *conns);
+    uint64_t *times = calloc((size_t)conn_count * ring, sizeof *times);
+    if (!conns || !times) fatal("out of memory for %d connections", conn_count);
+    for (int i = 0; i < conn_count; i++) {
         conns[i].index = i;
         conns[i].fd = -1;
         conns[i].sent_at = times + (size_t)i * ring;
+        conns[i].node = i < opt.conns ? i % opt.nports : 0;
     }
 }
 
@@ -73,6 +84,7 @@ static void watch(struct conn *c, int op, uint32_t events) {
 
 void conn_drop(struct conn *c) {
     if (c->state == C_DEAD || c->state == C_UNUSED) return;
+    if (c->state == C_OPEN) stats.open--;
     if (c->state == C_CONNECTING || c->state == C_HANDSHAKE) {
         stats.setup_done++;
         stats.connecting--;
@@ -107,7 +119,7 @@ int conn_start(struct conn *c) {
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     c->state = C_CONNECTING;
     stats.connecting++;
-    if (connect(c->fd, (struct sockaddr *)&target, sizeof target) < 0 && errno != EINPROGRESS) {
+    if (connect(c->fd, (struct sockaddr *)&targets[c->node], sizeof targets[c->node]) < 0 && errno != EINPROGRESS) {
         fail(c, &stats.conn_failures, "connect", strerror(errno));
         return -1;
     }
@@ -115,11 +127,7 @@ int conn_start(struct conn *c) {
     return 0;
 }
 
-int conn_open_count(void) {
-    int n = 0;
-    for (int i = 0; i < opt.conns; i++) n += conns[i].state == C_OPEN;
-    return n;
-}
+int conn_open_count(void) { return stats.open; }
 
 /* ---------------------------------------------------------------- output */
 
@@ -189,6 +197,7 @@ void conn_begin_close(struct conn *c) {
     static const uint8_t normal[2] = {0x03, 0xE8};  /* 1000 */
     send_control(c, 0x8, normal, 2);
     c->state = C_CLOSING;
+    stats.open--;
     conn_flush(c);
 }
 
@@ -196,6 +205,11 @@ void conn_begin_close(struct conn *c) {
 
 static void message_done(struct conn *c, uint64_t now) {
     int bad = c->msg_bad || c->msg_len != (uint64_t)opt.size;
+    if (opt.mode == MODE_FANOUT) {
+        fanout_message(c, bad, now);
+        c->msg_op = 0;
+        return;
+    }
     if (c->echoed >= c->sent) {
         stats.unexpected++;
         stats.mismatches++;
@@ -320,7 +334,9 @@ static void parse(struct conn *c, const uint8_t *p, size_t n, uint64_t now) {
             } else if (!c->msg_bad) {
                 uint64_t room = c->msg_len < (uint64_t)opt.size ? (uint64_t)opt.size - c->msg_len : 0;
                 size_t check = k < room ? k : (size_t)room;
-                if (check < k || !payload_matches(c->index, c->echoed, c->msg_len, p, check)) c->msg_bad = 1;
+                int same = opt.mode == MODE_FANOUT ? fanout_payload(c, c->msg_len, p, check)
+                                                   : payload_matches(c->index, c->echoed, c->msg_len, p, check);
+                if (check < k || !same) c->msg_bad = 1;
             }
             if (c->frame_op < 8) c->msg_len += k;
             c->frame_left -= k;
@@ -360,6 +376,7 @@ static long handshake_input(struct conn *c, const uint8_t *p, size_t n) {
     c->state = C_OPEN;
     c->frame_op = -1;
     stats.opened++;
+    stats.open++;
     stats.setup_done++;
     stats.connecting--;
     return (long)(hlen - before);
@@ -400,7 +417,7 @@ void conn_event(struct conn *c, uint32_t events, uint64_t now) {
             return;
         }
         char request[1024];
-        int n = ws_handshake_request(request, sizeof request, opt.host, opt.port, opt.path, c->accept);
+        int n = ws_handshake_request(request, sizeof request, opt.host, opt.ports[c->node], opt.path, c->accept);
         if (n <= 0 || (size_t)n >= sizeof request) fatal("the handshake request does not fit");
         memcpy(reserve(c, (size_t)n), request, (size_t)n);
         c->out_len += (size_t)n;

@@ -11,18 +11,24 @@
 
 /* ------------------------------------------------------------- options (options.c) */
 
-enum mode { MODE_THROUGHPUT, MODE_LATENCY, MODE_IDLE };
+enum mode { MODE_THROUGHPUT, MODE_LATENCY, MODE_IDLE, MODE_FANOUT };
+
+#define MAX_PORTS 16   /* servers (nodes) one run may spread its connections over */
+#define MAX_PIDS 16    /* server processes whose CPU is read */
 
 struct options {
     const char *host;         /* IPv4 literal in 127.0.0.0/8, or "localhost" */
     const char *path;         /* request target of the upgrade */
     const char *label;        /* copied into the output, for scripts */
     const char *samples_file; /* every measured round trip, µs, one a line */
-    int port;
+    int port;                 /* ports[0] */
+    int ports[MAX_PORTS], nports;   /* connection i goes to ports[i % nports] */
     enum mode mode;
     int conns, depth, concurrency, rounds, text;
     long size;
-    int pid;                  /* the server's, for its CPU and RSS; 0 = none */
+    int pid;                  /* pids[0]: the server whose RSS is read; 0 = none */
+    int pids[MAX_PIDS], npids;      /* the servers whose CPU is summed */
+    long rate;                /* fanout: messages/s, paced; 0 = window mode (-d outstanding) */
     double seconds, warmup, connect_timeout;
     uint64_t max_msgs;        /* stop sending after this many messages; 0 = no limit */
 };
@@ -76,9 +82,17 @@ struct conn {
 
     uint64_t sent, echoed;        /* data messages */
     uint64_t *sent_at;            /* send time (ns) of message n at [n & ring_mask] */
+
+    int node;                     /* which of opt.ports it connects to */
+    /* fanout, a receiver: the publisher's next sequence number it expects (valid once
+       got_first), and the stamp of the message being received */
+    uint64_t next_seq;
+    int got_first;
+    uint8_t fstamp[16];
 };
 
 extern struct conn *conns;
+extern int conn_count;            /* opt.conns, plus the publisher in fanout mode */
 extern int epoll_fd;
 extern uint64_t ring_mask;
 
@@ -99,6 +113,52 @@ void payload_init(void);
 size_t payload_frame(uint8_t *out, int c, uint64_t n);
 /* Are the len bytes received at offset pos of message n of connection c the ones sent? */
 int payload_matches(int c, uint64_t n, uint64_t pos, const uint8_t *data, size_t len);
+/* Fanout: message seq of the publisher (connection c) is FANOUT_STAMP_LEN bytes of stamp,
+   its sequence number and its send time (CLOCK_MONOTONIC ns), each 64-bit little-endian,
+   then the pattern at the offset of (c, seq). */
+#define FANOUT_STAMP_LEN 16
+size_t payload_fanout_frame(uint8_t *out, int c, uint64_t seq, uint64_t sent_ns);
+void payload_fanout_stamp(const uint8_t stamp[FANOUT_STAMP_LEN], uint64_t *seq, uint64_t *sent_ns);
+/* Are the len bytes at offset pos (at least FANOUT_STAMP_LEN) of message seq the ones sent? */
+int payload_fanout_matches(int c, uint64_t seq, uint64_t pos, const uint8_t *data, size_t len);
+
+/* ------------------------------------------------------ fan-out (fanout.c) */
+
+#define FANOUT_TIMEOUT_MS 1000  /* window mode: a message stops being outstanding after this */
+
+struct fanout {
+    struct conn *publisher;       /* conns[opt.conns] */
+    uint64_t start;               /* before the first message: every send time is after it */
+    uint64_t next_seq;            /* the publisher's next message */
+    uint64_t oldest;              /* window mode: the oldest outstanding message */
+    uint32_t *done;               /* window mode, per ring slot: receivers that have it or passed it */
+    uint64_t *sent_at;            /* per ring slot: when it was sent */
+    int tracking;                 /* window mode, from the warm-up on */
+    uint64_t next_probe;          /* subscribe phase: when to send the next probe */
+    uint64_t rate_start, rate_sent;
+    uint64_t seq0, seq1;          /* the window's messages: seq0 <= seq < seq1 */
+    uint64_t delivered;           /* deliveries of the window's messages, whenever they came */
+    uint64_t out_of_order;        /* a message at or below one a receiver already had */
+    uint64_t retired;             /* outstanding messages given up on after FANOUT_TIMEOUT_MS */
+    uint64_t skipped;             /* rate mode: sends not made, the publisher's socket backed up */
+    uint64_t unsubscribed;        /* receivers that got no probe before the warm-up */
+    uint64_t own;                 /* messages the publisher got back (also mismatches) */
+    uint64_t node_receivers[MAX_PORTS], node_arrivals[MAX_PORTS], node_delivered[MAX_PORTS];
+};
+extern struct fanout fan;
+
+void fanout_init(void);
+/* One whole data message arrived on c; bad: its length, opcode or content is not what was sent. */
+void fanout_message(struct conn *c, int bad, uint64_t now);
+/* Checks len bytes at offset pos of the message arriving on c (collecting its stamp first). */
+int fanout_payload(struct conn *c, uint64_t pos, const uint8_t *data, size_t len);
+void fanout_probe_start(uint64_t now);   /* probes, until every receiver got one */
+int fanout_unsubscribed(void);           /* open receivers that got no message yet */
+void fanout_start(uint64_t now);         /* the warm-up begins: publish by --rate or -d */
+void fanout_pump(uint64_t now, int probing);  /* sends what is due */
+uint64_t fanout_wake(uint64_t now, int probing);  /* when the next send may be due */
+int fanout_pending(void);                /* open receivers still missing a published message */
+int receivers_open(void);
 
 /* --------------------------------------------------- the run's counters */
 
@@ -107,6 +167,7 @@ struct counters {
     uint64_t opened, setup_done, connecting;
     uint64_t mismatches, proto_errors, conn_failures, handshake_failures, io_errors, server_closes;
     uint64_t pings, unexpected;   /* pings answered; echoes with nothing in flight (also mismatches) */
+    int open;                     /* connections in C_OPEN now */
     int measuring;                /* inside the measured window */
     int refill;                   /* send a new message for each echo */
 };
@@ -123,13 +184,14 @@ int samples_write(const char *file);     /* in arrival order; call before sample
 /* ---------------------------------------------------------- /proc (procfs.c) */
 
 struct cpu_mark {
-    double server;   /* the server's utime+stime, s; -1 unknown */
+    double server;   /* the servers' utime+stime, summed over --pid, s; -1 unknown */
+    double each[MAX_PIDS];   /* each --pid's, s; -1 unknown */
     double self;     /* ours, s */
     double busy;     /* the machine's user+nice+system+irq+softirq over all CPUs, s; -1 unknown */
     double irq;      /* irq+softirq, s */
     double steal;    /* s */
 };
-void cpu_mark(struct cpu_mark *m, int pid);
+void cpu_mark(struct cpu_mark *m);
 long proc_rss_kb(int pid);   /* VmRSS, KiB; -1 unknown */
 
 /* ------------------------------------------------------------------ misc */
@@ -143,7 +205,7 @@ void *xrealloc(void *p, size_t n);
 /* The run itself (scenario.c) and what it found (report.c). */
 struct result {
     uint64_t start, connected, window_start, window_end;
-    uint64_t window_echoes0;
+    uint64_t window_echoes0, window_echoes1;   /* stats.echoed when the window began and ended */
     struct cpu_mark cpu0, cpu1;
     long rss_base, rss_connected, rss_end, rss_peak;
     uint64_t alive, survived;

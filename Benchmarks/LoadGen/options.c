@@ -24,40 +24,55 @@ struct options opt = {
 };
 
 const char *mode_name(enum mode m) {
-    return m == MODE_LATENCY ? "latency" : m == MODE_IDLE ? "idle" : "throughput";
+    return m == MODE_LATENCY ? "latency" : m == MODE_IDLE ? "idle" : m == MODE_FANOUT ? "fanout" : "throughput";
 }
 
 static const char help[] =
-    "usage: loadgen -p PORT [-m throughput|latency|idle] [options]\n"
+    "usage: loadgen -p PORT[,PORT...] [-m throughput|latency|idle|fanout] [options]\n"
     "\n"
-    "Drives a WebSocket echo server on loopback from one thread and checks every echoed byte.\n"
+    "Drives WebSocket servers on loopback from one thread and checks every byte they send.\n"
     "The last line of stdout is one JSON object; the line before it, RESULT ..., is for people.\n"
     "\n"
-    "  -p, --port PORT          the server's port (required)\n"
+    "  -p, --port PORT[,PORT]   the server's port (required); several ports (a comma list, or\n"
+    "                           -p again; at most 16) spread the connections round-robin:\n"
+    "                           connection i goes to the (i mod n)th\n"
     "  -m, --mode MODE          throughput (default): -d messages in flight on each connection,\n"
     "                           a new one sent for each echo; latency: the same with -d 1, every\n"
     "                           round trip timed; idle: each connection sends one message per\n"
-    "                           second for --rounds rounds, and the server's RSS is read\n"
-    "  -c, --conns N            connections (default 1, at most 100000)\n"
-    "  -d, --depth N            messages in flight per connection (default 1; throughput only)\n"
-    "  -s, --size BYTES         payload bytes per message (default 64, 0 to 16777216)\n"
+    "                           second for --rounds rounds, and the server's RSS is read;\n"
+    "                           fanout: -c receivers and one publisher (on the first port) on\n"
+    "                           one topic (--path); what the publisher sends must reach every\n"
+    "                           receiver, in order, and is timed from send to each delivery\n"
+    "  -c, --conns N            connections (default 1, at most 100000); fanout: receivers\n"
+    "  -d, --depth N            messages in flight per connection (default 1; throughput), or\n"
+    "                           fanout without --rate: messages outstanding, each until every\n"
+    "                           receiver has it (or a later one) or 1 s passed\n"
+    "      --rate N             fanout: publish N messages/s, paced, whatever arrives (for\n"
+    "                           latency; 1 to 10000000) instead of the -d window\n"
+    "  -s, --size BYTES         payload bytes per message (default 64, 0 to 16777216; fanout:\n"
+    "                           at least 16, for the sequence number and send time)\n"
     "  -t, --time SECONDS       the measured window (default 5)\n"
     "  -w, --warmup SECONDS     load before the window, not measured (default 1)\n"
     "      --rounds N           idle: rounds of one message per connection (default 5)\n"
-    "      --text               text frames (the payload is ASCII) instead of binary\n"
+    "      --text               text frames (the payload is ASCII) instead of binary (not fanout)\n"
     "      --samples FILE       write every measured round trip (µs, arrival order) to FILE\n"
-    "      --pid PID            the server's process: its CPU (from /proc/PID/stat) and RSS\n"
-    "                           (VmRSS, /proc/PID/status) are reported\n"
+    "      --pid PID[,PID]      the server's process: its CPU (from /proc/PID/stat) and RSS\n"
+    "                           (VmRSS, /proc/PID/status) are reported; several (a comma list,\n"
+    "                           or --pid again): their CPU summed and each, the first's RSS\n"
     "      --max-msgs N         send no more than N messages, then wait for their echoes\n"
     "      --host ADDRESS       127.x.y.z or localhost (default 127.0.0.1); nothing else\n"
-    "      --path PATH          the upgrade request's target (default /)\n"
+    "      --path PATH          the upgrade request's target (default /; fanout: the topic,\n"
+    "                           such as /topics/bench)\n"
     "      --concurrency N      connections being set up at once (default 64)\n"
-    "      --connect-timeout S  for all connections to be open (default 10)\n"
+    "      --connect-timeout S  for all connections to be open (default 10); fanout: as long\n"
+    "                           again for every receiver to get a probe (its subscription)\n"
     "      --label TEXT         copied into the output\n"
     "  -h, --help               this text\n"
     "\n"
     "Exit status: 0 if no errors, 1 if the run finished with errors (they are counted in the\n"
-    "JSON), 2 if it could not run (bad flags, no connection, a system call failed).\n";
+    "JSON), 2 if it could not run (bad flags, no connection, a system call failed). In fanout\n"
+    "mode a missed delivery is not an error (a server may drop for a slow receiver): it is\n"
+    "counted; a duplicate, a reorder, altered bytes or the publisher's own message back are.\n";
 
 static void usage_error(const char *fmt, const char *arg) {
     fprintf(stderr, "loadgen: ");
@@ -88,7 +103,25 @@ static double seconds(const char *flag, const char *arg, double lo, double hi) {
     return v;
 }
 
-enum { O_TEXT = 256, O_SAMPLES, O_PID, O_HOST, O_PATH, O_CONCURRENCY, O_ROUNDS, O_MAX_MSGS, O_CONNECT_TIMEOUT, O_LABEL };
+/* A comma list of whole numbers from lo to hi, appended to list (at most max in all). */
+static void whole_list(const char *flag, const char *arg, long lo, long hi, int *list, int *n, int max) {
+    char item[32];
+    for (const char *p = arg;;) {
+        size_t len = strcspn(p, ",");
+        if (len == 0 || len >= sizeof item) usage_error("%s takes numbers separated by commas", flag);
+        memcpy(item, p, len);
+        item[len] = 0;
+        if (*n >= max) {
+            fprintf(stderr, "loadgen: %s: at most %d\n", flag, max);
+            exit(2);
+        }
+        list[(*n)++] = (int)whole(flag, item, lo, hi);
+        if (!p[len]) break;
+        p += len + 1;
+    }
+}
+
+enum { O_TEXT = 256, O_SAMPLES, O_PID, O_HOST, O_PATH, O_CONCURRENCY, O_ROUNDS, O_MAX_MSGS, O_CONNECT_TIMEOUT, O_LABEL, O_RATE };
 
 void parse_options(int argc, char **argv) {
     static const struct option longs[] = {
@@ -101,17 +134,19 @@ void parse_options(int argc, char **argv) {
         {"path", required_argument, 0, O_PATH},  {"concurrency", required_argument, 0, O_CONCURRENCY},
         {"rounds", required_argument, 0, O_ROUNDS}, {"max-msgs", required_argument, 0, O_MAX_MSGS},
         {"connect-timeout", required_argument, 0, O_CONNECT_TIMEOUT}, {"label", required_argument, 0, O_LABEL},
+        {"rate", required_argument, 0, O_RATE},
         {0, 0, 0, 0},
     };
     int depth_given = 0, ch;
     while ((ch = getopt_long(argc, argv, "p:m:c:d:s:t:w:h", longs, NULL)) != -1) {
         switch (ch) {
-        case 'p': opt.port = (int)whole("-p", optarg, 1, 65535); break;
+        case 'p': whole_list("-p", optarg, 1, 65535, opt.ports, &opt.nports, MAX_PORTS); break;
         case 'm':
             if (!strcmp(optarg, "throughput")) opt.mode = MODE_THROUGHPUT;
             else if (!strcmp(optarg, "latency")) opt.mode = MODE_LATENCY;
             else if (!strcmp(optarg, "idle")) opt.mode = MODE_IDLE;
-            else usage_error("-m takes throughput, latency or idle, not '%s'", optarg);
+            else if (!strcmp(optarg, "fanout")) opt.mode = MODE_FANOUT;
+            else usage_error("-m takes throughput, latency, idle or fanout, not '%s'", optarg);
             break;
         case 'c': opt.conns = (int)whole("-c", optarg, 1, 100000); break;
         case 'd': opt.depth = (int)whole("-d", optarg, 1, 4096); depth_given = 1; break;
@@ -121,7 +156,8 @@ void parse_options(int argc, char **argv) {
         case 'h': fputs(help, stdout); exit(0);
         case O_TEXT: opt.text = 1; break;
         case O_SAMPLES: opt.samples_file = optarg; break;
-        case O_PID: opt.pid = (int)whole("--pid", optarg, 1, 1L << 30); break;
+        case O_PID: whole_list("--pid", optarg, 1, 1L << 30, opt.pids, &opt.npids, MAX_PIDS); break;
+        case O_RATE: opt.rate = whole("--rate", optarg, 1, 10000000); break;
         case O_HOST: opt.host = optarg; break;
         case O_PATH:
             if (optarg[0] != '/' || strpbrk(optarg, " \r\n")) usage_error("--path must start with / and hold no spaces: '%s'", optarg);
@@ -141,7 +177,20 @@ void parse_options(int argc, char **argv) {
         }
     }
     if (optind < argc) usage_error("unexpected argument '%s'", argv[optind]);
-    if (!opt.port) usage_error("%s", "-p PORT is required");
+    if (!opt.nports) usage_error("%s", "-p PORT is required");
+    opt.port = opt.ports[0];
+    opt.pid = opt.npids ? opt.pids[0] : 0;
+    if (opt.mode == MODE_FANOUT) {
+        if (opt.size < FANOUT_STAMP_LEN) {
+            fprintf(stderr, "loadgen: -s is at least %d in fanout mode (a message carries its sequence number and send time), not %ld\n", FANOUT_STAMP_LEN, opt.size);
+            exit(2);
+        }
+        if (opt.text) usage_error("%s", "--text: fanout messages are binary (their stamp is)");
+        if (opt.max_msgs) usage_error("%s", "--max-msgs is for the echo modes, not fanout");
+        if (opt.rate && depth_given) fprintf(stderr, "loadgen: -d is not used with --rate (the rate paces the publisher)\n");
+        return;
+    }
+    if (opt.rate) usage_error("%s", "--rate is for -m fanout");
     if (opt.mode != MODE_THROUGHPUT) {
         if (depth_given && opt.depth != 1) fprintf(stderr, "loadgen: -d is 1 in %s mode\n", mode_name(opt.mode));
         opt.depth = 1;

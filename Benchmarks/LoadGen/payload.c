@@ -6,6 +6,10 @@
  * reordered, shortened or altered fails the comparison. With --text the pattern is printable
  * ASCII (valid UTF-8); otherwise it is any byte. Messages under 16 bytes carry the stamp's
  * first bytes only.
+ *
+ * A fan-out message is read by receivers that did not send it and must say when it was sent,
+ * so its 16-byte stamp is binary instead: the publisher's sequence number and its send time
+ * (CLOCK_MONOTONIC ns), each 64-bit little-endian; the pattern follows as above.
  */
 #include <string.h>
 
@@ -62,4 +66,35 @@ int payload_matches(int c, uint64_t n, uint64_t pos, const uint8_t *data, size_t
         len -= k;
     }
     return len == 0 || memcmp(data, body(c, n) + pos, len) == 0;
+}
+
+static void put64(uint8_t *out, uint64_t v) {
+    for (int i = 0; i < 8; i++, v >>= 8) out[i] = (uint8_t)v;
+}
+
+static uint64_t get64(const uint8_t *in) {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = v << 8 | in[i];
+    return v;
+}
+
+size_t payload_fanout_frame(uint8_t *out, int c, uint64_t seq, uint64_t sent_ns) {
+    size_t size = (size_t)opt.size;
+    uint32_t key;
+    size_t h = ws_client_header(out, 2, size, &key);
+    uint8_t st[FANOUT_STAMP_LEN];
+    put64(st, seq);
+    put64(st + 8, sent_ns);
+    ws_mask_copy(out + h, st, FANOUT_STAMP_LEN, key, 0);
+    ws_mask_copy(out + h + FANOUT_STAMP_LEN, body(c, seq) + FANOUT_STAMP_LEN, size - FANOUT_STAMP_LEN, key, FANOUT_STAMP_LEN);
+    return h + size;
+}
+
+void payload_fanout_stamp(const uint8_t stamp[FANOUT_STAMP_LEN], uint64_t *seq, uint64_t *sent_ns) {
+    *seq = get64(stamp);
+    *sent_ns = get64(stamp + 8);
+}
+
+int payload_fanout_matches(int c, uint64_t seq, uint64_t pos, const uint8_t *data, size_t len) {
+    return len == 0 || memcmp(data, body(c, seq) + pos, len) == 0;
 }

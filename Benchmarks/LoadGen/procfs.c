@@ -3,7 +3,9 @@
  * machine's, read at the two ends of the measured window.
  *
  *  - the server: utime + stime of /proc/PID/stat (fields 14 and 15, all its threads), in
- *    clock ticks (sysconf(_SC_CLK_TCK), 100 a second here): ±1 tick per reading.
+ *    clock ticks (sysconf(_SC_CLK_TCK), 100 a second here): ±1 tick per reading. With
+ *    several --pid (the nodes of a fan-out and their Redis), each is read and the sum is
+ *    "the server": what the setup as a whole cost.
  *  - ours: CLOCK_PROCESS_CPUTIME_ID.
  *  - the machine: the "cpu" line of /proc/stat, summed over CPUs: busy is user + nice +
  *    system + irq + softirq (guest time is inside user); steal apart. With tick-based
@@ -77,8 +79,13 @@ static void machine_cpu(struct cpu_mark *m) {
     m->steal = got >= 9 ? (double)v[7] / hz : 0;
 }
 
-void cpu_mark(struct cpu_mark *m, int pid) {
-    m->server = process_cpu_s(pid);
+void cpu_mark(struct cpu_mark *m) {
+    m->server = opt.npids ? 0 : -1;
+    for (int i = 0; i < opt.npids; i++) {
+        m->each[i] = process_cpu_s(opt.pids[i]);
+        if (m->each[i] < 0 || m->server < 0) m->server = -1;
+        else m->server += m->each[i];
+    }
     m->self = self_cpu_s();
     machine_cpu(m);
 }

@@ -7,6 +7,11 @@
  *     warm-up   every connection keeps --depth messages in flight (a new one per echo) for -w s,
  *     measure   the same for -t s: echoes counted, round trips timed, CPU read at both ends.
  *               With --max-msgs it ends once that many were sent and all of them echoed.
+ *   fanout (fanout.c):
+ *     subscribe probes from the publisher until every receiver got one, within --connect-timeout,
+ *     warm-up   the publisher sends by --rate or keeps -d messages outstanding, for -w s,
+ *     measure   the same for -t s: the messages published in it are the window's,
+ *     drain     up to 2 s more for every receiver to reach the last message published.
  *   idle:
  *     settle    1 s with the connections open and quiet, then the server's RSS is read,
  *     rounds    --rounds times, every connection sends one message, spread evenly over each
@@ -26,12 +31,12 @@
 
 #define SEC 1000000000ull
 
-enum phase { P_CONNECT, P_WARMUP, P_MEASURE, P_SETTLE, P_ROUNDS, P_DRAIN, P_CLOSE, P_DONE };
+enum phase { P_CONNECT, P_SUBSCRIBE, P_WARMUP, P_MEASURE, P_SETTLE, P_ROUNDS, P_DRAIN, P_CLOSE, P_DONE };
 
 static int next_to_connect;
 
 static void pump_connects(void) {
-    while (stats.connecting < (uint64_t)opt.concurrency && next_to_connect < opt.conns)
+    while (stats.connecting < (uint64_t)opt.concurrency && next_to_connect < conn_count)
         conn_start(&conns[next_to_connect++]);
 }
 
@@ -39,7 +44,8 @@ static void window_begins(struct result *r, uint64_t now) {
     stats.measuring = 1;
     r->window_start = now;
     r->window_echoes0 = stats.echoed;
-    cpu_mark(&r->cpu0, opt.pid);
+    if (opt.mode == MODE_FANOUT) fan.seq0 = fan.next_seq;
+    cpu_mark(&r->cpu0);
 }
 
 static void note_rss(struct result *r, long kb) {
@@ -51,11 +57,13 @@ static void window_ends(struct result *r, uint64_t now) {
     stats.measuring = 0;
     stats.refill = 0;
     r->window_end = now;
-    cpu_mark(&r->cpu1, opt.pid);
+    r->window_echoes1 = stats.echoed;  /* echoes after this (while closing, draining) are not the window's */
+    if (opt.mode == MODE_FANOUT) fan.seq1 = fan.next_seq;
+    cpu_mark(&r->cpu1);
     r->cpu_known = 1;
     r->rss_end = proc_rss_kb(opt.pid);
     note_rss(r, r->rss_end);
-    for (int i = 0; i < opt.conns; i++) {
+    for (int i = 0; i < conn_count; i++) {
         const struct conn *c = &conns[i];
         if (c->state != C_OPEN) continue;
         r->alive++;
@@ -64,6 +72,7 @@ static void window_ends(struct result *r, uint64_t now) {
 }
 
 static uint64_t in_flight(void) {
+    if (opt.mode == MODE_FANOUT) return (uint64_t)fanout_pending();
     uint64_t n = 0;
     for (int i = 0; i < opt.conns; i++)
         if (conns[i].state == C_OPEN) n += conns[i].sent - conns[i].echoed;
@@ -72,13 +81,13 @@ static uint64_t in_flight(void) {
 
 static int closing_count(void) {
     int n = 0;
-    for (int i = 0; i < opt.conns; i++) n += conns[i].state == C_CLOSING;
+    for (int i = 0; i < conn_count; i++) n += conns[i].state == C_CLOSING;
     return n;
 }
 
 /* Sends a close frame on every open connection; returns when to stop waiting for answers. */
 static uint64_t close_all(uint64_t now) {
-    for (int i = 0; i < opt.conns; i++) conn_begin_close(&conns[i]);
+    for (int i = 0; i < conn_count; i++) conn_begin_close(&conns[i]);
     return now + 2 * SEC;
 }
 
@@ -90,7 +99,9 @@ void run_scenario(struct result *r) {
     r->rss_base = r->rss_peak = proc_rss_kb(opt.pid);
     r->rss_connected = r->rss_end = -1;
 
-    double active = opt.mode == MODE_IDLE ? 1 + opt.rounds + 2 : opt.warmup + opt.seconds + 5;
+    double active = opt.mode == MODE_IDLE     ? 1 + opt.rounds + 2
+                    : opt.mode == MODE_FANOUT ? opt.connect_timeout + opt.warmup + opt.seconds + 2 + 5
+                                              : opt.warmup + opt.seconds + 5;
     uint64_t hard_deadline = start + (uint64_t)((opt.connect_timeout + active + 2 + 5) * SEC);
     uint64_t connect_deadline = start + (uint64_t)(opt.connect_timeout * SEC);
 
@@ -100,11 +111,17 @@ void run_scenario(struct result *r) {
     int drain_capped = 0;
     struct epoll_event events[512];
 
+    if (opt.mode == MODE_FANOUT) fanout_init();
     pump_connects();
     while (phase != P_DONE) {
         uint64_t now = now_ns(), wake = phase_end < hard_deadline ? phase_end : hard_deadline;
         if (phase == P_ROUNDS) {
             uint64_t next_send = rounds_start + sends_done * SEC / (uint64_t)opt.conns;
+            if (next_send < wake) wake = next_send;
+        }
+        int publishing = opt.mode == MODE_FANOUT && (phase == P_SUBSCRIBE || phase == P_WARMUP || phase == P_MEASURE);
+        if (publishing) {
+            uint64_t next_send = fanout_wake(now, phase == P_SUBSCRIBE);
             if (next_send < wake) wake = next_send;
         }
         int timeout = wake <= now ? 0 : (int)((wake - now + 999999) / 1000000);
@@ -118,7 +135,7 @@ void run_scenario(struct result *r) {
         if (now >= hard_deadline) {
             warn("the hard deadline (%.0f s) passed in the %s phase; stopping",
                  (double)(hard_deadline - start) / SEC,
-                 (const char *[]){"connect", "warm-up", "measure", "settle", "rounds", "drain", "close", "done"}[phase]);
+                 (const char *[]){"connect", "subscribe", "warm-up", "measure", "settle", "rounds", "drain", "close", "done"}[phase]);
             r->timed_out = 1;
             if (phase != P_CLOSE) window_ends(r, now);
             break;
@@ -126,10 +143,10 @@ void run_scenario(struct result *r) {
 
         switch (phase) {
         case P_CONNECT:
-            if (stats.setup_done < (uint64_t)opt.conns && now < connect_deadline) break;
-            if (stats.setup_done < (uint64_t)opt.conns) {
+            if (stats.setup_done < (uint64_t)conn_count && now < connect_deadline) break;
+            if (stats.setup_done < (uint64_t)conn_count) {
                 int late = 0;
-                for (int i = 0; i < opt.conns; i++) {
+                for (int i = 0; i < conn_count; i++) {
                     struct conn *c = &conns[i];
                     if (c->state == C_CONNECTING || c->state == C_HANDSHAKE || c->state == C_UNUSED) {
                         late++;
@@ -138,10 +155,17 @@ void run_scenario(struct result *r) {
                         else conn_drop(c);
                     }
                 }
-                warn("%d of %d connections were not open within %g s (--connect-timeout)", late, opt.conns, opt.connect_timeout);
+                warn("%d of %d connections were not open within %g s (--connect-timeout)", late, conn_count, opt.connect_timeout);
             }
             r->connected = now;
             if (!stats.opened) fatal("no connection could be opened to %s:%d (is the server running?)", opt.host, opt.port);
+            if (opt.mode == MODE_FANOUT) {
+                if (fan.publisher->state != C_OPEN) fatal("the publisher's connection to %s:%d did not open", opt.host, opt.port);
+                fanout_probe_start(now);
+                phase = P_SUBSCRIBE;
+                phase_end = now + (uint64_t)(opt.connect_timeout * SEC);
+                break;
+            }
             if (opt.mode == MODE_IDLE) {
                 phase = P_SETTLE;
                 phase_end = now + SEC;
@@ -171,6 +195,11 @@ void run_scenario(struct result *r) {
             }
             if (now < phase_end) break;
             window_ends(r, now);
+            if (opt.mode == MODE_FANOUT) {
+                phase = P_DRAIN;
+                phase_end = now + 2 * SEC;
+                break;
+            }
             phase = P_CLOSE;
             phase_end = close_all(now);
             break;
@@ -205,14 +234,29 @@ void run_scenario(struct result *r) {
             phase = P_CLOSE;
             phase_end = close_all(now);
             break;
+        case P_SUBSCRIBE: {
+            int missing = fanout_unsubscribed();
+            if (missing > 0 && now < phase_end) break;
+            if (missing > 0) {
+                fan.unsubscribed = (uint64_t)missing;
+                warn("%d of %d receivers got no probe within %g s (--connect-timeout): not subscribed", missing,
+                     opt.conns, opt.connect_timeout);
+            }
+            fanout_start(now);
+            phase = P_WARMUP;
+            phase_end = now + (uint64_t)(opt.warmup * SEC);
+            break;
+        }
         case P_CLOSE:
             if (closing_count() == 0 || now >= phase_end) phase = P_DONE;
             break;
         case P_DONE:
             break;
         }
+        if (opt.mode == MODE_FANOUT && (phase == P_SUBSCRIBE || phase == P_WARMUP || phase == P_MEASURE))
+            fanout_pump(now, phase == P_SUBSCRIBE);
     }
-    for (int i = 0; i < opt.conns; i++) {
+    for (int i = 0; i < conn_count; i++) {
         if (conns[i].state == C_CLOSING) r->unanswered_closes++;
         conn_drop(&conns[i]);
     }

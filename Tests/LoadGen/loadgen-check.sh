@@ -3,7 +3,11 @@
 #  - against a correct echo (Python's websockets), each mode runs, counts its messages and
 #    exits 0 with no errors;
 #  - against an echo that corrupts, reorders, truncates, changes the opcode of one message or
-#    closes early (faulty-echo.py), it counts the fault and exits 1.
+#    closes early (faulty-echo.py), it counts the fault and exits 1;
+#  - its fanout mode, against a topic server on two ports (fanout-server.py): every delivery
+#    counted and timed, per port, in both the -d window and --rate; a dropped delivery counted
+#    as missed (exit 0); a duplicate, a reorder, a corrupted byte and the publisher's own
+#    message back counted as errors (exit 1).
 #
 #   Tests/LoadGen/loadgen-check.sh [PYTHON]
 #
@@ -18,6 +22,7 @@ timeout 120 make -s -C "$root/Benchmarks/LoadGen"
 loadgen="$root/Benchmarks/LoadGen/.build/loadgen"
 
 port=$((20000 + RANDOM % 20000))
+port2=$((port + 1))  # fanout-server.py's second "node"
 server_pid=""
 stop_server() {
     [ -n "$server_pid" ] || return 0
@@ -44,6 +49,8 @@ start_server() {
 
 # field NAME: the value of a top-level field of the JSON line in $work/out.
 field() { "$python" -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])[sys.argv[2]])' "$work/out" "$1"; }
+# holds EXPRESSION: a Python expression on j, the JSON line in $work/out, is true.
+holds() { "$python" -c 'import json,sys; j = json.loads(open(sys.argv[1]).read().splitlines()[-1]); sys.exit(0 if eval("(" + sys.argv[2] + ")") else 1)' "$work/out" "$1"; }
 
 failed=0
 expect() {  # expect DESCRIPTION STATUS WANTED_STATUS CHECK...
@@ -88,6 +95,61 @@ start_server close
 run -m throughput -c 1 -d 1 -s 64 -t 1 -w 0
 expect "close: the server's close counted" "$status" 1 eval 'is server_closes 1'
 stop_server
+
+start_fanout() {
+    "$python" "$root/Tests/LoadGen/fanout-server.py" "$1" "$port" "$port2" >"$work/server.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 100); do
+        grep -q listening "$work/server.log" 2>/dev/null && return 0
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    cat "$work/server.log" >&2
+    echo "loadgen-check: fanout-server.py $1 did not start" >&2
+    exit 1
+}
+fanout() {  # fanout ARGS...: loadgen's fanout mode over both ports, bounded; sets $status
+    status=0
+    timeout --kill-after=5 60 "$loadgen" -m fanout -p "$port,$port2" --path /topics/check --pid "$server_pid" "$@" \
+        >"$work/out" 2>"$work/err" || status=$?
+}
+
+start_fanout none
+fanout -c 6 -d 8 -s 64 -t 1 -w 0.2 --pid $$
+expect "fanout, -d window: every delivery in order, timed, 3 receivers per port; two PIDs read" "$status" 0 holds \
+    'j["errors"] == 0 and j["published"] >= 20 and j["missed"] == 0 and j["delivered"] == j["expected"] == 6 * j["published"]
+     and j["samples"] == j["delivered"] and [n["receivers"] for n in j["nodes"]] == [3, 3]
+     and all(n["missed"] == 0 and n["deliveries_per_s"] > 0 for n in j["nodes"]) and len(j["pid_cpu_pct"]) == 2
+     and j["lat_us"]["p50"] > 0 and j["retired"] == 0'
+fanout -c 4 --rate 200 -s 1000 -t 1 -w 0.2
+expect "fanout, --rate 200: about 200 published, all delivered" "$status" 0 holds \
+    '180 <= j["published"] <= 220 and j["errors"] == 0 and j["missed"] == 0 and j["delivered"] == 4 * j["published"]'
+stop_server
+start_fanout drop
+fanout -c 4 -d 4 -s 64 -t 1 -w 0
+expect "fanout, drop: every 10th delivery counted as missed, not an error" "$status" 0 holds \
+    'j["errors"] == 0 and j["missed"] >= j["expected"] // 20 and j["delivered"] + j["missed"] == j["expected"]'
+stop_server
+for fault in duplicate reorder; do
+    start_fanout "$fault"
+    fanout -c 2 -d 4 -s 64 -t 1 -w 0
+    expect "fanout, $fault: counted out of order" "$status" 1 holds 'j["out_of_order"] >= 1 and j["mismatches"] == 0'
+    stop_server
+done
+start_fanout corrupt
+fanout -c 2 -d 4 -s 300 -t 1 -w 0
+expect "fanout, corrupt: counted as a mismatch" "$status" 1 holds 'j["mismatches"] >= 1'
+stop_server
+start_fanout echo
+fanout -c 2 -d 4 -s 64 -t 1 -w 0
+expect "fanout, echo: the publisher's own message back counted" "$status" 1 holds 'j["own"] == 1 and j["mismatches"] == 1'
+stop_server
+status=0
+"$loadgen" -m fanout -p "$port" -s 8 >"$work/out" 2>"$work/err" || status=$?
+expect "fanout refuses -s under 16" "$status" 2 true
+status=0
+"$loadgen" -m throughput -p "$port" --rate 10 >"$work/out" 2>"$work/err" || status=$?
+expect "--rate outside fanout is refused" "$status" 2 true
 
 [ "$failed" = 0 ] && echo "loadgen-check: the load generator counts right and catches every fault"
 exit "$failed"
