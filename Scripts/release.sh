@@ -7,7 +7,7 @@
 #
 #   Scripts/release.sh LAYER VERSION --into DIR [--url-base URL] [--rev REV] [--candidate]
 #
-#   LAYER          a folder under Packages/ (WSFraming, WSLogging, WSHTTP, WSServer, WSClient)
+#   LAYER          a folder under Packages/ (WSFraming, WSLogging, WSHTTP, WSServer, WSClient, WSTopics, WSRedis, …)
 #   VERSION        the layer's version, which its CHANGELOG.md must have as a released heading
 #                  ("## 0.2.0 (2026-12-03)", not "(unreleased)")
 #   --into DIR     the layer's repository is DIR/LAYER (created, or updated with the new release)
