@@ -4,7 +4,7 @@
 /// ``WebSocketTopics`` drives it: it calls ``subscribe(_:)`` when a topic gets its first
 /// subscriber on this node and ``unsubscribe(_:)`` when the last one leaves, ``publish(_:)``
 /// for every publish that reaches every node, and hands what other nodes published to the
-/// receiver given to ``start(receiving:)``.
+/// receiver given to ``start(as:receiving:)``.
 ///
 /// What a backplane promises, and what one of your own must do:
 /// - **Never wait.** Every method returns at once and never throws. The topics call them with

@@ -24,7 +24,7 @@ extension WebSocketConnection {
     }
 
     /// Writes a prepared message into memory the caller provides, as
-    /// ``send(_:applyingTransform:into:)-(_,_,UnsafeMutableRawBufferPointer)`` does for a message's bytes.
+    /// ``send(_:payload:applyingTransform:into:)-(_,_,_,UnsafeMutableRawBufferPointer)`` does for a message's bytes.
     ///
     /// - Returns: the number of bytes written; or `nil`, having written nothing, when the
     ///   message may need more than `destination` holds or the transform would encode it.

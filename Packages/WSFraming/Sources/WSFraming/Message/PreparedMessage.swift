@@ -2,7 +2,7 @@
 ///
 /// A server's frames are not masked, so an uncompressed message is the same bytes on every
 /// connection that sends it: a group of 10,000 members copies one frame 10,000 times instead
-/// of encoding it 10,000 times. ``WebSocketConnection/send(_:applyingTransform:into:)-(_,_,UnsafeMutableRawBufferPointer)``
+/// of encoding it 10,000 times. ``WebSocketConnection/send(_:applyingTransform:into:)-(PreparedMessage,_,UnsafeMutableRawBufferPointer)``
 /// copies the frame as it is when the rules allow it, and encodes the payload as any message
 /// otherwise: on a client (whose frames are masked, each with a key of its own), when
 /// permessage-deflate compresses the message, when the configuration fragments it, or while

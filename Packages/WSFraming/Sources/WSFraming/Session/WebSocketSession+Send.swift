@@ -25,7 +25,7 @@ extension WebSocketSession {
     }
 
     /// Writes a message framed once for many connections, as
-    /// ``WebSocketConnection/send(_:applyingTransform:into:)-(_,_,ByteSink)`` does.
+    /// ``WebSocketConnection/send(_:applyingTransform:into:)-(PreparedMessage,_,ByteSink)`` does.
     public mutating func send(
         _ message: PreparedMessage, applyingTransform: Bool = true, into sink: inout some ByteSink
     ) throws(FramingError) {
@@ -33,7 +33,7 @@ extension WebSocketSession {
     }
 
     /// Writes a message framed once for many connections into raw memory, as
-    /// ``WebSocketConnection/send(_:applyingTransform:into:)-(_,_,UnsafeMutableRawBufferPointer)`` does.
+    /// ``WebSocketConnection/send(_:applyingTransform:into:)-(PreparedMessage,_,UnsafeMutableRawBufferPointer)`` does.
     ///
     /// - Returns: the bytes written, or `nil` (nothing written) when it may not fit or the
     ///   transform encodes it: then use the sink form.
