@@ -11,7 +11,9 @@ final class RedisClusterProcesses: @unchecked Sendable {
         var nodes: [RedisServerProcess] = []
         for _ in 0..<3 {
             let port = RedisServerProcess.freePort()
+            // A bus port of its own: the default, port + 10,000, may be taken or past 65,535.
             nodes.append(try RedisServerProcess(arguments: ["--cluster-enabled", "yes", "--cluster-config-file", "nodes-\(port).conf",
+                                                            "--cluster-port", "\(RedisServerProcess.freePort())",
                                                             "--cluster-node-timeout", "2000"], port: port))
         }
         self.nodes = nodes
