@@ -300,7 +300,7 @@ let package = Package(
         .testTarget(
             name: "WebSocketsCommandTests",
             dependencies: [
-                "WebSocketsCommand", "WSServer",
+                "WebSocketsCommand", "WSServer", "WSTopics", "WSRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Tests/WebSocketsCommandTests",

@@ -11,17 +11,32 @@ struct ServeTopicsOptions: ParsableArguments {
         valueName: "url"))
     var redis: String?
 
+    @Option(name: .customLong("redis-ca"), help: ArgumentHelp(
+        "A PEM file of the CA certificates a rediss:// Redis's certificate is checked against (default: the system's trust store).",
+        valueName: "file"))
+    var redisCA: String?
+
     func validate() throws {
         if let redis {
             do { _ = try RedisURL(redis) } catch { throw ValidationError("--redis: \(error)") }
         }
+        if redisCA != nil, redis.map({ (try? RedisURL($0))?.tls ?? false }) != true {
+            throw ValidationError("--redis-ca goes with a rediss:// --redis")
+        }
+    }
+
+    /// How the backplane talks to Redis: the CA of `--redis-ca`, else the defaults.
+    var configuration: RedisBackplane.Configuration {
+        var configuration = RedisBackplane.Configuration()
+        if let redisCA { configuration.tls = TLSClientConfiguration(verification: .trustedCAs(.file(redisCA)), applicationProtocols: []) }
+        return configuration
     }
 
     /// The topics of the page and of `/topics/NAME`: on this node alone, or on Redis.
     func makeTopics(logger: Logger) async throws -> (WebSocketTopics, RedisBackplane?) {
         guard let redis else { return (WebSocketTopics(knownTopic: ServeTopics.isKnown), nil) }
         do {
-            let backplane = try await RedisBackplane.connect(to: redis, logger: logger)
+            let backplane = try await RedisBackplane.connect(to: redis, configuration: configuration, logger: logger)
             return (WebSocketTopics(backplane: backplane, knownTopic: ServeTopics.isKnown), backplane)
         } catch {
             throw ValidationError("--redis: \(error)")
