@@ -223,35 +223,19 @@ public final class WebSocketTopics: Sendable {
         }
     }
 
-    /// On the subscribers' event loop: sends to each one that is open and takes more.
+    /// On the subscribers' event loop: sends to each one that is open and takes more, with
+    /// `WebSocketGroup`'s policy. Those closed as slow leave every topic as the close completes.
     private func deliver(_ message: PreparedMessage, on table: LoopTable, to topic: String, except: WebSocket.ID?, compress: Bool) {
         guard let members = table.members[topic] else { return }
-        var sent = 0, missed = 0
-        var slow: [WebSocket.OnLoop] = []
-        message.withLent { lent in
-            for (id, member) in members where id != except {
-                guard member.state == .open else { continue }
-                if member.isWritable {
-                    if member.send(lent, compress: compress) { sent += 1 }
-                } else if slowMember == .skipMessage {
-                    missed += 1
-                } else {
-                    slow.append(member)
-                }
-            }
+        let delivery = slowMember.deliver(message, to: members.values, except: except, compress: compress)
+        if delivery.sent > 0 { counters.delivered.add(delivery.sent, ordering: .relaxed) }
+        if delivery.skipped > 0 {
+            counters.skipped.add(delivery.skipped, ordering: .relaxed)
+            instruments?.skipped.increment(by: delivery.skipped)
         }
-        // Closed as slow: they leave every topic when the close completes (whenClosed).
-        for member in slow {
-            member.close(code: .policyViolation, reason: "too slow: over \(member.maxBufferedOutboundBytes) bytes waiting")
-        }
-        if sent > 0 { counters.delivered.add(sent, ordering: .relaxed) }
-        if missed > 0 {
-            counters.skipped.add(missed, ordering: .relaxed)
-            instruments?.skipped.increment(by: missed)
-        }
-        if !slow.isEmpty {
-            counters.closedAsSlow.add(slow.count, ordering: .relaxed)
-            instruments?.closed.increment(by: slow.count)
+        if !delivery.closed.isEmpty {
+            counters.closedAsSlow.add(delivery.closed.count, ordering: .relaxed)
+            instruments?.closed.increment(by: delivery.closed.count)
         }
     }
 

@@ -151,33 +151,16 @@ public final class WebSocketGroup: Sendable {
 
     /// On the members' event loop: sends to each member that is open and takes more.
     private func deliver(_ message: PreparedMessage, to members: LoopMembers, except: WebSocket.ID?, compress: Bool) {
-        var sent = 0, missed = 0
-        var slow: [WebSocket.ID] = []
-        message.withLent { lent in
-            for (id, member) in members.connections where id != except {
-                guard member.state == .open else { continue }
-                if member.isWritable {
-                    if member.send(lent, compress: compress) { sent += 1 }
-                } else if slowMember == .skipMessage {
-                    missed += 1
-                } else {
-                    slow.append(id)
-                }
-            }
+        let delivery = slowMember.deliver(message, to: members.connections.values, except: except, compress: compress)
+        for id in delivery.closed { leave(id, members: members) }
+        if delivery.sent > 0 { delivered.add(delivery.sent, ordering: .relaxed) }
+        if delivery.skipped > 0 {
+            skipped.add(delivery.skipped, ordering: .relaxed)
+            instruments?.skipped.increment(by: delivery.skipped)
         }
-        for id in slow {
-            guard let member = members.connections[id] else { continue }
-            leave(id, members: members)
-            member.close(code: .policyViolation, reason: "too slow: over \(member.maxBufferedOutboundBytes) bytes waiting")
-        }
-        if sent > 0 { delivered.add(sent, ordering: .relaxed) }
-        if missed > 0 {
-            skipped.add(missed, ordering: .relaxed)
-            instruments?.skipped.increment(by: missed)
-        }
-        if !slow.isEmpty {
-            closedAsSlow.add(slow.count, ordering: .relaxed)
-            instruments?.closed.increment(by: slow.count)
+        if !delivery.closed.isEmpty {
+            closedAsSlow.add(delivery.closed.count, ordering: .relaxed)
+            instruments?.closed.increment(by: delivery.closed.count)
         }
     }
 
