@@ -10,6 +10,9 @@ extension WebSocketGroup.SlowMemberPolicy {
         /// Members over their outbound budget that were closed with 1008
         /// (``WebSocketGroup/SlowMemberPolicy/close``): forget them.
         public var closed: [WebSocket.ID] = []
+
+        /// Nothing done yet.
+        @inlinable public init() {}
     }
 
     /// Sends `message` to every open member but `except`, on their event loop, as
@@ -24,6 +27,7 @@ extension WebSocketGroup.SlowMemberPolicy {
     ///   - except: a member that does not get it (its sender, say).
     ///   - compress: `false` sends it uncompressed to members that negotiated permessage-deflate.
     /// - Returns: what was sent, skipped and closed.
+    @inlinable
     public func deliver(
         _ message: PreparedMessage, to members: some Sequence<WebSocket.OnLoop>, except: WebSocket.ID?, compress: Bool
     ) -> Delivery {
