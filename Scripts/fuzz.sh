@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Coverage-guided fuzzing of the code that reads what the network sends (libFuzzer, with
+# AddressSanitizer): every target of Tests/Fuzz/Targets, built with swiftc's
+# -sanitize=fuzzer,address against the layers' own sources, started from the seeds that
+# Tests/Fuzz/seeds.py writes (the tests' frames, compressed payloads, UTF-8 edge cases) and
+# the corpus of earlier runs (.build-fuzz/corpus, kept between runs).
+#
+#   Scripts/fuzz.sh                    # every target for 30 s each (CI runs this)
+#   Scripts/fuzz.sh TARGET SECONDS     # one target for longer: connection, utf8, inflate
+#
+# Prints one line per target: executions, their rate, coverage (edges) and features. A crash,
+# a broken invariant (a target's precondition), a leak or a timeout stops the run with the
+# input that caused it in .build-fuzz/crashes/TARGET/ and exits 1: turn it into a regression
+# test, then fix it. Results of long runs are in Docs/Reliability.md.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/opt/swift/usr/bin"
+out=.build-fuzz
+all=(connection utf8 inflate)
+
+if [ $# -eq 0 ]; then
+    targets=("${all[@]}")
+    seconds=30
+elif [ $# -eq 2 ] && [[ " ${all[*]} " == *" $1 "* ]] && [[ "$2" =~ ^[0-9]+$ ]]; then
+    targets=("$1")
+    seconds=$2
+else
+    echo "usage: Scripts/fuzz.sh [TARGET SECONDS]   (TARGET: ${all[*]})" >&2
+    exit 2
+fi
+
+command -v python3 >/dev/null || { echo "fuzz: needs python3 (for the seeds)" >&2; exit 2; }
+mkdir -p "$out/modules" "$out/bin"
+flags=(-O -g -sanitize=fuzzer,address -parse-as-library -swift-version 6)
+# The layers as libraries, instrumented for coverage: WSFraming (no dependencies) and
+# WSDeflate (the system's zlib, through CZlib's module map).
+timeout 600 swiftc "${flags[@]}" -emit-library -static -emit-module -module-name WSFraming \
+    -emit-module-path "$out/modules/WSFraming.swiftmodule" \
+    $(find Packages/WSFraming/Sources/WSFraming -name '*.swift' | sort) -o "$out/libWSFraming.a" 2>"$out/build.log" \
+    || { cat "$out/build.log" >&2; exit 2; }
+timeout 600 swiftc "${flags[@]}" -emit-library -static -emit-module -module-name WSDeflate \
+    -I "$out/modules" -I Packages/WSFraming/Sources/CZlib -emit-module-path "$out/modules/WSDeflate.swiftmodule" \
+    Packages/WSFraming/Sources/WSDeflate/*.swift -o "$out/libWSDeflate.a" 2>>"$out/build.log" \
+    || { cat "$out/build.log" >&2; exit 2; }
+python3 Tests/Fuzz/seeds.py "$out/seeds"
+
+for target in "${targets[@]}"; do
+    source=Tests/Fuzz/Targets/$(python3 -c 'import sys; print({"connection": "Connection", "utf8": "UTF8", "inflate": "Inflate"}[sys.argv[1]])' "$target").swift
+    binary="$out/bin/fuzz-$target"
+    timeout 600 swiftc "${flags[@]}" -I "$out/modules" -I Packages/WSFraming/Sources/CZlib "$source" \
+        -L "$out" -lWSDeflate -lWSFraming -lz -o "$binary" 2>>"$out/build.log" || { cat "$out/build.log" >&2; exit 2; }
+    mkdir -p "$out/corpus/$target" "$out/crashes/$target"
+    dictionary=()
+    [ -f "Tests/Fuzz/$target.dict" ] && dictionary=(-dict="Tests/Fuzz/$target.dict")
+    log="$out/$target.log"
+    status=0
+    # -timeout: one input taking over 10 s is a hang; -rss_limit_mb: memory past 2 GiB is a bug.
+    timeout --kill-after=30 $((seconds + 120)) "$binary" "${dictionary[@]}" -max_total_time="$seconds" -timeout=10 \
+        -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$out/crashes/$target/" \
+        "$out/corpus/$target" "$out/seeds/$target" >"$log" 2>&1 || status=$?
+    runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo 0)
+    rate=$(grep -o 'exec/s: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || echo 0)
+    coverage=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || echo 0)
+    features=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*$' || echo 0)
+    printf 'fuzz: %-10s %12s executions in %ss (%s/s), coverage %s edges, %s features\n' \
+        "$target" "$runs" "$seconds" "$rate" "$coverage" "$features"
+    if [ "$status" -ne 0 ]; then
+        grep -E -A12 'ERROR: |==ERROR|Fatal error|precondition|deadly signal|SUMMARY' "$log" | head -40 >&2
+        echo "fuzz: $target failed (exit $status); the input is in $out/crashes/$target/, the log in $log" >&2
+        exit 1
+    fi
+done

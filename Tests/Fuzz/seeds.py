@@ -1,0 +1,83 @@
+"""Writes the seed corpora of the fuzz targets (Scripts/fuzz.sh): the frames, handshake-free
+byte streams and compressed payloads the tests use, each a file, so that libFuzzer starts from
+inputs that reach deep into each target instead of from nothing.
+
+    python3 Tests/Fuzz/seeds.py OUT      # writes OUT/connection, OUT/utf8, OUT/inflate
+"""
+import os
+import struct
+import sys
+import zlib
+
+KEY = bytes([0x37, 0xFA, 0x21, 0x3D])
+
+
+def frame(opcode, payload=b"", fin=True, rsv1=False, masked=True, length=None):
+    """One frame: a client's (masked) or a server's; `length` overrides the declared length."""
+    first = (0x80 if fin else 0) | (0x40 if rsv1 else 0) | opcode
+    n = len(payload) if length is None else length
+    mask = 0x80 if masked else 0
+    if n < 126:
+        head = bytes([first, mask | n])
+    elif n <= 0xFFFF:
+        head = bytes([first, mask | 126]) + struct.pack(">H", n)
+    else:
+        head = bytes([first, mask | 127]) + struct.pack(">Q", n)
+    if not masked:
+        return head + payload
+    return head + KEY + bytes(b ^ KEY[i % 4] for i, b in enumerate(payload))
+
+
+def deflated(data):
+    """A message's payload compressed as permessage-deflate sends it: raw deflate, sync-flushed,
+    the final 00 00 ff ff taken off (RFC 7692 §7.2.1)."""
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+    out = compressor.compress(data) + compressor.flush(zlib.Z_SYNC_FLUSH)
+    return out[:-4]
+
+
+def streams(masked):
+    text = "héllo, κόσμε".encode()
+    yield "text", frame(1, text, masked=masked)
+    yield "binary", frame(2, bytes(range(200)), masked=masked)
+    yield "ping-pong", frame(9, b"ping", masked=masked) + frame(10, b"pong", masked=masked)
+    yield "close", frame(8, struct.pack(">H", 1000) + b"bye", masked=masked)
+    yield "fragmented", frame(1, b"one ", fin=False, masked=masked) + frame(9, b"!", masked=masked) \
+        + frame(0, b"two ", fin=False, masked=masked) + frame(0, b"three", masked=masked)
+    yield "long", frame(2, b"x" * 300, masked=masked) + frame(2, b"y" * 70000, masked=masked)
+    yield "invalid-utf8", frame(1, b"\xce\xba\xff", masked=masked)
+    yield "utf8-split", frame(1, b"\xce", fin=False, masked=masked) + frame(0, b"\xba", masked=masked)
+    yield "huge-length", frame(2, b"", masked=masked, length=(1 << 63) - 1)
+    yield "reserved-opcode", frame(3, b"?", masked=masked)
+    yield "close-bad-code", frame(8, struct.pack(">H", 1005), masked=masked)
+    yield "empty-continuations", frame(1, b"", fin=False, masked=masked) + frame(0, b"", fin=False, masked=masked) * 20
+    yield "compressed", frame(1, deflated(b"hello hello hello hello"), rsv1=True, masked=masked)
+    yield "compressed-fragmented", frame(1, deflated(b"abc" * 100)[:10], fin=False, rsv1=True, masked=masked) \
+        + frame(0, deflated(b"abc" * 100)[10:], masked=masked)
+    yield "compressed-bomb", frame(2, deflated(b"\0" * 1_000_000), rsv1=True, masked=masked)
+
+
+def write(folder, name, data):
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, name), "wb") as file:
+        file.write(data)
+
+
+def main(out):
+    for setup in [0x00, 0x01, 0x02, 0x03, 0x06, 0x0A, 0x12, 0x43]:
+        masked = setup & 1 == 0  # a server reads a client's masked frames, a client a server's
+        for name, data in streams(masked):
+            write(f"{out}/connection", f"{setup:02x}-{name}", bytes([setup]) + data)
+    samples = ["", "plain ascii", "héllo", "κόσμε", "日本語", "𝄞 clef", "a\u0000b"]
+    invalid = [b"\xff", b"\xc0\xaf", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xe2\x82", b"\xf0\x9f\x98"]
+    for index, sample in enumerate(samples):
+        write(f"{out}/utf8", f"valid-{index}", bytes([index * 3]) + sample.encode())
+    for index, sample in enumerate(invalid):
+        write(f"{out}/utf8", f"invalid-{index}", bytes([index]) + b"ok" + sample + b"ok")
+    for index, sample in enumerate([b"hello", b"abc" * 1000, bytes(range(256)) * 4, b"\0" * 200_000]):
+        write(f"{out}/inflate", f"deflated-{index}", bytes([index * 37]) + deflated(sample))
+    write(f"{out}/inflate", "stored", bytes([0]) + b"\x01\x05\x00\xfa\xffhello")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
