@@ -6,7 +6,7 @@
 # the corpus of earlier runs (.build-fuzz/corpus, kept between runs).
 #
 #   Scripts/fuzz.sh                    # every target for 30 s each (CI runs this)
-#   Scripts/fuzz.sh TARGET SECONDS     # one target for longer: connection, utf8, inflate
+#   Scripts/fuzz.sh TARGET SECONDS     # one target for longer: connection, utf8, inflate, handshake
 #
 # Prints one line per target: executions, their rate, coverage (edges) and features. A crash,
 # a broken invariant (a target's precondition), a leak or a timeout stops the run with the
@@ -17,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/opt/swift/usr/bin"
 out=.build-fuzz
-all=(connection utf8 inflate)
+all=(connection utf8 inflate handshake)
 
 if [ $# -eq 0 ]; then
     targets=("${all[@]}")
@@ -32,7 +32,8 @@ fi
 
 command -v python3 >/dev/null || { echo "fuzz: needs python3 (for the seeds)" >&2; exit 2; }
 mkdir -p "$out/modules" "$out/bin"
-flags=(-O -g -sanitize=fuzzer,address -parse-as-library -swift-version 6)
+base=(-O -g -sanitize=fuzzer,address -parse-as-library)
+flags=("${base[@]}" -swift-version 6)
 # The layers as libraries, instrumented for coverage: WSFraming (no dependencies) and
 # WSDeflate (the system's zlib, through CZlib's module map).
 timeout 600 swiftc "${flags[@]}" -emit-library -static -emit-module -module-name WSFraming \
@@ -43,13 +44,23 @@ timeout 600 swiftc "${flags[@]}" -emit-library -static -emit-module -module-name
     -I "$out/modules" -I Packages/WSFraming/Sources/CZlib -emit-module-path "$out/modules/WSDeflate.swiftmodule" \
     Packages/WSFraming/Sources/WSDeflate/*.swift -o "$out/libWSDeflate.a" 2>>"$out/build.log" \
     || { cat "$out/build.log" >&2; exit 2; }
+# WSHandshake and the swift-http-types it is written against (the root package's checkout).
+[ -d .build/checkouts/swift-http-types/Sources/HTTPTypes ] || timeout 600 swift package resolve >>"$out/build.log" 2>&1
+timeout 600 swiftc "${base[@]}" -swift-version 5 -emit-library -static -emit-module -module-name HTTPTypes \
+    -emit-module-path "$out/modules/HTTPTypes.swiftmodule" \
+    $(find .build/checkouts/swift-http-types/Sources/HTTPTypes -name '*.swift' | sort) -o "$out/libHTTPTypes.a" 2>>"$out/build.log" \
+    || { cat "$out/build.log" >&2; exit 2; }
+timeout 600 swiftc "${flags[@]}" -emit-library -static -emit-module -module-name WSHandshake -I "$out/modules" \
+    -emit-module-path "$out/modules/WSHandshake.swiftmodule" \
+    $(find Packages/WSHTTP/Sources/WSHandshake -name '*.swift' | sort) -o "$out/libWSHandshake.a" 2>>"$out/build.log" \
+    || { cat "$out/build.log" >&2; exit 2; }
 python3 Tests/Fuzz/seeds.py "$out/seeds"
 
 for target in "${targets[@]}"; do
-    source=Tests/Fuzz/Targets/$(python3 -c 'import sys; print({"connection": "Connection", "utf8": "UTF8", "inflate": "Inflate"}[sys.argv[1]])' "$target").swift
+    source=Tests/Fuzz/Targets/$(python3 -c 'import sys; print({"connection": "Connection", "utf8": "UTF8", "inflate": "Inflate", "handshake": "Handshake"}[sys.argv[1]])' "$target").swift
     binary="$out/bin/fuzz-$target"
     timeout 600 swiftc "${flags[@]}" -I "$out/modules" -I Packages/WSFraming/Sources/CZlib "$source" \
-        -L "$out" -lWSDeflate -lWSFraming -lz -o "$binary" 2>>"$out/build.log" || { cat "$out/build.log" >&2; exit 2; }
+        -L "$out" -lWSHandshake -lHTTPTypes -lWSDeflate -lWSFraming -lz -o "$binary" 2>>"$out/build.log" || { cat "$out/build.log" >&2; exit 2; }
     mkdir -p "$out/corpus/$target" "$out/crashes/$target"
     dictionary=()
     [ -f "Tests/Fuzz/$target.dict" ] && dictionary=(-dict="Tests/Fuzz/$target.dict")

@@ -2,7 +2,7 @@
 byte streams and compressed payloads the tests use, each a file, so that libFuzzer starts from
 inputs that reach deep into each target instead of from nothing.
 
-    python3 Tests/Fuzz/seeds.py OUT      # writes OUT/connection, OUT/utf8, OUT/inflate
+    python3 Tests/Fuzz/seeds.py OUT      # writes OUT/connection, OUT/utf8, OUT/inflate, OUT/handshake
 """
 import os
 import struct
@@ -77,6 +77,19 @@ def main(out):
     for index, sample in enumerate([b"hello", b"abc" * 1000, bytes(range(256)) * 4, b"\0" * 200_000]):
         write(f"{out}/inflate", f"deflated-{index}", bytes([index * 37]) + deflated(sample))
     write(f"{out}/inflate", "stored", bytes([0]) + b"\x01\x05\x00\xfa\xffhello")
+    upgrade = ("GET /chat\nHost: example.com\nUpgrade: websocket\nConnection: keep-alive, Upgrade\n"
+               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\nSec-WebSocket-Version: 13\n")
+    offers = ["permessage-deflate; client_max_window_bits", "permessage-deflate; server_no_context_takeover; "
+              "client_max_window_bits=10, permessage-deflate", "x-webkit-deflate-frame, foo; bar=\"baz qux\""]
+    write(f"{out}/handshake", "upgrade", upgrade.encode())
+    write(f"{out}/handshake", "subprotocols", (upgrade + "Sec-WebSocket-Protocol: v2.json, chat\n").encode())
+    for index, offer in enumerate(offers):
+        write(f"{out}/handshake", f"extensions-{index}", (upgrade + f"Sec-WebSocket-Extensions: {offer}\n").encode())
+    write(f"{out}/handshake", "response", ("GET /\nUpgrade: websocket\nConnection: Upgrade\n"
+          "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\nSec-WebSocket-Protocol: chat\n"
+          "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=12\n").encode())
+    write(f"{out}/handshake", "version-8", upgrade.replace("Version: 13", "Version: 8").encode())
+    write(f"{out}/handshake", "post", upgrade.replace("GET", "POST").encode())
 
 
 if __name__ == "__main__":
