@@ -5,12 +5,18 @@ import NIOCore
 /// arguments' bytes.
 enum RESPCommand {
     /// Appends the command made of `arguments` to `buffer`.
-    static func append(_ arguments: [String], to buffer: inout ByteBuffer) {
-        append(arguments.map { Array($0.utf8) }, to: &buffer)
+    ///
+    /// - Throws: ``RedisError`` (``RedisError/Kind/outOfMemory``) when hiredis cannot allocate
+    ///   the command; nothing is written then.
+    static func append(_ arguments: [String], to buffer: inout ByteBuffer) throws(RedisError) {
+        try append(arguments.map { Array($0.utf8) }, to: &buffer)
     }
 
     /// Appends the command made of `arguments` (bytes) to `buffer`.
-    static func append(_ arguments: [[UInt8]], to buffer: inout ByteBuffer) {
+    ///
+    /// - Throws: ``RedisError`` (``RedisError/Kind/outOfMemory``) when hiredis cannot allocate
+    ///   the command; nothing is written then.
+    static func append(_ arguments: [[UInt8]], to buffer: inout ByteBuffer) throws(RedisError) {
         // One block for every argument, so that hiredis gets all their addresses at once.
         var offsets: [Int] = []
         var joined: [UInt8] = []
@@ -19,8 +25,11 @@ enum RESPCommand {
             offsets.append(joined.count)
             joined += argument
         }
-        joined.withUnsafeBytes { block in
-            let base = block.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
+        let total = joined.count
+        // A byte past the arguments (not passed to hiredis), so that the block always has an address.
+        joined.append(0)
+        let formatted: Bool = joined.withUnsafeBytes { block in
+            guard let base = block.baseAddress else { return false }
             let argv: [UnsafePointer<CChar>?] = offsets.map { (base + $0).assumingMemoryBound(to: CChar.self) }
             let lengths = arguments.map(\.count)
             var command: UnsafeMutablePointer<CChar>?
@@ -29,16 +38,20 @@ enum RESPCommand {
                     redisFormatCommandArgv(&command, Int32(arguments.count), UnsafeMutablePointer(mutating: argv.baseAddress), lengths.baseAddress)
                 }
             }
-            guard count >= 0, let command else { fatalError("hiredis: out of memory formatting a command") }
+            guard count >= 0, let command else { return false }
             defer { redisFreeCommand(command) }
             buffer.writeBytes(UnsafeRawBufferPointer(start: command, count: Int(count)))
+            return true
         }
+        guard formatted else { throw RedisError(.outOfMemory, "hiredis could not allocate a command of \(total) bytes") }
     }
 
     /// The command as a new buffer.
-    static func make(_ arguments: [String]) -> ByteBuffer {
+    ///
+    /// - Throws: ``RedisError`` (``RedisError/Kind/outOfMemory``) as ``append(_:to:)-([String],_)`` does.
+    static func make(_ arguments: [String]) throws(RedisError) -> ByteBuffer {
         var buffer = ByteBuffer()
-        append(arguments, to: &buffer)
+        try append(arguments, to: &buffer)
         return buffer
     }
 }

@@ -8,8 +8,8 @@ final class RESPReader {
     /// cut off (hiredis 0.14 has no bound of its own).
     let maxBufferedBytes: Int
 
-    init(maxBufferedBytes: Int) {
-        guard let reader = redisReaderCreate() else { fatalError("hiredis: out of memory making a reader") }
+    init(maxBufferedBytes: Int) throws(RedisError) {
+        guard let reader = redisReaderCreate() else { throw RedisError(.outOfMemory, "hiredis could not allocate a reader") }
         self.reader = reader
         self.maxBufferedBytes = maxBufferedBytes
     }

@@ -37,14 +37,13 @@ final class RedisConnection: @unchecked Sendable {
         let high = max(options.writeBufferHighWater, 2)
         let tls = options.tls
         let connected = ClientBootstrap(group: eventLoop)
-            .connectTimeout(.nanoseconds(Int64(options.connectTimeout.components.seconds) * 1_000_000_000
-                + options.connectTimeout.components.attoseconds / 1_000_000_000))
+            .connectTimeout(TimeAmount(options.connectTimeout))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.writeBufferWaterMark, value: .init(low: high / 2, high: high))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let tls { try channel.pipeline.syncOperations.addHandler(TLSHandler(client: tls, serverHostname: host)) }
-                    try channel.pipeline.syncOperations.addHandler(RedisHandler(maxReplyBytes: maxReplyBytes))
+                    try channel.pipeline.syncOperations.addHandler(try RedisHandler(maxReplyBytes: maxReplyBytes))
                 }
             }
             .connect(host: host, port: port)
@@ -85,19 +84,21 @@ final class RedisConnection: @unchecked Sendable {
             }
         }.flatMapErrorThrowing { error in
             guard let redis = error as? RedisError else { throw error }
-            guard redis.kind == .connectionLost || redis.kind == .protocolViolation else { throw redis }
-            if redis.message.contains("TLS") || redis.message.contains("tls") {
-                throw RedisError(.tls, "TLS with Redis at \(address) failed: \(redis.message)")
+            switch redis.kind {
+            case .tls: throw RedisError(.tls, "TLS with Redis at \(address) failed: \(redis.message)")
+            case .connectionLost, .protocolViolation: throw RedisError(redis.kind, "Redis at \(address): \(redis.message)")
+            default: throw redis
             }
-            throw RedisError(redis.kind, "Redis at \(address): \(redis.message)")
         }
     }
 
     /// Sends a command and gives its reply.
     func request(_ arguments: [String]) -> EventLoopFuture<RESPValue> {
+        let bytes: ByteBuffer
+        do { bytes = try RESPCommand.make(arguments) } catch { return channel.eventLoop.makeFailedFuture(error) }
         let promise = channel.eventLoop.makePromise(of: RESPValue.self)
-        channel.writeAndFlush(RedisOutbound(bytes: RESPCommand.make(arguments), replies: [.reply(promise)])).whenFailure { error in
-            promise.fail(RedisError(.connectionLost, "\(error)"))
+        channel.writeAndFlush(RedisOutbound(bytes: bytes, replies: [.reply(promise)])).whenFailure { error in
+            promise.fail(RedisError(ending: error))
         }
         return promise.futureResult
     }

@@ -16,6 +16,8 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         case protocolViolation
         /// The connection ended before the answer came.
         case connectionLost
+        /// hiredis could not allocate memory for a reader or a command.
+        case outOfMemory
     }
 
     /// The kind of failure.

@@ -1,5 +1,6 @@
 import CHiredis
 import NIOCore
+import WSTLS
 
 /// Commands on their way to Redis, with what to do with each one's reply.
 struct RedisOutbound {
@@ -44,8 +45,8 @@ final class RedisHandler: ChannelDuplexHandler {
     var onClose: ((RedisError) -> Void)?
     private var closeReason: RedisError?
 
-    init(maxReplyBytes: Int) {
-        reader = RESPReader(maxBufferedBytes: maxReplyBytes)
+    init(maxReplyBytes: Int) throws(RedisError) {
+        reader = try RESPReader(maxBufferedBytes: maxReplyBytes)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -84,7 +85,7 @@ final class RedisHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        fail(context: context, RedisError(.connectionLost, "\(error)"))
+        fail(context: context, RedisError(ending: error))
     }
 
     private func fail(context: ChannelHandlerContext, _ error: RedisError) {
@@ -100,5 +101,17 @@ final class RedisHandler: ChannelDuplexHandler {
         onClose?(reason)
         onClose = nil
         context.fireChannelInactive()
+    }
+}
+
+extension RedisError {
+    /// What ended a connection, from the error the pipeline met: a TLS failure (`TLSError`,
+    /// fired or failing a write) says TLS, anything else that the connection was lost.
+    init(ending error: any Error) {
+        if let redis = error as? RedisError {
+            self = redis
+        } else {
+            self.init(error is TLSError ? .tls : .connectionLost, "\(error)")
+        }
     }
 }

@@ -80,7 +80,10 @@ final class RedisLink: @unchecked Sendable {
         let outcome: PublishOutcome = queue.withLock { queue in
             guard queue.isUp else { return .dropped(.disconnected) }
             guard queue.pending.readableBytes <= configuration.maxPendingBytes else { return .dropped(.overLimit) }
-            RESPCommand.append([Array(verbs.publish.utf8), Array(topic.utf8), envelope], to: &queue.pending)
+            // No memory to format it: it cannot be queued, like one beyond the bound.
+            do { try RESPCommand.append([Array(verbs.publish.utf8), Array(topic.utf8), envelope], to: &queue.pending) } catch {
+                return .dropped(.overLimit)
+            }
             queue.commands += 1
             if queue.flushScheduled { return .queued(scheduleFlush: false) }
             queue.flushScheduled = true
@@ -118,13 +121,24 @@ final class RedisLink: @unchecked Sendable {
     // MARK: Subscriptions, on the event loop
 
     func subscribe(_ topic: String) {
-        guard topics.insert(topic).inserted, case .up = phase, let subscriber else { return }
-        subscriber.send(RESPCommand.make([verbs.subscribe, topic]), ignoredReplies: 0)
+        guard topics.insert(topic).inserted else { return }
+        sendToSubscriber([verbs.subscribe, topic])
     }
 
     func unsubscribe(_ topic: String) {
-        guard topics.remove(topic) != nil, case .up = phase, let subscriber else { return }
-        subscriber.send(RESPCommand.make([verbs.unsubscribe, topic]), ignoredReplies: 0)
+        guard topics.remove(topic) != nil else { return }
+        sendToSubscriber([verbs.unsubscribe, topic])
+    }
+
+    /// A command on the subscribed connection, when it is up; one hiredis cannot allocate ends
+    /// the connection, so that the reconnection subscribes again to exactly `topics`.
+    private func sendToSubscriber(_ arguments: [String]) {
+        guard case .up = phase, let subscriber else { return }
+        do {
+            subscriber.send(try RESPCommand.make(arguments), ignoredReplies: 0)
+        } catch {
+            lost(error)
+        }
     }
 
     // MARK: Connecting, on the event loop
@@ -179,7 +193,7 @@ final class RedisLink: @unchecked Sendable {
         let capped = min(base, configuration.maxReconnectDelay)
         // Jitter: anywhere in the upper half, so that nodes that lost Redis together do not
         // all come back in the same millisecond.
-        let nanoseconds = max(Int64(capped.components.seconds) * 1_000_000_000 + capped.components.attoseconds / 1_000_000_000, 2)
+        let nanoseconds = max(TimeAmount(capped).nanoseconds, 2)
         let delay = TimeAmount.nanoseconds(Int64.random(in: (nanoseconds / 2)...nanoseconds))
         phase = .waiting(eventLoop.scheduleTask(in: delay) { self.attempt() })
     }
@@ -214,8 +228,12 @@ final class RedisLink: @unchecked Sendable {
         // Every topic again, in commands of at most 256 names.
         let names = Array(topics)
         var commands = ByteBuffer()
-        for start in stride(from: 0, to: names.count, by: 256) {
-            RESPCommand.append([verbs.subscribe] + names[start..<min(start + 256, names.count)], to: &commands)
+        do {
+            for start in stride(from: 0, to: names.count, by: 256) {
+                try RESPCommand.append([verbs.subscribe] + names[start..<min(start + 256, names.count)], to: &commands)
+            }
+        } catch {
+            return lost(error)
         }
         if commands.readableBytes > 0 { subscriber.send(commands, ignoredReplies: 0) }
     }

@@ -35,10 +35,10 @@ struct RESPTests {
     @Test("commands are formatted by hiredis; replies of every type are read back, in pieces")
     func roundTrip() throws {
         var buffer = ByteBuffer()
-        RESPCommand.append([Array("PUBLISH".utf8), Array("room".utf8), [0, 13, 10, 255]], to: &buffer)
+        try RESPCommand.append([Array("PUBLISH".utf8), Array("room".utf8), [0, 13, 10, 255]], to: &buffer)
         #expect(Array(buffer.readableBytesView) == Array("*3\r\n$7\r\nPUBLISH\r\n$4\r\nroom\r\n$4\r\n".utf8) + [0, 13, 10, 255] + [13, 10])
         let wire = Array("+OK\r\n-ERR no\r\n:42\r\n$3\r\na\r\n\r\n$-1\r\n*2\r\n$7\r\nmessage\r\n*1\r\n:1\r\n".utf8)
-        let reader = RESPReader(maxBufferedBytes: 1 << 10)
+        let reader = try RESPReader(maxBufferedBytes: 1 << 10)
         var replies: [RESPValue] = []
         for byte in wire {
             try [byte].withUnsafeBytes { try reader.feed($0) }
@@ -50,10 +50,10 @@ struct RESPTests {
 
     @Test("what is not RESP, or a reply over the bound, is an error that says so")
     func hostileReplies() throws {
-        let reader = RESPReader(maxBufferedBytes: 64)
+        let reader = try RESPReader(maxBufferedBytes: 64)
         try Array("?what\r\n".utf8).withUnsafeBytes { try reader.feed($0) }
         #expect(throws: RedisError.self) { _ = try reader.next { RESPValue($0) } }
-        let bounded = RESPReader(maxBufferedBytes: 64)
+        let bounded = try RESPReader(maxBufferedBytes: 64)
         #expect(throws: RedisError(.protocolViolation, "a reply of more than 64 bytes")) {
             try Array("$1000\r\n".utf8 + [UInt8](repeating: 65, count: 100)).withUnsafeBytes { try bounded.feed($0) }
         }

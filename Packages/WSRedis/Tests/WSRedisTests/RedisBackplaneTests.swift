@@ -145,7 +145,7 @@ struct RedisBackplaneTests {
             _ = try await RedisBackplane.connect(to: url)
             Issue.record("a self-signed certificate was trusted")
         } catch {
-            #expect(error.kind == .tls, "\(error)")
+            #expect(error.kind == .tls, "\(error) \(error.kind)")
         }
         var configuration = RedisBackplane.Configuration()
         configuration.tls = .init(verification: .trustedCAs(.file(folder + "/cert.pem")), applicationProtocols: [])

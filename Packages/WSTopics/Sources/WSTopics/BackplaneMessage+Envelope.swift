@@ -56,7 +56,7 @@ extension BackplaneMessage {
     ///   - maxMessageBytes: the longest payload taken.
     /// - Throws: ``EnvelopeError`` for bytes that are not such a message.
     public init(topic: String, envelope bytes: UnsafeRawBufferPointer, maxMessageBytes: Int) throws(EnvelopeError) {
-        guard bytes.count >= Self.envelopeHeaderCount, bytes[0] == Self.magic else {
+        guard let origin = Self.origin(ofEnvelope: bytes) else {
             throw EnvelopeError(description: "not a WebSockets topic message (\(bytes.count) bytes without its header)")
         }
         guard bytes[1] == Self.version else { throw EnvelopeError(description: "a message of format version \(bytes[1]), not \(Self.version)") }
@@ -66,8 +66,6 @@ extension BackplaneMessage {
         case 2: kind = .binary
         default: throw EnvelopeError(description: "unknown message kind \(bytes[2])")
         }
-        var raw: UInt128 = 0
-        withUnsafeMutableBytes(of: &raw) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[3..<19])) }
         let payload = UnsafeRawBufferPointer(rebasing: bytes[19...])
         guard payload.count <= maxMessageBytes else {
             throw EnvelopeError(description: "a message of \(payload.count) bytes, over the limit of \(maxMessageBytes)")
@@ -77,6 +75,6 @@ extension BackplaneMessage {
                 throw EnvelopeError(description: "a text message that is not valid UTF-8")
             }
         }
-        self.init(topic: topic, origin: NodeID(rawValue: UInt128(bigEndian: raw)), message: PreparedMessage(kind, payload: payload))
+        self.init(topic: topic, origin: origin, message: PreparedMessage(kind, payload: payload))
     }
 }
