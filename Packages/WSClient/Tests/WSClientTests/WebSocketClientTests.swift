@@ -16,6 +16,11 @@ struct WebSocketURLTests {
         ("ws://127.0.0.1:9001/x", false, "127.0.0.1", 9001, "/x"),
         ("wss://[::1]:8443/", true, "::1", 8443, "/"),
         ("WS://Example.com?q=1", false, "Example.com", 80, "/?q=1"),
+        // What a URI may not hold is percent-encoded as UTF-8, as a browser does: before, a
+        // space went out as it was and broke the request line ("GET /a b HTTP/1.1").
+        ("ws://h/caf\u{e9} x?q=a b", false, "h", 80, "/caf%C3%A9%20x?q=a%20b"),
+        ("ws://h/a%20b{|}", false, "h", 80, "/a%20b%7B%7C%7D"),
+        ("ws://[fe80::1]:8080", false, "fe80::1", 8080, "/"),
     ])
     func parses(text: String, secure: Bool, host: String, port: Int, target: String) throws {
         let url = try WebSocketURL(text)
@@ -28,11 +33,23 @@ struct WebSocketURLTests {
     @Test("what is not a WebSocket URL is refused with the reason", arguments: [
         ("http://example.com/", "scheme"), ("example.com", "no scheme"), ("ws://", "no host"), ("ws://h:0/", "port"),
         ("ws://h:99999/", "port"), ("ws://::1/", "brackets"), ("ws://h/#frag", "fragment"), ("ws://u:p@h/", "user information"),
+        ("ws://h/a\r\nX-Injected: 1", "control character (U+000D)"), ("ws://h\u{0}/", "control character (U+0000)"),
+        ("ws://ex ample.com/", "the host has a ' '"), ("ws://caf\u{e9}.fr/", "punycode"), ("ws://h:+80/", "port '+80'"),
+        ("ws://[::1%eth0]/", "only hex digits"),
     ])
     func refuses(text: String, reason: String) {
         let error = #expect(throws: WebSocketClientError.self) { try WebSocketURL(text) }
         #expect(error?.code == .invalidURL)
         #expect(error?.message.contains(reason) == true, "\(String(describing: error))")
+        #expect(error?.message.unicodeScalars.contains { $0.value < 0x20 } == false, "the message prints a control character")
+    }
+
+    @Test("a URL written out parses back to itself")
+    func roundTrip() throws {
+        for text in ["ws://h", "wss://[::1]:8443/x?y", "ws://h/caf\u{e9} x", "WSS://Host:443/"] {
+            let url = try WebSocketURL(text)
+            #expect(try WebSocketURL(url.description) == url)
+        }
     }
 }
 

@@ -32,9 +32,10 @@ public struct GateToken: Sendable {
     }
 
     /// A token for `subject`, valid for `validFor` from `now` (Unix seconds; the current time
-    /// by default).
+    /// by default). An expiry past the largest time there is stays at it: a token for ever.
     public func make(subject: String, validFor: Duration, now: Int = GateToken.unixTime()) -> String {
-        let expiry = now + Int(validFor.components.seconds)
+        let (sum, overflow) = now.addingReportingOverflow(Int(validFor.components.seconds))
+        let expiry = overflow ? (validFor > .zero ? Int.max : Int.min) : sum
         let body = "v1.\(expiry).\(Base64URL.encode(Array(subject.utf8)))"
         return body + "." + Base64URL.encode(HMACSHA256.authenticationCode(key: secret, message: Array(body.utf8)))
     }

@@ -33,6 +33,20 @@ struct GateTokenTests {
         }
     }
 
+    // Found while writing the fuzz target `gate`: an expiry past Int.max trapped in `make`.
+    @Test("a validity past the largest time there is makes a token for ever, not a crash; a negative one, an expired token")
+    func extremes() {
+        let forever = gate.make(subject: "s", validFor: .seconds(Int64.max), now: 1_000)
+        #expect(forever.split(separator: ".")[1] == "\(Int.max)")
+        #expect(gate.subject(of: forever, now: Int.max - 1) == "s")
+        let past = gate.make(subject: "s", validFor: .seconds(Int64.min), now: -1_000)
+        #expect(past.split(separator: ".")[1] == "\(Int.min)")
+        #expect(gate.subject(of: past, now: Int.min) == nil)
+        let expired = gate.make(subject: "s", validFor: .seconds(-1), now: 1_000)  // expires at 999
+        #expect(gate.subject(of: expired, now: 998) == "s")
+        #expect(gate.subject(of: expired, now: 999) == nil)
+    }
+
     @Test("in shouldUpgrade: no token or a bad one gets 403 before the 101")
     func inServer() async throws {
         let gate = self.gate
