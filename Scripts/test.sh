@@ -88,7 +88,7 @@ step "the demo page in headless Chromium: it connects back, relays moves both wa
 ensure_apt chromium
 bounded 600 Tests/Browser/browser-smoke.sh
 
-step "coverage-guided fuzzing with AddressSanitizer, 30 s per target: the connection state machine in both roles with and without permessage-deflate, UTF-8 against the standard library, inflate, the opening handshake (Scripts/fuzz.sh)"
+step "coverage-guided fuzzing with AddressSanitizer, 30 s per target: the connection state machine in both roles with and without permessage-deflate, UTF-8 against the standard library, inflate, the opening handshake, the client's URLs, a proxy's answer to CONNECT, GateToken (Scripts/fuzz.sh)"
 bounded 900 Scripts/fuzz.sh
 
 step "DocC: every module's documentation, warnings as errors (Scripts/docs.sh)"

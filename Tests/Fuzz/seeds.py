@@ -2,7 +2,8 @@
 byte streams and compressed payloads the tests use, each a file, so that libFuzzer starts from
 inputs that reach deep into each target instead of from nothing.
 
-    python3 Tests/Fuzz/seeds.py OUT      # writes OUT/connection, OUT/utf8, OUT/inflate, OUT/handshake
+    python3 Tests/Fuzz/seeds.py OUT      # writes OUT/connection, OUT/utf8, OUT/inflate, OUT/handshake,
+                                         # OUT/url, OUT/proxy, OUT/gate
 """
 import os
 import struct
@@ -90,6 +91,24 @@ def main(out):
           "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=12\n").encode())
     write(f"{out}/handshake", "version-8", upgrade.replace("Version: 13", "Version: 8").encode())
     write(f"{out}/handshake", "post", upgrade.replace("GET", "POST").encode())
+    # The client's tests' URLs, and proxies as http_proxy holds them.
+    urls = ["ws://example.com", "wss://example.com/chat?room=1", "ws://127.0.0.1:9001/x", "wss://[::1]:8443/",
+            "WS://Example.com?q=1", "ws://h/caf\u00e9 x?q=a b", "ws://u:p@h/", "ws://h/#frag", "ws://[fe80::1]:0/",
+            "http://user:pw@proxy:3128", "proxy.example.com:8080", "ws://xn--caf-dma.fr/", "ws://h/a%20b"]
+    for index, url in enumerate(urls):
+        write(f"{out}/url", f"url-{index}", url.encode())
+    answers = [b"HTTP/1.1 200 Connection established\r\n\r\n", b"HTTP/1.0 200 OK\r\nProxy-Agent: tinyproxy\r\n\r\n",
+               b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"p\"\r\n\r\n",
+               b"HTTP/1.1 200\r\n\r\n", b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n",
+               b"HTTP/1.1 200 OK\r\n\r\n\x16\x03\x01", b"SSH-2.0-OpenSSH_9.2\r\n\r\n"]
+    for index, answer in enumerate(answers):
+        write(f"{out}/proxy", f"answer-{index}", bytes([index * 9]) + answer)
+    # Subject, validity and time as Tests/Fuzz/Targets/Gate.swift reads them: 4 + 4 bytes
+    # (offset by 2^31), the scale bit, the edit (2 bytes) and its byte, then the subject.
+    for index, (valid, now, subject) in enumerate([(60, 1000, "user-42"), (0, 0, ""), (-5, 10, "alice"),
+                                                    ((1 << 31) - 1, (1 << 31) - 1, "for ever \u2713")]):
+        head = struct.pack(">II", valid + (1 << 31), now + (1 << 31))
+        write(f"{out}/gate", f"token-{index}", head + bytes([index & 1, 0, index * 7, 0x41]) + subject.encode())
 
 
 if __name__ == "__main__":
