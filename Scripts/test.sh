@@ -51,6 +51,9 @@ step "root package: every layer's tests in one build"
 bounded 1500 swift build --build-tests
 bounded 900 swift test
 
+step "the root package's tests again under AddressSanitizer (leaks too) and ThreadSanitizer, each in a build of its own (Scripts/sanitizers.sh)"
+bounded 1800 Scripts/sanitizers.sh
+
 step "the protocol core's demo (swift run framing-demo)"
 demo=$(bounded 300 swift run framing-demo "Scripts/test.sh smoke test")
 printf '%s\n' "$demo"

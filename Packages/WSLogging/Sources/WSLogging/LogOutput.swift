@@ -67,15 +67,15 @@ public struct LogOutput: Sendable {
         }
     }
 
-    /// A stream behind a lock. `@unchecked Sendable`: every use of `stream` holds `lock`.
-    final class StreamBox: @unchecked Sendable {
-        private let lock = Mutex(())
-        private var stream: any TextOutputStream
+    /// A stream behind a lock: the stream is inside the `Mutex`, so that nothing can reach it
+    /// without holding the lock.
+    final class StreamBox: Sendable {
+        private let stream: Mutex<any TextOutputStream>
 
-        init(_ stream: some TextOutputStream) { self.stream = stream }
+        init(_ stream: sending some TextOutputStream) { self.stream = Mutex(stream) }
 
         func write(_ line: String) {
-            lock.withLock { _ in stream.write(line) }
+            stream.withLock { $0.write(line) }
         }
     }
 }
