@@ -45,6 +45,7 @@ let package = Package(
                 "WSServer",
                 .product(name: "WSHTTP", package: "WSHTTP"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),

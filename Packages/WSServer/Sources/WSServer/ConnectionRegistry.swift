@@ -6,15 +6,20 @@ import Synchronization
 /// channels are kept (a `WebSocket` would keep its handshake's header fields alive: memory
 /// that every idle connection would pay).
 ///
-/// Connections are counted from accept: a connection that has not upgraded (a TLS or HTTP
-/// handshake in progress, a plain HTTP connection kept alive between requests) is *pending*,
-/// and the pending ones are capped; when the cap is full, a new connection drops the oldest
-/// pending one, so peers that hold handshakes open cannot lock real clients out.
+/// Connections are counted from accept (by ``AcceptGate``, on the listener's loop): a
+/// connection that has not upgraded (a TLS or HTTP handshake in progress, an upgrade being
+/// decided, a plain HTTP connection kept alive between requests) is *pending*, and the pending
+/// ones are capped; when the cap is full, a new connection drops the oldest pending one that
+/// has not sent a whole request, or if every one has, the oldest, so peers that hold handshakes
+/// open cannot lock real clients out, nor push out a real client's upgrade while it is decided.
 final class ConnectionRegistry: Sendable {
     /// Where a connection is in its life.
     enum Phase: Sendable, Hashable {
-        /// Accepted, not upgraded: counts against the pending cap.
+        /// Accepted, no whole request yet: counts against the pending cap, dropped first.
         case pending
+        /// Its upgrade request came whole and is being decided: counts against the pending
+        /// cap, dropped only when no connection is `.pending`.
+        case requested
         /// Its upgrade was accepted; the 101 is on its way. Neither pending nor a WebSocket yet.
         case upgrading
         /// A live WebSocket.
@@ -31,14 +36,22 @@ final class ConnectionRegistry: Sendable {
     private struct State {
         var nextID = 0
         var entries: [Int: Entry] = [:]
+        /// Each open channel's ID, for its setup on its own loop (``id(of:)``).
+        var ids: [ObjectIdentifier: Int] = [:]
         /// The IDs of pending connections in accept order (IDs only grow). Entries that are no
         /// longer pending stay until they reach the front or the queue is compacted.
         var pendingOrder = CircularBuffer<Int>()
+        /// The same for `.requested` connections, in the order their requests came.
+        var requestedOrder = CircularBuffer<Int>()
+        /// `.pending` and `.requested` connections: what the cap counts.
         var pendingCount = 0
         var webSocketCount = 0
         /// Upgrades accepted and not yet closed (a slot is taken before the 101).
         var slots = 0
         var accepting = true
+        /// The listener stopped accepting at this many sockets: the first close below it
+        /// resumes it.
+        var acceptPausedAt: Int?
 
         mutating func move(_ id: Int, to phase: Phase) {
             guard let old = entries[id]?.phase, old != phase else { return }
@@ -49,18 +62,21 @@ final class ConnectionRegistry: Sendable {
 
         mutating func count(_ phase: Phase, _ change: Int) {
             switch phase {
-            case .pending: pendingCount += change
+            case .pending, .requested: pendingCount += change
             case .webSocket: webSocketCount += change
             case .upgrading, .dropped: break
             }
         }
 
-        /// Marks the oldest pending connection dropped and returns its channel.
+        /// Marks the oldest connection without a whole request dropped, or else the oldest
+        /// whose request is being decided, and returns its channel.
         mutating func dropOldestPending() -> (any Channel)? {
-            while let id = pendingOrder.popFirst() {
-                guard let entry = entries[id], entry.phase == .pending else { continue }
-                move(id, to: .dropped)
-                return entry.channel
+            for phase in [Phase.pending, .requested] {
+                while let id = phase == .pending ? pendingOrder.popFirst() : requestedOrder.popFirst() {
+                    guard let entry = entries[id], entry.phase == phase else { continue }
+                    move(id, to: .dropped)
+                    return entry.channel
+                }
             }
             return nil
         }
@@ -68,8 +84,8 @@ final class ConnectionRegistry: Sendable {
         /// Keeps `pendingOrder` within a constant factor of the pending connections: every ID
         /// in it is looked at a bounded number of times.
         mutating func compactIfNeeded() {
-            guard pendingOrder.count > 2 * pendingCount + 64 else { return }
-            pendingOrder = pendingOrder.filter { entries[$0]?.phase == .pending }
+            if pendingOrder.count > 2 * pendingCount + 64 { pendingOrder = pendingOrder.filter { entries[$0]?.phase == .pending } }
+            if requestedOrder.count > 2 * pendingCount + 64 { requestedOrder = requestedOrder.filter { entries[$0]?.phase == .requested } }
         }
     }
     private let state = Mutex(State())
@@ -84,11 +100,17 @@ final class ConnectionRegistry: Sendable {
             if state.pendingCount >= max(1, maxPending) { dropped = state.dropOldestPending() }
             state.nextID += 1
             state.entries[state.nextID] = Entry(channel: channel, phase: .pending)
+            state.ids[ObjectIdentifier(channel)] = state.nextID
             state.count(.pending, +1)
             state.pendingOrder.append(state.nextID)
             state.compactIfNeeded()
             return (state.nextID, dropped)
         }
+    }
+
+    /// The ID ``add(_:maxPending:)`` gave `channel`; nil once it has closed.
+    func id(of channel: any Channel) -> Int? {
+        state.withLock { $0.ids[ObjectIdentifier(channel)] }
     }
 
     /// Takes a WebSocket slot if fewer than `limit` are taken.
@@ -105,12 +127,42 @@ final class ConnectionRegistry: Sendable {
         state.withLock { $0.slots -= 1 }
     }
 
+    /// Connection `id`'s upgrade request came whole; its decision is being made.
+    func requested(_ id: Int) {
+        state.withLock { state in
+            guard state.entries[id]?.phase == .pending else { return }
+            state.move(id, to: .requested)
+            state.requestedOrder.append(id)
+            state.compactIfNeeded()
+        }
+    }
+
+    /// Connection `id`'s upgrade was refused: it is an HTTP connection again, without a request.
+    func requestRefused(_ id: Int) {
+        state.withLock { state in
+            guard state.entries[id]?.phase == .requested else { return }
+            state.move(id, to: .pending)
+            state.pendingOrder.append(id)
+            state.compactIfNeeded()
+        }
+    }
+
     /// Connection `id`'s upgrade was accepted: it is no longer pending (unless it was dropped
     /// meanwhile: then it is being closed, and stays dropped).
     func upgradeAccepted(_ id: Int) {
         state.withLock { state in
-            guard state.entries[id]?.phase == .pending else { return }
+            guard let phase = state.entries[id]?.phase, phase == .pending || phase == .requested else { return }
             state.move(id, to: .upgrading)
+        }
+    }
+
+    /// Whether the listener should stop accepting: `limit` sockets or more are open. If so,
+    /// it is noted, and the first ``remove(_:)`` below the limit says to resume.
+    func pauseAccepting(atSockets limit: Int) -> Bool {
+        state.withLock { state in
+            guard state.entries.count >= limit else { return false }
+            state.acceptPausedAt = limit
+            return true
         }
     }
 
@@ -122,12 +174,18 @@ final class ConnectionRegistry: Sendable {
         }
     }
 
-    /// Forgets connection `id`.
-    func remove(_ id: Int) {
+    /// Forgets connection `id`, whose socket has closed. True when the listener had stopped
+    /// accepting and may resume: the caller tells it (``AcceptGate/Resume``).
+    @discardableResult
+    func remove(_ id: Int) -> Bool {
         state.withLock { state in
-            guard let entry = state.entries.removeValue(forKey: id) else { return }
+            guard let entry = state.entries.removeValue(forKey: id) else { return false }
+            state.ids[ObjectIdentifier(entry.channel)] = nil
             state.count(entry.phase, -1)
             state.compactIfNeeded()
+            guard let limit = state.acceptPausedAt, state.entries.count < limit else { return false }
+            state.acceptPausedAt = nil
+            return true
         }
     }
 

@@ -14,11 +14,15 @@ extension WebSocketServer {
         /// The most connections open at once that have not upgraded: TLS and HTTP handshakes
         /// in progress, upgrades being decided, and plain HTTP connections kept alive between
         /// requests (each of which `handshakeTimeout` also ends). A connection accepted while
-        /// this many are pending makes the oldest of them be dropped: closed without an answer.
-        /// Peers that open connections and hold their handshakes open so cannot lock real
-        /// clients out (nor use up the process's file descriptors): a real client's handshake
-        /// takes milliseconds, and one of theirs is what is dropped. Values below 1 count as 1.
-        /// Default 256, well under the 1,024 file descriptors a process may have open by default.
+        /// this many are pending makes the oldest of them be dropped: closed without an answer;
+        /// the oldest that has not sent a whole request, or if every one has, the oldest whose
+        /// upgrade is being decided. Peers that open connections and hold their handshakes open
+        /// so cannot lock real clients out: a real client's handshake takes milliseconds, and
+        /// one of theirs is what is dropped. Connections are counted the moment they are
+        /// accepted, and the server stops accepting while it holds this many plus
+        /// `maxConnections` plus 4 sockets, so a burst of connections cannot use up the
+        /// process's file descriptors either. Values below 1 count as 1. Default 256, well
+        /// under the 1,024 file descriptors a process may have open by default.
         public var maxPendingConnections: Int
         /// How long a connection may take from accept to its 101 (TLS handshake included): a
         /// slow or silent client is cut off. A connection that only serves plain HTTP is closed

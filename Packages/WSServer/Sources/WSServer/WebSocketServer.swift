@@ -96,6 +96,12 @@ public final class WebSocketServer: Service, Sendable {
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .serverChannelInitializer { [registry, configuration, instruments, logger] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        AcceptGate(registry: registry, configuration: configuration, instruments: instruments, logger: logger))
+                }
+            }
             .childChannelInitializer { [self] channel in accept(channel) }
             .bind(host: host, port: port).get()
         listener.withLock { $0 = channel }
@@ -152,30 +158,13 @@ public final class WebSocketServer: Service, Sendable {
 
     // MARK: Each connection
 
-    /// Sets up an accepted connection: the filter, the count (dropping the oldest pending
-    /// connection when the cap is full), the handshake timer, and the pipeline with this
-    /// server's gatekeeping around the user's handlers.
+    /// Sets up an accepted connection, which ``AcceptGate`` has counted (and filtered): the
+    /// handshake timer, and the pipeline with this server's gatekeeping around the user's
+    /// handlers.
     private func accept(_ channel: any Channel) -> EventLoopFuture<Void> {
         let instruments = instruments
-        instruments?.accepted()
-        if let filter = configuration.connectionFilter, let remote = channel.remoteAddress, !filter(remote) {
-            logger.debug("connection filtered out", metadata: ["remote": "\(remote)"])
-            instruments?.refused("filter")
-            return channel.eventLoop.makeFailedFuture(ChannelError.inputClosed)
-        }
-        guard let (id, dropped) = registry.add(channel, maxPending: configuration.maxPendingConnections) else {
-            return channel.eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
-        }
-        if let dropped {
-            // The oldest connection still in its handshake: a real client's takes milliseconds,
-            // a peer that holds handshakes open is the likeliest to be here.
-            logger.debug("pending connection dropped", metadata: [
-                "remote": "\(dropped.remoteAddress.map { "\($0)" } ?? "?")",
-                "maxPendingConnections": "\(configuration.maxPendingConnections)",
-            ])
-            dropped.close(promise: nil)
-            instruments?.refused("pending_limit")
-        }
+        // Dropped (and closed) before it got here.
+        guard let id = registry.id(of: channel) else { return channel.eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel) }
         let connection = ConnectionState()
         let timer = channel.eventLoop.scheduleTask(in: TimeAmount(configuration.handshakeTimeout)) {
             guard !connection.upgraded.load(ordering: .relaxed) else { return }
@@ -185,7 +174,6 @@ public final class WebSocketServer: Service, Sendable {
         connection.handshakeTimer.withLock { $0 = timer }
         channel.closeFuture.whenComplete { [registry] _ in
             timer.cancel()
-            registry.remove(id)
             if connection.holdsSlot.exchange(false, ordering: .relaxed) { registry.releaseSlot() }
         }
         let continuation = errorContinuation
@@ -210,7 +198,7 @@ public final class WebSocketServer: Service, Sendable {
         let registry = registry
         let connectionRate = connectionRate
         var gatekept = user
-        gatekept.shouldUpgrade = { upgrade in
+        let decide: @Sendable (WebSocketUpgradeRequest) async -> WebSocketUpgradeDecision = { upgrade in
             if let allowed = configuration.allowedOrigins, let origin = upgrade.origin, !allowed.contains(origin) {
                 return .refuse(HTTPResponse(status: .forbidden, headerFields: [.contentType: "text/plain; charset=utf-8"]),
                                body: Array("origin \(origin) is not allowed\n".utf8))
@@ -240,6 +228,14 @@ public final class WebSocketServer: Service, Sendable {
                 guard subprotocol == nil, !configuration.subprotocols.isEmpty else { return decision }
                 return .accept(subprotocol: upgrade.subprotocol(choosingFrom: configuration.subprotocols), headerFields: headerFields)
             }
+        }
+        // While it is decided, the connection is dropped for a newer one only if none is older
+        // in its handshake; refused, it is an HTTP connection again.
+        gatekept.shouldUpgrade = { upgrade in
+            registry.requested(id)
+            let decision = await decide(upgrade)
+            if case .refuse = decision { registry.requestRefused(id) }
+            return decision
         }
         let continuation = errorContinuation
         gatekept.upgraded = { webSocket in

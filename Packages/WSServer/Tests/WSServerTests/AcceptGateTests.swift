@@ -1,0 +1,114 @@
+import Logging
+import NIOCore
+import NIOEmbedded
+import Testing
+@testable import WSServer
+
+/// Counts the reads that reach the head of the listener's pipeline: the accepts asked of the
+/// socket.
+final class ReadCounter: ChannelOutboundHandler {
+    typealias OutboundIn = Never
+    var reads = 0
+    func read(context: ChannelHandlerContext) {
+        reads += 1
+        context.read()
+    }
+}
+
+/// The accept gate on an embedded listener: accepted channels are counted the moment they are
+/// accepted, and the listener stops asking for more at the socket limit. Before, a burst was
+/// accepted whole before any of it was counted (230 descriptors held at a pending cap of 64,
+/// Scripts/attacks.sh connection-flood).
+@Suite("AcceptGate: the pending cap holds on sockets, counted at accept")
+struct AcceptGateTests {
+    let loop = EmbeddedEventLoop()
+
+    func listener(maxPending: Int, maxConnections: Int) throws -> (EmbeddedChannel, ConnectionRegistry, ReadCounter) {
+        var configuration = WebSocketServer.Configuration()
+        configuration.maxPendingConnections = maxPending
+        configuration.maxConnections = maxConnections
+        let registry = ConnectionRegistry()
+        let counter = ReadCounter()
+        let channel = EmbeddedChannel(loop: loop)
+        try channel.pipeline.syncOperations.addHandler(counter)
+        try channel.pipeline.syncOperations.addHandler(
+            AcceptGate(registry: registry, configuration: configuration, instruments: nil, logger: Logger(label: "test")))
+        return (channel, registry, counter)
+    }
+
+    func accepted() throws -> EmbeddedChannel {
+        let child = EmbeddedChannel(loop: loop)
+        try child.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        return child
+    }
+
+    @Test("each accepted channel is counted at once; over the pending cap the oldest is closed in the same step")
+    func countedAtAccept() throws {
+        let (listener, registry, _) = try listener(maxPending: 3, maxConnections: 2)
+        var children: [EmbeddedChannel] = []
+        for _ in 0..<5 {
+            let child = try accepted()
+            children.append(child)
+            try listener.writeInbound(child as any Channel)
+        }
+        loop.run()
+        #expect(registry.pendingCount == 3)
+        #expect(children.prefix(2).allSatisfy { !$0.isActive }, "the two oldest are closed")
+        #expect(children.suffix(3).allSatisfy { $0.isActive })
+        #expect(registry.connectionCount == 3, "a closed socket is no longer counted")
+        while let _ = try listener.readInbound(as: (any Channel).self) {}
+    }
+
+    @Test("at pending + connections + 4 sockets the listener asks for no more, and asks again when one closes")
+    func stopsAccepting() throws {
+        let (listener, registry, counter) = try listener(maxPending: 2, maxConnections: 1)
+        var children: [EmbeddedChannel] = []
+        // Upgraded connections are not pending: hold 1 + 2 + 4 = 7 sockets without a drop.
+        for index in 0..<7 {
+            let child = try accepted()
+            children.append(child)
+            try listener.writeInbound(child as any Channel)
+            if index < 5, let id = registry.id(of: child) {
+                registry.upgradeAccepted(id)
+                registry.upgraded(id)
+            }
+        }
+        #expect(registry.connectionCount == 7)
+        let before = counter.reads
+        listener.read()
+        #expect(counter.reads == before, "no accept asked for at the limit")
+        try children[0].close().wait()
+        loop.run()
+        #expect(counter.reads == before + 1, "the close asked for the held accept")
+        listener.read()
+        #expect(counter.reads == before + 2, "below the limit, reads go through")
+        while let _ = try listener.readInbound(as: (any Channel).self) {}
+    }
+
+    @Test("a connection whose upgrade is being decided is dropped only when none without a request is left")
+    func requestedLast() throws {
+        let (listener, registry, _) = try listener(maxPending: 3, maxConnections: 10)
+        var children: [EmbeddedChannel] = []
+        for _ in 0..<3 {
+            let child = try accepted()
+            children.append(child)
+            try listener.writeInbound(child as any Channel)
+        }
+        registry.requested(registry.id(of: children[0])!)   // the oldest sent its request
+        for _ in 0..<2 {
+            let child = try accepted()
+            children.append(child)
+            try listener.writeInbound(child as any Channel)
+        }
+        loop.run()
+        #expect(children[0].isActive, "its request is being decided")
+        #expect(!children[1].isActive && !children[2].isActive)
+        // A refused request makes it an HTTP connection again, the newest without a request.
+        registry.requestRefused(registry.id(of: children[0])!)
+        let next = try accepted()
+        try listener.writeInbound(next as any Channel)
+        loop.run()
+        #expect(!children[3].isActive && children[0].isActive)
+        while let _ = try listener.readInbound(as: (any Channel).self) {}
+    }
+}
