@@ -6,8 +6,9 @@ public import WSFraming
 /// set on its first frame; inbound messages inflated piece by piece, with the tail put back.
 ///
 /// Safe under attack: inflating stops the moment a message passes the connection's message
-/// limit (the connection then fails with 1009), so a decompression bomb costs nothing but the
-/// bytes received. One instance per connection; its zlib streams are freed with it.
+/// limit (the connection then fails with 1009), so a decompression bomb costs at most the
+/// message limit in memory, and the time to inflate that much, never what it would inflate
+/// to. One instance per connection; its zlib streams are freed with it.
 public final class PerMessageDeflate: MessageTransform {
     /// What was negotiated, seen from this side: how each direction compresses.
     public struct Parameters: Sendable, Hashable {

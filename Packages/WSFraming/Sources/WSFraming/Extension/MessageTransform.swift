@@ -16,8 +16,8 @@ public protocol MessageTransform: AnyObject {
     ///   - isFinal: whether this is the last piece of the message.
     ///   - output: receives the decoded bytes, in as many calls as the transform likes. It
     ///     returns `false` when the message has grown past its limit: then return at once,
-    ///     decoding nothing more (a decompression bomb costs nothing), and the connection
-    ///     fails with 1009.
+    ///     decoding nothing more (a decompression bomb costs no more than the limit), and the
+    ///     connection fails with 1009.
     /// - Throws: ``FramingError/extensionFailure(_:closeCode:)`` for corrupt input.
     func decode(
         _ input: UnsafeRawBufferPointer, isFinal: Bool,
