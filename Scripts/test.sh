@@ -78,7 +78,7 @@ ensure_apt redis-server nginx haproxy
 bounded 300 Tests/Scale/scale-out.sh .build/debug/websockets
 bounded 300 Tests/Scale/redis-cluster.sh .build/debug/websockets
 
-step "the attack suite: peers that never read, stall, flood pings or fragments, hold handshakes, send 64 KiB targets (Scripts/attacks.sh)"
+step "the attack suite: peers that never read, stall, flood pings, fragments or connections, hold handshakes, send oversized request lines, headers and frame lengths, reset mid-frame, send invalid UTF-8, unmasked frames and decompression bombs; and hostile servers for the client (Scripts/attacks.sh)"
 # The debug build of the root's first step, with short keepalive times so the stalled peer
 # is dropped in seconds; Scripts/attacks.sh alone builds and runs the release binary.
 bounded 600 Scripts/attacks.sh --binary .build/debug/websockets -- --ping-interval 2 --ping-timeout 2 --close-timeout 2
