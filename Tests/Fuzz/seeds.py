@@ -100,7 +100,9 @@ def main(out):
     answers = [b"HTTP/1.1 200 Connection established\r\n\r\n", b"HTTP/1.0 200 OK\r\nProxy-Agent: tinyproxy\r\n\r\n",
                b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"p\"\r\n\r\n",
                b"HTTP/1.1 200\r\n\r\n", b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n",
-               b"HTTP/1.1 200 OK\r\n\r\n\x16\x03\x01", b"SSH-2.0-OpenSSH_9.2\r\n\r\n"]
+               b"HTTP/1.1 200 OK\r\n\r\n\x16\x03\x01", b"SSH-2.0-OpenSSH_9.2\r\n\r\n",
+               # The target's first crash: a combining mark after the code's space.
+               b"HTTP/1.1 208 \xd9\x9f\x00  20  s2 \x00\x00 d0 \r\n\r\n"]
     for index, answer in enumerate(answers):
         write(f"{out}/proxy", f"answer-{index}", bytes([index * 9]) + answer)
     # Subject, validity and time as Tests/Fuzz/Targets/Gate.swift reads them: 4 + 4 bytes

@@ -23,10 +23,14 @@ public func proxyFuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     precondition((verdict == .incomplete) == (!ended && bytes.count <= ProxyConnectResponse.maxHeadBytes), "\(verdict) for \(bytes.count) bytes")
 
     if verdict == .established {
+        // In bytes, as the proxy sent them: as Characters, a space followed by a combining mark
+        // is not a space (the first crash of this target was its own reading of
+        // "HTTP/1.1 208 \u{65F}…" so; ProxyAnswerTests keeps that input).
         let line = bytes.prefix { $0 != 13 }
-        let text = String(decoding: line, as: UTF8.self)
-        let code = text.split(separator: " ", omittingEmptySubsequences: false).dropFirst().first.flatMap { Int($0) }
-        precondition(text.hasPrefix("HTTP/1.") && code.map { (200..<300).contains($0) } == true, "a tunnel on \(text.debugDescription)")
+        let words = line.split(separator: 0x20, omittingEmptySubsequences: false)
+        let code = words.dropFirst().first.flatMap { Int(String(decoding: $0, as: UTF8.self)) }
+        precondition(line.starts(with: "HTTP/1.".utf8) && code.map { (200..<300).contains($0) } == true,
+                     "a tunnel on \(String(decoding: line, as: UTF8.self).debugDescription)")
     }
     switch verdict {
     case .refused(let line), .malformed(let line):
