@@ -83,6 +83,10 @@ step "the attack suite: peers that never read, stall, flood pings, fragments or 
 # is dropped in seconds; Scripts/attacks.sh alone builds and runs the release binary.
 bounded 600 Scripts/attacks.sh --binary .build/debug/websockets -- --ping-interval 2 --ping-timeout 2 --close-timeout 2
 
+step "a 2-minute soak: websockets serve with 10,000 connections under mixed load, churn, slow readers and dead peers; RSS within ±5% after warm-up, descriptors back (Tests/Soak/soak.sh; the 30-minute run is in Docs/Reliability.md)"
+# The debug build of the root's first step (the release build, Tests/Soak/soak.sh's default, passes too).
+bounded 600 Tests/Soak/soak.sh --minutes 2 --binary .build/debug/websockets
+
 step "interop with node's ws, both ways (Tests/Interop/node-interop.sh)"
 ensure_apt node-ws
 bounded 300 Tests/Interop/node-interop.sh
