@@ -36,6 +36,15 @@ struct AcceptGateTests {
         return (channel, registry, counter)
     }
 
+    /// Closes the children and the listener: the registry and the children's close callbacks
+    /// hold each other until the children close, as on a real server until it shuts down.
+    func finish(_ listener: EmbeddedChannel, _ children: [EmbeddedChannel]) throws {
+        while let _ = try listener.readInbound(as: (any Channel).self) {}
+        for child in children where child.isActive { _ = try? child.finish() }
+        loop.run()
+        _ = try? listener.finish()
+    }
+
     func accepted() throws -> EmbeddedChannel {
         let child = EmbeddedChannel(loop: loop)
         try child.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
@@ -56,7 +65,7 @@ struct AcceptGateTests {
         #expect(children.prefix(2).allSatisfy { !$0.isActive }, "the two oldest are closed")
         #expect(children.suffix(3).allSatisfy { $0.isActive })
         #expect(registry.connectionCount == 3, "a closed socket is no longer counted")
-        while let _ = try listener.readInbound(as: (any Channel).self) {}
+        try finish(listener, children)
     }
 
     @Test("at pending + connections + 4 sockets the listener asks for no more, and asks again when one closes")
@@ -82,7 +91,7 @@ struct AcceptGateTests {
         #expect(counter.reads == before + 1, "the close asked for the held accept")
         listener.read()
         #expect(counter.reads == before + 2, "below the limit, reads go through")
-        while let _ = try listener.readInbound(as: (any Channel).self) {}
+        try finish(listener, children)
     }
 
     @Test("a connection whose upgrade is being decided is dropped only when none without a request is left")
@@ -109,6 +118,6 @@ struct AcceptGateTests {
         try listener.writeInbound(next as any Channel)
         loop.run()
         #expect(!children[3].isActive && children[0].isActive)
-        while let _ = try listener.readInbound(as: (any Channel).self) {}
+        try finish(listener, children + [next])
     }
 }
