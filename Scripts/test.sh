@@ -51,8 +51,11 @@ step "root package: every layer's tests in one build"
 bounded 1500 swift build --build-tests
 bounded 900 swift test
 
-step "the root package's tests again under AddressSanitizer (leaks too) and ThreadSanitizer, each in a build of its own (Scripts/sanitizers.sh)"
-bounded 1800 Scripts/sanitizers.sh
+step "the root package's tests again under AddressSanitizer, leaks too, in a build of its own (Scripts/sanitizers.sh address; ThreadSanitizer's run is documented in Docs/Reliability.md)"
+# ThreadSanitizer's run (Scripts/sanitizers.sh thread) is not in CI: it cannot see the standard
+# library's Mutex on Linux, and its suppressions (Tests/Sanitizers/tsan.supp) cannot yet be
+# shown to hide every false report in every interleaving that CI may meet.
+bounded 1800 Scripts/sanitizers.sh address
 
 step "the protocol core's demo (swift run framing-demo)"
 demo=$(bounded 300 swift run framing-demo "Scripts/test.sh smoke test")
