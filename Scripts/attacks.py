@@ -1478,6 +1478,20 @@ def plain_peak(ctx):
     return peak if status == 0 else None
 
 
+def against_hostile(ctx, behave, until=None, **kwargs):
+    """Runs the client (run_client, with `kwargs`) against a Hostile server that does `behave`,
+    `until(hostile)` if given; stops the server. Returns run_client's tuple, the time the client
+    exited, and what the server noted (its events, 0.1 s after the exit: its last reads)."""
+    hostile = Hostile(behave)
+    try:
+        result = run_client(ctx, hostile.port, until=(lambda: until(hostile)) if until else None, **kwargs)
+        exited = time.monotonic()
+        time.sleep(0.1)
+        return result, exited, dict(hostile.events)
+    finally:
+        hostile.close()
+
+
 def client_header_flood(ctx):
     def behave(hostile, sock, key):
         filler = b"".join(b"X-Filler-%05d: %s\r\n" % (i, b"a" * 44) for i in range(16_384))  # 1 MiB of header lines
@@ -1491,11 +1505,7 @@ def client_header_flood(ctx):
             pass
 
     plain = plain_peak(ctx)
-    hostile = Hostile(behave)
-    try:
-        status, took, out, err, peak, killed = run_client(ctx, hostile.port, seconds=20)
-    finally:
-        hostile.close()
+    (status, took, out, err, peak, killed), _, _ = against_hostile(ctx, behave, seconds=20)
     said = one_line(err or out)
     growth = peak - plain if plain else None
     ok = (status not in (0, None) and not killed and took < 3.0 and "connected to" not in out and bool(err.strip())
@@ -1517,15 +1527,10 @@ def client_slow_handshake(ctx):
         hostile.events["sent"] = time.monotonic()
         answer(hostile, sock)
 
-    hostile = Hostile(behave)
     length = len(switching(b"x" * 24) + b"\r\n")
-    try:
-        status, took, out, err, _, killed = run_client(
-            ctx, hostile.port, stdin=b"hello\n", seconds=20,
-            until=lambda: "echoed" in hostile.events and time.monotonic() > hostile.events["echoed"] + 0.2)
-        events = dict(hostile.events)
-    finally:
-        hostile.close()
+    (status, took, out, err, _, killed), _, events = against_hostile(
+        ctx, behave, stdin=b"hello\n", seconds=20,
+        until=lambda hostile: "echoed" in hostile.events and time.monotonic() > hostile.events["echoed"] + 0.2)
     spent = events["sent"] - events["sending"] if "sent" in events else None
     ok = (status == 0 and "connected to" in out and "< hello" in out and "echoed" in events and "close" in events
           and spent is not None and not killed)
@@ -1541,11 +1546,7 @@ def client_wrong_accept(ctx):
         for _ in client_frames(hostile, sock, 10):
             pass
 
-    hostile = Hostile(behave)
-    try:
-        status, took, out, err, _, killed = run_client(ctx, hostile.port, seconds=20)
-    finally:
-        hostile.close()
+    (status, took, out, err, _, killed), _, _ = against_hostile(ctx, behave, seconds=20)
     said = one_line(err or out)
     ok = status not in (0, None) and not killed and took < 3.0 and "accept" in err.lower() and "connected to" not in out
     ctx.report("client-wrong-accept", f"exit {status} after {took:.2f} s, \"{said}\"",
@@ -1562,14 +1563,7 @@ def client_close_hold(ctx):
             # no Close back, no TCP close: only reading, until the client goes
 
     close_timeout = 10.0  # WebSocketSession.Configuration's closeTimeout; connect has no flag for it
-    hostile = Hostile(behave)
-    try:
-        status, took, out, err, _, killed = run_client(ctx, hostile.port, seconds=close_timeout + 10)
-        exited = time.monotonic()
-        time.sleep(0.1)
-        events = dict(hostile.events)
-    finally:
-        hostile.close()
+    (status, took, out, err, _, killed), exited, events = against_hostile(ctx, behave, seconds=close_timeout + 10)
     after = exited - events["close"] if "close" in events else None
     ok = (events.get("code") == 1000 and after is not None and after <= close_timeout + 2 and not killed
           and status is not None and "eof" in events)

@@ -68,6 +68,15 @@ final class ConnectionRegistry: Sendable {
             }
         }
 
+        /// Moves connection `id` from `old` to `new`, one of the two pending phases, at the back
+        /// of `new`'s order; nothing if it is not in `old` (dropped meanwhile, say).
+        mutating func requeue(_ id: Int, from old: Phase, to new: Phase) {
+            guard entries[id]?.phase == old else { return }
+            move(id, to: new)
+            if new == .pending { pendingOrder.append(id) } else { requestedOrder.append(id) }
+            compactIfNeeded()
+        }
+
         /// Marks the oldest connection without a whole request dropped, or else the oldest
         /// whose request is being decided, and returns its channel.
         mutating func dropOldestPending() -> (any Channel)? {
@@ -129,22 +138,12 @@ final class ConnectionRegistry: Sendable {
 
     /// Connection `id`'s upgrade request came whole; its decision is being made.
     func requested(_ id: Int) {
-        state.withLock { state in
-            guard state.entries[id]?.phase == .pending else { return }
-            state.move(id, to: .requested)
-            state.requestedOrder.append(id)
-            state.compactIfNeeded()
-        }
+        state.withLock { $0.requeue(id, from: .pending, to: .requested) }
     }
 
     /// Connection `id`'s upgrade was refused: it is an HTTP connection again, without a request.
     func requestRefused(_ id: Int) {
-        state.withLock { state in
-            guard state.entries[id]?.phase == .requested else { return }
-            state.move(id, to: .pending)
-            state.pendingOrder.append(id)
-            state.compactIfNeeded()
-        }
+        state.withLock { $0.requeue(id, from: .requested, to: .pending) }
     }
 
     /// Connection `id`'s upgrade was accepted: it is no longer pending (unless it was dropped

@@ -45,6 +45,15 @@ struct AcceptGateTests {
         _ = try? listener.finish()
     }
 
+    /// `count` new connections through `listener`, in order.
+    func accept(_ count: Int, through listener: EmbeddedChannel) throws -> [EmbeddedChannel] {
+        try (0..<count).map { _ in
+            let child = try accepted()
+            try listener.writeInbound(child as any Channel)
+            return child
+        }
+    }
+
     func accepted() throws -> EmbeddedChannel {
         let child = EmbeddedChannel(loop: loop)
         try child.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
@@ -54,12 +63,7 @@ struct AcceptGateTests {
     @Test("each accepted channel is counted at once; over the pending cap the oldest is closed in the same step")
     func countedAtAccept() throws {
         let (listener, registry, _) = try listener(maxPending: 3, maxConnections: 2)
-        var children: [EmbeddedChannel] = []
-        for _ in 0..<5 {
-            let child = try accepted()
-            children.append(child)
-            try listener.writeInbound(child as any Channel)
-        }
+        let children = try accept(5, through: listener)
         loop.run()
         #expect(registry.pendingCount == 3)
         #expect(children.prefix(2).allSatisfy { !$0.isActive }, "the two oldest are closed")
@@ -71,13 +75,11 @@ struct AcceptGateTests {
     @Test("at pending + connections + 4 sockets the listener asks for no more, and asks again when one closes")
     func stopsAccepting() throws {
         let (listener, registry, counter) = try listener(maxPending: 2, maxConnections: 1)
-        var children: [EmbeddedChannel] = []
         // Upgraded connections are not pending: hold 1 + 2 + 4 = 7 sockets without a drop.
+        var children: [EmbeddedChannel] = []
         for index in 0..<7 {
-            let child = try accepted()
-            children.append(child)
-            try listener.writeInbound(child as any Channel)
-            if index < 5, let id = registry.id(of: child) {
+            children += try accept(1, through: listener)
+            if index < 5, let id = registry.id(of: children[index]) {
                 registry.upgradeAccepted(id)
                 registry.upgraded(id)
             }
@@ -97,27 +99,17 @@ struct AcceptGateTests {
     @Test("a connection whose upgrade is being decided is dropped only when none without a request is left")
     func requestedLast() throws {
         let (listener, registry, _) = try listener(maxPending: 3, maxConnections: 10)
-        var children: [EmbeddedChannel] = []
-        for _ in 0..<3 {
-            let child = try accepted()
-            children.append(child)
-            try listener.writeInbound(child as any Channel)
-        }
+        var children = try accept(3, through: listener)
         registry.requested(registry.id(of: children[0])!)   // the oldest sent its request
-        for _ in 0..<2 {
-            let child = try accepted()
-            children.append(child)
-            try listener.writeInbound(child as any Channel)
-        }
+        children += try accept(2, through: listener)
         loop.run()
         #expect(children[0].isActive, "its request is being decided")
         #expect(!children[1].isActive && !children[2].isActive)
         // A refused request makes it an HTTP connection again, the newest without a request.
         registry.requestRefused(registry.id(of: children[0])!)
-        let next = try accepted()
-        try listener.writeInbound(next as any Channel)
+        children += try accept(1, through: listener)
         loop.run()
         #expect(!children[3].isActive && children[0].isActive)
-        try finish(listener, children + [next])
+        try finish(listener, children)
     }
 }
