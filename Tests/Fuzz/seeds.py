@@ -97,6 +97,9 @@ def main(out):
             "http://user:pw@proxy:3128", "proxy.example.com:8080", "ws://xn--caf-dma.fr/", "ws://h/a%20b"]
     for index, url in enumerate(urls):
         write(f"{out}/url", f"url-{index}", url.encode())
+    # The target's first crash: a `#` with a combining mark after it (one Character) in the
+    # target, behind bytes that are not UTF-8.
+    write(f"{out}/url", "crash-fragment-mark", b"ws://x3/a\xe4::.:::-ss:::.::::29:#\xcc\x9b")
     answers = [b"HTTP/1.1 200 Connection established\r\n\r\n", b"HTTP/1.0 200 OK\r\nProxy-Agent: tinyproxy\r\n\r\n",
                b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"p\"\r\n\r\n",
                b"HTTP/1.1 200\r\n\r\n", b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n",

@@ -18,22 +18,24 @@ public struct HTTPProxy: Sendable, Hashable {
     /// A proxy from a URL as `http_proxy` holds it: `http://[user:password@]host[:port]`
     /// (port 80 by default; a bare `host:port` is taken as http).
     public init?(url: String) {
-        var rest = Substring(url)
-        if let scheme = rest.firstRange(of: "://") {
-            guard rest[..<scheme.lowerBound].lowercased() == "http" else { return nil }
+        // By Unicode scalars, as WebSocketURL: a delimiter with a combining mark after it is
+        // still the delimiter.
+        var rest = Substring(url).unicodeScalars
+        if let scheme = WebSocketURL.firstRange(of: "://", in: rest) {
+            guard String(Substring(rest[..<scheme.lowerBound])).lowercased() == "http" else { return nil }
             rest = rest[scheme.upperBound...]
         }
         rest = rest.prefix { $0 != "/" }
         var credentials: String?
         if let at = rest.lastIndex(of: "@") {
-            credentials = String(rest[..<at])
+            credentials = String(Substring(rest[..<at]))
             rest = rest[rest.index(after: at)...]
         }
         let parts = rest.split(separator: ":", omittingEmptySubsequences: false)
         guard let host = parts.first, !host.isEmpty, parts.count <= 2 else { return nil }
-        let port = parts.count == 2 ? Int(parts[1]) : 80
+        let port = parts.count == 2 ? Int(String(Substring(parts[1]))) : 80
         guard let port, (1...65535).contains(port) else { return nil }
-        self.init(host: String(host), port: port, credentials: credentials)
+        self.init(host: String(Substring(host)), port: port, credentials: credentials)
     }
 
     /// The proxy the environment names for `url`: `https_proxy` for `wss`, `http_proxy` for

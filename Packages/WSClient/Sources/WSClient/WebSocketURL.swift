@@ -28,36 +28,39 @@ public struct WebSocketURL: Sendable, Hashable, CustomStringConvertible {
         if let control = text.unicodeScalars.first(where: \.isControl) {
             throw invalid("it contains a control character (U+\(String(control.value, radix: 16, uppercase: true).leftPadded(to: 4))); a URL has none")
         }
-        guard let schemeEnd = text.firstRange(of: "://") else { throw invalid("it has no scheme (ws:// or wss://)") }
-        switch text[..<schemeEnd.lowerBound].lowercased() {
+        // Taken apart by Unicode scalars, not Characters: a delimiter followed by a combining
+        // mark (`#\u{301}`) is one Character, and would otherwise pass as something else.
+        let scalars = Substring(text).unicodeScalars
+        guard let schemeEnd = Self.firstRange(of: "://", in: scalars) else { throw invalid("it has no scheme (ws:// or wss://)") }
+        switch String(Substring(scalars[..<schemeEnd.lowerBound])).lowercased() {
         case "ws": secure = false
         case "wss": secure = true
         case let other: throw invalid("the scheme is \(other), not ws or wss")
         }
-        let rest = text[schemeEnd.upperBound...]
+        let rest = scalars[schemeEnd.upperBound...]
         guard !rest.contains("#") else { throw invalid("a WebSocket URL has no fragment (RFC 6455 §3)") }
         let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
         let authority = rest[..<authorityEnd]
-        let target = Self.percentEncoded(rest[authorityEnd...])
+        let target = Self.percentEncoded(Substring(rest[authorityEnd...]))
         self.target = target.isEmpty ? "/" : (target.hasPrefix("?") ? "/" + target : target)
         guard !authority.contains("@") else { throw invalid("user information in the URL is not supported; send an Authorization header") }
         var portText: Substring?
-        if authority.hasPrefix("[") {
+        if authority.first == "[" {
             guard let close = authority.firstIndex(of: "]") else { throw invalid("an IPv6 address lacks its closing bracket") }
-            host = String(authority[authority.index(after: authority.startIndex)..<close])
+            host = String(Substring(authority[authority.index(after: authority.startIndex)..<close]))
             guard host.utf8.allSatisfy({ Self.isHexDigit($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") }) else {
                 throw invalid("an IPv6 address in brackets has only hex digits, ':' and '.'")
             }
             let after = authority[authority.index(after: close)...]
             if !after.isEmpty {
-                guard after.hasPrefix(":") else { throw invalid("unexpected text after the IPv6 address") }
-                portText = after.dropFirst()
+                guard after.first == ":" else { throw invalid("unexpected text after the IPv6 address") }
+                portText = Substring(after.dropFirst())
             }
         } else {
             let parts = authority.split(separator: ":", omittingEmptySubsequences: false)
             guard parts.count <= 2 else { throw invalid("an IPv6 address must be in brackets, as in ws://[::1]:8080/") }
-            host = String(parts[0])
-            if parts.count == 2 { portText = parts[1] }
+            host = String(Substring(parts[0]))
+            if parts.count == 2 { portText = Substring(parts[1]) }
         }
         guard !host.isEmpty else { throw invalid("it has no host") }
         if !host.contains(":"), let bad = host.unicodeScalars.first(where: { !Self.isHostCharacter($0) }) {
@@ -70,6 +73,19 @@ public struct WebSocketURL: Sendable, Hashable, CustomStringConvertible {
         } else {
             port = secure ? 443 : 80
         }
+    }
+
+    /// Where `needle` (ASCII) first occurs in `scalars`.
+    static func firstRange(of needle: String, in scalars: Substring.UnicodeScalarView) -> Range<String.Index>? {
+        let pattern = Array(needle.unicodeScalars)
+        var start = scalars.startIndex
+        while start != scalars.endIndex {
+            if scalars[start...].starts(with: pattern) {
+                return start..<scalars.index(start, offsetBy: pattern.count)
+            }
+            start = scalars.index(after: start)
+        }
+        return nil
     }
 
     /// A letter, digit, `-`, `.`, `_` or `~`: RFC 3986's unreserved characters, which are all a

@@ -36,12 +36,28 @@ struct WebSocketURLTests {
         ("ws://h/a\r\nX-Injected: 1", "control character (U+000D)"), ("ws://h\u{0}/", "control character (U+0000)"),
         ("ws://ex ample.com/", "the host has a ' '"), ("ws://caf\u{e9}.fr/", "punycode"), ("ws://h:+80/", "port '+80'"),
         ("ws://[::1%eth0]/", "only hex digits"),
+        // Found by the url fuzzer: a `#` followed by a combining mark is one Character, so a
+        // search by Characters missed the fragment and sent the `#` in the target.
+        ("ws://x3/a\u{e4}::.:::-ss:::.::::29:#\u{31b}", "fragment"), ("ws://h/#\u{301}", "fragment"),
+        // The same for the other delimiters: `@`, `:` and the brackets.
+        ("ws://u@\u{301}h/", "user information"), ("ws://h:\u{301}80/", "port"),
     ])
     func refuses(text: String, reason: String) {
         let error = #expect(throws: WebSocketClientError.self) { try WebSocketURL(text) }
         #expect(error?.code == .invalidURL)
         #expect(error?.message.contains(reason) == true, "\(String(describing: error))")
         #expect(error?.message.unicodeScalars.contains { $0.value < 0x20 } == false, "the message prints a control character")
+    }
+
+    @Test("a delimiter followed by a combining mark is still the delimiter (found by the url fuzzer)")
+    func delimitersByScalar() throws {
+        let url = try WebSocketURL("ws://h/\u{301}x?\u{301}")
+        #expect(url.host == "h")
+        #expect(url.target == "/%CC%81x?%CC%81")
+        let proxy = try #require(HTTPProxy(url: "http://u:p@\u{301}proxy:8080"))
+        #expect(proxy.credentials == "u:p")
+        #expect(proxy.host == "\u{301}proxy")
+        #expect(HTTPProxy(url: "http://proxy:8080:\u{301}1") == nil)
     }
 
     @Test("a URL written out parses back to itself")
