@@ -72,7 +72,7 @@ public struct LogOutput: Sendable {
     final class StreamBox: Sendable {
         private let stream: Mutex<any TextOutputStream>
 
-        init(_ stream: sending some TextOutputStream) { self.stream = Mutex(stream) }
+        init(_ stream: some TextOutputStream & Sendable) { self.stream = Mutex(stream) }
 
         func write(_ line: String) {
             stream.withLock { $0.write(line) }
