@@ -92,6 +92,32 @@ struct BorrowedReceiveTests {
         #expect(masked == clientFrame(.binary, Array(0..<200)), "the input is not written")
     }
 
+    @Test("connections sharing an unmask buffer lend from it, one after the other; a message larger than it, from their own")
+    func sharedUnmaskBuffer() {
+        let shared = UnmaskBuffer(capacity: 300)
+        #expect(shared.capacity == 512, "a power of two")
+        #expect(UnmaskBuffer().capacity == WebSocketConnection.maxBorrowedPayloadSize)
+        var first = WebSocketConnection(role: .server), second = WebSocketConnection(role: .server)
+        first.shareUnmaskBuffer(shared)
+        second.shareUnmaskBuffer(shared)
+        var replies: [UInt8] = []
+        func lent(_ connection: inout WebSocketConnection, _ bytes: [UInt8]) -> (UnsafeRawPointer?, [UInt8])? {
+            clientFrame(.binary, bytes).withUnsafeBytes { buffer in
+                var input = buffer
+                guard case .message(.binary, let payload)? = try? connection.nextBorrowedEvent(from: &input, replies: &replies) else { return nil }
+                return (payload.baseAddress, Array(payload))
+            }
+        }
+        let a = lent(&first, Array(0..<100)), b = lent(&second, Array(repeating: 7, count: 120))
+        #expect(a?.1 == Array(0..<100) && b?.1 == Array(repeating: 7, count: 120))
+        #expect(a?.0 != nil && a?.0 == b?.0, "both lent from the shared buffer")
+        // 600 bytes do not fit in 512: the connection unmasks into memory of its own, and
+        // keeps using it; the other still shares.
+        let large = lent(&first, Array(repeating: 3, count: 600)), after = lent(&second, [1, 2, 3])
+        #expect(large?.1 == Array(repeating: 3, count: 600) && after?.1 == [1, 2, 3])
+        #expect(large?.0 != b?.0 && after?.0 == b?.0)
+    }
+
     @Test("a message over maxBorrowedPayloadSize comes as a value")
     func largeIsOwned() {
         let bytes = clientFrame(.binary, [UInt8](repeating: 1, count: WebSocketConnection.maxBorrowedPayloadSize + 1))

@@ -7,7 +7,7 @@ import Musl
 import Darwin
 #endif
 public import NIOCore
-public import WSHTTP
+@_spi(WSInternal) public import WSHTTP
 import Synchronization
 
 /// Sent down the pipeline (`userInboundEventTriggered`) when the handshake has finished.
@@ -71,6 +71,11 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var unflushedPromises: [EventLoopPromise<Void>] = []
     private var closePromise: EventLoopPromise<Void>?
     private var timer: Scheduled<Void>?
+    /// The read's buffer, handed back to the event loop at the read's end (WSHTTP's
+    /// `EventLoopBuffers`, which a WebSocket reads into): OpenSSL has copied it.
+    private var readBuffer: ByteBuffer?
+    /// The event loop's buffers, once a read came.
+    private var buffers: EventLoopBuffers?
     private var sentCloseNotify = false
 
     /// A server side: each connection uses the context's configuration of the moment.
@@ -295,6 +300,7 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = unwrapInboundIn(data)
+        readBuffer = buffer
         guard let readBIO, state != .closed, state != .idle else { return }
         let written = buffer.withUnsafeReadableBytes { BIO_write(readBIO, $0.baseAddress, Int32($0.count)) }
         guard written == buffer.readableBytes else {
@@ -306,6 +312,14 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .established, .closing: readPlaintext(context: context)
         case .idle, .closed: break
         }
+    }
+
+    public func channelReadComplete(context: ChannelHandlerContext) {
+        if let buffer = readBuffer.take() {
+            if buffers == nil { buffers = .current }
+            buffers?.giveBack(read: consume buffer)
+        }
+        context.fireChannelReadComplete()
     }
 
     /// Decrypts every whole record received and passes the plaintext on, in as few buffers as fit.

@@ -7,9 +7,10 @@ extension WebSocketConnection {
     /// borrowed, or any other event as a value.
     public enum BorrowedEvent {
         /// A whole message that arrived in one frame: its payload, unmasked (and, for text,
-        /// validated UTF-8). It points into the input, or into the connection's own buffer
-        /// when it had to be unmasked, and is valid until the next call on the connection or
-        /// until the input's memory changes. Copy what must live longer.
+        /// validated UTF-8). It points into the input, or into the connection's unmask buffer
+        /// when it had to be unmasked, and is valid until the next call on the connection (on
+        /// any connection sharing that buffer: ``shareUnmaskBuffer(_:)``) or until the input's
+        /// memory changes. Copy what must live longer.
         case message(MessageKind, UnsafeRawBufferPointer)
         /// Any other event: messages assembled from fragments, split across inputs or larger
         /// than ``maxBorrowedPayloadSize``; control frames.
@@ -73,24 +74,40 @@ extension WebSocketConnection {
     mutating func unmaskedForBorrowing(_ payload: UnsafeRawBufferPointer, key: MaskingKey?) -> UnsafeRawBufferPointer {
         guard let key, !payload.isEmpty else { return payload }
         if borrowedPayload == nil || borrowedPayload!.capacity < payload.count {
-            borrowedPayload = BorrowedPayloadBuffer(capacity: payload.count)
+            borrowedPayload = UnmaskBuffer(capacity: payload.count)
         }
         let out = borrowedPayload!.bytes(count: payload.count)
         key.mask(from: payload, to: out)
         return UnsafeRawBufferPointer(out)
     }
+
+    /// Makes the connection unmask the messages it lends out
+    /// (``nextBorrowedEvent(from:replies:)``) into `buffer` instead of memory of its own,
+    /// which it would keep for its whole life (256 bytes or more, grown to the largest lent
+    /// message). Share one buffer among connections that are decoded one at a time, such as
+    /// those of one event loop: a lent payload is then valid until the next call on *any* of
+    /// them that decodes. A message larger than `buffer` is unmasked into memory of the
+    /// connection's own, as without it.
+    public mutating func shareUnmaskBuffer(_ buffer: UnmaskBuffer) {
+        borrowedPayload = buffer
+    }
 }
 
-/// The memory into which a connection unmasks the messages it lends out: one allocation,
-/// grown to the largest borrowed message (at most
-/// ``WebSocketConnection/maxBorrowedPayloadSize`` bytes), freed with the connection.
-final class BorrowedPayloadBuffer {
-    let capacity: Int
+/// The memory into which connections unmask the messages they lend out: one allocation of at
+/// least 256 bytes (a power of two). A connection makes its own, grown to its largest lent
+/// message (at most ``WebSocketConnection/maxBorrowedPayloadSize``) and freed with it, unless
+/// it is given one to share (``WebSocketConnection/shareUnmaskBuffer(_:)``).
+///
+/// Not `Sendable`: share one only among connections decoded on one thread.
+public final class UnmaskBuffer {
+    /// How many bytes it holds.
+    public let capacity: Int
     private let storage: UnsafeMutableRawPointer
 
-    init(capacity needed: Int) {
+    /// A buffer of at least `capacity` bytes (the default: the largest message lent out).
+    public init(capacity needed: Int = WebSocketConnection.maxBorrowedPayloadSize) {
         // Powers of two from 256 bytes, so that a growing connection reallocates rarely.
-        capacity = max(256, 1 << (Int.bitWidth - (needed - 1).leadingZeroBitCount))
+        capacity = max(256, 1 << (Int.bitWidth - (max(needed, 1) - 1).leadingZeroBitCount))
         storage = .allocate(byteCount: capacity, alignment: 16)
     }
 
@@ -102,4 +119,4 @@ final class BorrowedPayloadBuffer {
 }
 
 @available(*, unavailable)
-extension BorrowedPayloadBuffer: Sendable {}
+extension UnmaskBuffer: Sendable {}

@@ -46,9 +46,9 @@ public struct WebSocketConnection {
     var scratch: [UInt8] = []
     /// Frames the receiving side wrote (pongs, Close replies), passed on to the caller's sink.
     var replyBuffer: [UInt8] = []
-    /// Where masked messages are unmasked for ``nextBorrowedEvent(from:replies:)``; allocated
-    /// on first use.
-    var borrowedPayload: BorrowedPayloadBuffer?
+    /// Where masked messages are unmasked for ``nextBorrowedEvent(from:replies:)``: shared
+    /// (``shareUnmaskBuffer(_:)``), or allocated on first use.
+    var borrowedPayload: UnmaskBuffer?
 
     // Outbound: the kind of a message being sent in fragments by `sendFragment`.
     var outboundFragmentKind: MessageKind?

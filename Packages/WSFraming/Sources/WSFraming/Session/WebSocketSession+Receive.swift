@@ -32,6 +32,12 @@ extension WebSocketSession {
         return event
     }
 
+    /// Makes the connection unmask the messages it lends out into `buffer`, shared with other
+    /// connections decoded one at a time: ``WebSocketConnection/shareUnmaskBuffer(_:)``.
+    public mutating func shareUnmaskBuffer(_ buffer: UnmaskBuffer) {
+        _connection.shareUnmaskBuffer(buffer)
+    }
+
     /// ``nextEvent(from:replies:)`` without an allocation for the commonest message, as
     /// ``WebSocketConnection/nextBorrowedEvent(from:replies:)`` lends it.
     ///

@@ -110,7 +110,7 @@ extension WebSocketHandler {
             }
             var written: Int?
             var failure: FramingError?
-            outbound.bytes.writeWithUnsafeMutableBytes(minimumWritableBytes: message.payloadCount &+ FrameHeader.maxEncodedSize) { memory in
+            outbound.writeWithUnsafeMutableBytes(minimumWritableBytes: message.payloadCount &+ FrameHeader.maxEncodedSize) { memory in
                 do throws(FramingError) {
                     written = try message.send(applyingTransform: compress, with: &session, into: memory)
                 } catch {

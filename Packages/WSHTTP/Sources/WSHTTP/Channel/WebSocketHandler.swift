@@ -51,7 +51,7 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     @exclusivity(unchecked) var session: WebSocketSession
     @exclusivity(unchecked) var context: ChannelHandlerContext?
     /// Frames waiting for the next flush.
-    @exclusivity(unchecked) var outbound = OutboundBuffer(bytes: ByteBuffer())
+    @exclusivity(unchecked) var outbound: OutboundBuffer
     /// The event loop's scratch, while this connection's read lends messages to callbacks:
     /// frames gathered there come before anything in `outbound` written after them, so every
     /// other write calls ``commitScratch()`` first.
@@ -62,8 +62,11 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     @exclusivity(unchecked) var flushScheduled = false
     /// A close the session asked for inside a read: carried out at the read's end.
     var transportAfterReadCycle: WebSocketSession.Actions.Transport?
-    /// Input read while the consumer was behind, decoded once it catches up.
+    /// Input read while the consumer was behind, decoded once it catches up: a copy, so that
+    /// the read's buffer goes back to the event loop.
     var heldInput: ByteBuffer?
+    /// This read's buffer, handed back to the event loop at the read's end (``EventLoopBuffers``).
+    @exclusivity(unchecked) var readBuffer: ByteBuffer?
     /// Whether NIO asked for a read while the session had reading paused.
     var readWithheld = false
 
@@ -91,6 +94,8 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         policies.framing.delivery = .whole  // this layer hands out whole messages
         policies.framing.failurePolicy = defersFailure ? .deferred : .immediate
         session = WebSocketSession(role: role, configuration: policies, transform: deflate, now: .now)
+        outbound = OutboundBuffer(buffers: .current)  // made on the connection's event loop, whose buffers these are
+        session.shareUnmaskBuffer(outbound.buffers.unmask)
         self.deflate = deflate
         self.shared = shared
         self.logger = logger
@@ -102,7 +107,6 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        outbound = OutboundBuffer(bytes: context.channel.allocator.buffer(capacity: 256))
         let limit = max(2, session.configuration.maxQueuedOutboundBytes)
         try? context.channel.syncOptions?.setOption(ChannelOptions.writeBufferWaterMark, value: .init(low: limit / 2, high: limit))
         if let deadline = session.nextDeadline { arm(deadline) }
@@ -121,6 +125,7 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = unwrapInboundIn(data)
+        readBuffer = buffer
         observer?.tally.wire.0 &+= buffer.readableBytes
         inReadCycle = true
         session.bytesArrived(at: .now)
@@ -132,6 +137,7 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        if let buffer = readBuffer.take() { outbound.buffers.giveBack(read: consume buffer) }
         readCycleEnded()
         context.fireChannelReadComplete()
     }
@@ -252,7 +258,8 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func hold(_ buffer: inout ByteBuffer) {
-        if heldInput == nil { heldInput = buffer } else { heldInput!.writeBuffer(&buffer) }
+        if heldInput == nil { heldInput = (context?.channel.allocator ?? ByteBufferAllocator()).buffer(capacity: buffer.readableBytes) }
+        heldInput!.writeBuffer(&buffer)
     }
 
     private func handle(_ event: WebSocketConnection.Event) {
@@ -334,7 +341,7 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Copies the frames gathered in the scratch into `outbound`, keeping their order.
     func commitScratch() {
         guard let scratch, scratch.used > 0 else { return }
-        outbound.bytes.writeBytes(scratch.written)
+        outbound.write(scratch.written)
         scratch.used = 0
     }
 
@@ -346,8 +353,9 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         scratch = nil
     }
 
-    /// Writes what is waiting, in one write. The buffer is reused when the socket took it
-    /// all at once (the usual case), so a steady connection allocates nothing here.
+    /// Writes what is waiting, in one write. The buffer goes back to the event loop when the
+    /// socket took it all at once (the usual case), so a steady connection allocates nothing
+    /// here and holds no write memory between writes (``EventLoopBuffers``).
     func flush(promise: EventLoopPromise<Void>? = nil) {
         commitScratch()
         guard let context, outbound.bytes.readableBytes > 0 else {
@@ -356,19 +364,13 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         let written = outbound.bytes.readableBytes
-        context.writeAndFlush(wrapOutboundOut(outbound.bytes), promise: promise)
+        let bytes = outbound.takeAll()
+        context.writeAndFlush(wrapOutboundOut(bytes), promise: promise)
+        outbound.buffers.giveBack(written: consume bytes)
         if let observer {
             observer.tally.wire.1 &+= written
             if session.outbound == .overBudget { observer.outboundQueued(Self.queuedBytes(context), crossed: false) }
             observer.report(deflate: deflate)
-        }
-        if outbound.bytes.capacity > Self.maxRetainedOutboundCapacity {
-            outbound.bytes = context.channel.allocator.buffer(capacity: 256)
-        } else {
-            // Keeps the memory when the socket took it all; when the write is still pending
-            // (the peer reads slowly), starts a buffer as large as this write, the likely size
-            // of the next, rather than one that grows by doubling again.
-            outbound.bytes.clear(minimumCapacity: max(256, written))
         }
     }
 
@@ -377,9 +379,6 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         (try? context.channel.syncOptions?.getOption(.bufferedWritableBytes)) ?? 0
     }
 
-    /// The largest outbound buffer kept between writes: a connection that once sent a large
-    /// message does not hold its memory.
-    static let maxRetainedOutboundCapacity = 256 << 10
 }
 
 @available(*, unavailable)

@@ -50,6 +50,7 @@ final class WebSocketClientUpgradeHandler: ChannelInboundHandler, RemovableChann
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        EventLoopReadBuffer.useForHandshake(on: context.channel)
         if context.channel.isActive { sendRequest(context: context) }
     }
 

@@ -39,6 +39,7 @@ extension WebSocket {
         case .eventLoop(let make):
             handler.consumer = .eventLoop(make(handshake))
         }
+        EventLoopReadBuffer.use(handler.outbound.buffers, on: channel)
         do {
             try channel.pipeline.syncOperations.addHandler(handler, position: position)
         } catch {

@@ -45,14 +45,6 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
     private var queued: [HTTPServerRequestPart] = []
     private var readWithheld = false
 
-    /// The channel's receive-buffer allocator and reads per cycle, put back once the
-    /// connection has upgraded. Until then it reads into one small fixed buffer at a time:
-    /// NIO keeps a channel's read buffers for reuse (one per read of a cycle, grown to the
-    /// largest read), so a long request would cost an idle WebSocket those buffers (64 KiB
-    /// for a 64 KiB target) for its whole life.
-    private var channelReads: (any RecvByteBufferAllocator, UInt)?
-    static let handshakeReadSize = 2048
-
     init(tls: WebSocketTLS? = nil, configuration: WebSocket.Configuration, maxRequestBodySize: Int, logger: Logger, handlers: WebSocketServerHandlers,
          encoder: HTTPResponseEncoder, decoder: ByteToMessageHandler<HTTPRequestDecoder>) {
         self.tls = tls
@@ -66,13 +58,7 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        // NIO's test channels (NIOEmbedded) stop the process on an option they lack: skip them.
-        guard !String(reflecting: type(of: context.channel)).hasPrefix("NIOEmbedded."), let options = context.channel.syncOptions,
-              let allocator = try? options.getOption(.recvAllocator), let perRead = try? options.getOption(.maxMessagesPerRead)
-        else { return }
-        channelReads = (allocator, perRead)
-        try? options.setOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: Self.handshakeReadSize))
-        try? options.setOption(.maxMessagesPerRead, value: 1)
+        EventLoopReadBuffer.useForHandshake(on: context.channel)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -291,10 +277,6 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
     /// followed the request.
     private func becomeWebSocket(_ agreement: WebSocketServerAgreement, context: ChannelHandlerContext) throws -> WebSocket {
         let channel = context.channel
-        if let (allocator, perRead) = channelReads, let options = channel.syncOptions {
-            try? options.setOption(.recvAllocator, value: allocator)
-            try? options.setOption(.maxMessagesPerRead, value: perRead)
-        }
         var handshake = agreement.handshake
         handshake.remoteAddress = channel.remoteAddress
         handshake.localAddress = channel.localAddress
