@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Compares WebSocket echo servers under the project's load generator (Benchmarks/LoadGen), in one run, and prints one
-# table: per server, latency p50/p99, small-message rate, large-message MB/s and idle memory per
+# table: per server, latency p50/p99/p99.9, small-message rate and its p99, large-message MB/s and idle memory per
 # connection, and each server's ratio to the first (the baseline) when more than one ran. The
 # rates per second of the server's own CPU (msg/CPU-s, MB/CPU-s) are its capacity: they hold
 # when loadgen, not the server, is the limit (loadgen then uses ~95% of its core).
@@ -196,7 +196,9 @@ def metric(server, scenario, pick):
 columns = [
     ("p50 µs (a)", "a", lambda j: j["lat_us"]["p50"], "{:.1f}", False),
     ("p99 µs (a)", "a", lambda j: j["lat_us"]["p99"], "{:.1f}", False),
+    ("p99.9 µs (a)", "a", lambda j: j["lat_us"]["p999"], "{:.1f}", False),
     ("small msg/s (b)", "b", lambda j: j["msgs_per_s"], "{:,.0f}", True),
+    ("p99 µs (b)", "b", lambda j: j["lat_us"]["p99"], "{:.0f}", False),
     ("large MB/s (c)", "c", lambda j: j["mb_per_s"], "{:.1f}", True),
     # What the server does per second of its own CPU: its capacity, even when loadgen is the limit.
     ("small msg/CPU-s (b)", "b", lambda j: j["msgs_per_s"] * 100 / max(j["server_cpu_pct"], 1), "{:,.0f}", True),

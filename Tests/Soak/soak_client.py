@@ -10,13 +10,13 @@ The connections (each on its own slot, reopened when it closes, so about N stay 
           1 KiB, 16 KiB or 256 KiB (weights 60/28/10/2), text or binary, every echo compared
           byte for byte; --deflate-fraction of them negotiate permessage-deflate (and send
           compressible payloads); --churn of them a second are closed with 1000 and reopened.
-          Each first echoes one 64 KiB message (unless --no-prime): a server connection
-          keeps the buffers its messages grew until it closes (its outbound buffer up to
-          256 KiB, WebSocketHandler.maxRetainedOutboundCapacity; the channel's receive
-          buffers, 64 KiB each; the unmasking buffer, up to 64 KiB), so without it RSS climbs
-          for as long as connections keep meeting their first large message (minutes, with
-          connections living N/churn = 100 s); primed, most of that is there once every
-          connection has opened, and growth after the warm-up means memory not given back.
+          Each first echoes one 64 KiB message (unless --no-prime): a server whose
+          connections keep the buffers their messages grew (this one did until issue 19:
+          its outbound buffer up to 256 KiB, the receive and unmasking buffers up to 64 KiB
+          each) climbs for as long as connections keep meeting their first large message
+          (minutes, with connections living N/churn = 100 s); primed, most of that is there
+          once every connection has opened, and growth after the warm-up means memory not
+          given back.
   slow    read a 64 KiB message every 0.25 s (256 KiB/s) while a writer sends as fast as the
           connection takes (TCP's backpressure) for 20 s, then read the rest at full speed and
           close with 1000: the server's outbound budget engages (its reading stops). A Close

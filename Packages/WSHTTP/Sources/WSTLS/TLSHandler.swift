@@ -130,6 +130,7 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     public func handlerRemoved(context: ChannelHandlerContext) {
+        readBuffer = nil  // a read that ended with the channel (NIO skips channelReadComplete then)
         release()
     }
 
@@ -316,7 +317,7 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     public func channelReadComplete(context: ChannelHandlerContext) {
         if let buffer = readBuffer.take() {
-            if buffers == nil { buffers = .current }
+            if buffers == nil { buffers = .of(context.eventLoop) }
             buffers?.giveBack(read: consume buffer)
         }
         context.fireChannelReadComplete()

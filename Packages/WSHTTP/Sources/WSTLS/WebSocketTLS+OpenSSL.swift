@@ -1,5 +1,5 @@
 public import NIOCore
-public import WSHTTP
+@_spi(WSInternal) public import WSHTTP
 
 /// `.openSSL(context)`: TLS on the system's OpenSSL for WSHTTP's pipelines, on either side.
 extension WebSocketTLS {
@@ -10,9 +10,11 @@ extension WebSocketTLS {
     ///   - handshakeTimeout: how long a client may take over its TLS handshake; nil
     ///     for no limit (a server's own handshake timeout may still apply).
     public static func openSSL(_ context: TLSServerContext, handshakeTimeout: TimeAmount? = .seconds(10)) -> WebSocketTLS {
-        WebSocketTLS(connectionInfo: info, isTLSFailure: { $0 is TLSError }, failureCause: cause) { _ in
+        var tls = WebSocketTLS(connectionInfo: info, isTLSFailure: { $0 is TLSError }, failureCause: cause) { _ in
             TLSHandler(server: context, handshakeTimeout: handshakeTimeout)
         }
+        tls.handsBackReads = true
+        return tls
     }
 
     /// A client's TLS on the system's OpenSSL: a ``TLSHandler`` with `context`, which sends the
@@ -22,9 +24,11 @@ extension WebSocketTLS {
     ///   - context: the trust store and TLS settings that the server's certificate is checked with.
     ///   - handshakeTimeout: how long the server may take over the TLS handshake; nil for no limit.
     public static func openSSL(_ context: TLSClientContext, handshakeTimeout: TimeAmount? = .seconds(10)) -> WebSocketTLS {
-        WebSocketTLS(connectionInfo: info, isTLSFailure: { $0 is TLSError }, failureCause: cause) { serverHostname in
+        var tls = WebSocketTLS(connectionInfo: info, isTLSFailure: { $0 is TLSError }, failureCause: cause) { serverHostname in
             TLSHandler(client: context, serverHostname: serverHostname, handshakeTimeout: handshakeTimeout)
         }
+        tls.handsBackReads = true
+        return tls
     }
 
     @Sendable private static func cause(_ error: any Error) -> String {

@@ -1,4 +1,5 @@
 import NIOCore
+import NIOEmbedded
 import NIOPosix
 import Synchronization
 import Testing
@@ -72,6 +73,40 @@ struct EventLoopReadBufferTests {
             #expect(allocator is EventLoopReadBuffer)
             #expect(perRead == 1)
         }
+        _ = await client.close()
+        await server.stop()
+    }
+
+    @Test("an event loop of its own thread shares its buffers; any other loop's connection gets its own")
+    func sharedOnlyOnTheLoopsThread() throws {
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        let (shared, hasUnmask, same) = try loop.submit {
+            let buffers = EventLoopBuffers.of(loop)
+            return (buffers.isShared, buffers.unmask != nil, buffers === EventLoopBuffers.current)
+        }.wait()
+        #expect(shared && hasUnmask && same)
+        let own = EventLoopBuffers.of(EmbeddedEventLoop())
+        #expect(!own.isShared && own.unmask == nil)
+        #expect(EventLoopBuffers.of(EmbeddedEventLoop()) !== own, "each such connection has its own")
+    }
+
+    @Test("behind a TLS handler that does not hand its reads back, the connection reads as NIO does")
+    func foreignTLSHandler() async throws {
+        let serverChannel = Mutex<(any Channel)?>(nil)
+        let context = try TLSServerContext(certificates.server())
+        let foreign = WebSocketTLS { _ in TLSHandler(server: context) }  // handsBackReads is false: any handler
+        let server = try await TestServer.start(anyTLS: foreign, handlers: WebSocketServerHandlers(upgraded: { webSocket in
+            serverChannel.withLock { $0 = webSocket.channel }
+            for await message in webSocket.messages { try? await webSocket.send(message) }
+        }))
+        let client = try await connect(port: server.port, tls: try TLSClientContext(certificates.client()), host: "localhost")
+        try await client.send(text: "through another handler")
+        #expect(try await client.receive() == .text("through another handler"))
+        let channel = try #require(serverChannel.withLock { $0 })
+        let allocator = try await channel.eventLoop.submit { try channel.syncOptions?.getOption(.recvAllocator) }.get()
+        #expect(!(allocator is EventLoopReadBuffer), "the server's reads stay NIO's")
+        let clientAllocator = try await client.channel.eventLoop.submit { try client.channel.syncOptions?.getOption(.recvAllocator) }.get()
+        #expect(clientAllocator is EventLoopReadBuffer, "the client's TLS is WSTLS's .openSSL, which hands reads back")
         _ = await client.close()
         await server.stop()
     }

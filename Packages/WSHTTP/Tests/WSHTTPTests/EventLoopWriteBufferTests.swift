@@ -35,6 +35,20 @@ struct EventLoopWriteBufferTests {
         #expect(buffers.writeSpares.isEmpty)
     }
 
+    @Test("a buffer taken for a send that wrote nothing goes back on release; one with bytes waiting stays")
+    func release() {
+        let buffers = EventLoopBuffers.current
+        var outbound = OutboundBuffer(buffers: buffers)
+        outbound.writeWithUnsafeMutableBytes(minimumWritableBytes: 100) { _ in 0 }  // refused: nothing written
+        #expect(outbound.bytes.capacity > 0)
+        let spares = buffers.writeSpares.count
+        outbound.release()
+        #expect(outbound.bytes.capacity == 0 && buffers.writeSpares.count == spares + 1)
+        [UInt8](repeating: 1, count: 10).withUnsafeBytes { outbound.write($0) }
+        outbound.release()
+        #expect(outbound.bytes.readableBytes == 10, "bytes still waiting are kept")
+    }
+
     @Test("after each echo, at every size, both ends' handlers hold no write memory")
     func nothingHeldAfterWrites() async throws {
         let serverSide = Mutex<WebSocket?>(nil)

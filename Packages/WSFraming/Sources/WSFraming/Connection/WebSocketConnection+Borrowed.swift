@@ -20,8 +20,9 @@ extension WebSocketConnection {
     /// ``nextEvent(from:replies:)`` without an allocation for the commonest message: one that
     /// comes in one frame, whole in `input`, of at most ``maxBorrowedPayloadSize``
     /// bytes, is handed out borrowed, so that a receiver can use it (echo it, parse it) and
-    /// copy nothing it does not keep. Masked payloads are unmasked into a buffer the
-    /// connection keeps, in one pass, so `input` is never written.
+    /// copy nothing it does not keep. Masked payloads are unmasked in one pass into the
+    /// connection's unmask buffer (its own, or one it shares: ``shareUnmaskBuffer(_:)``), so
+    /// `input` is never written.
     ///
     /// - Parameters:
     ///   - input: received bytes; advanced past what was consumed.

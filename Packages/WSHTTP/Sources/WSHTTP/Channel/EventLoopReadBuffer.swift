@@ -6,8 +6,11 @@ import NIOCore
 /// NIO keeps each channel's receive buffer between reads, grown to the largest read: 2 KiB
 /// for an idle connection, 64 KiB for one that once read a large message, for the
 /// connection's whole life. With this allocator and one read per cycle, `record` says each
-/// time that the next read may need more, so NIO does not reuse the channel's own buffer (the
-/// small one of the handshake, which it keeps) and asks here for every read.
+/// time that the next read may need more, so NIO reads once more into the channel's own
+/// buffer (the small one of the handshake, which it keeps) and then asks here for every read.
+/// Only for a socket's channel whose handlers in front of the WebSocket hand its reads on or
+/// back (none, or WSTLS's `TLSHandler`): a buffer kept by another handler would cost a new one
+/// on every read.
 struct EventLoopReadBuffer: RecvByteBufferAllocator, @unchecked Sendable {
     // Unchecked: `buffers` is its event loop's, and NIO calls a channel's allocator only on
     // the channel's event loop, which is that one.
@@ -23,8 +26,8 @@ struct EventLoopReadBuffer: RecvByteBufferAllocator, @unchecked Sendable {
     mutating func record(actualReadBytes: Int) -> Bool { true }
 
     /// Makes `channel` read into `buffers` from now on, one read per cycle. Call it on the
-    /// channel's event loop, whose buffers these are. A channel without these options (NIO's
-    /// test channels) is left as it is.
+    /// channel's event loop, whose buffers these are. A channel that is not a socket's (NIO's
+    /// test channels, an HTTP/2 stream) is left as it is.
     static func use(_ buffers: EventLoopBuffers, on channel: any Channel) {
         guard let options = options(of: channel) else { return }
         try? options.setOption(.recvAllocator, value: EventLoopReadBuffer(buffers: buffers))
@@ -47,8 +50,9 @@ struct EventLoopReadBuffer: RecvByteBufferAllocator, @unchecked Sendable {
     }
 
     private static func options(of channel: any Channel) -> (any NIOSynchronousChannelOptions)? {
-        // NIO's test channels (NIOEmbedded) stop the process on an option they lack: skip them.
-        guard !String(reflecting: type(of: channel)).hasPrefix("NIOEmbedded.") else { return nil }
+        // Other channels (NIO's test channels, HTTP/2 streams) stop the process on an option
+        // they lack: only a socket's channel takes these.
+        guard channel is any SocketOptionProvider else { return nil }
         return channel.syncOptions
     }
 }

@@ -41,6 +41,13 @@ struct OutboundBuffer: ByteSink {
         return bytes
     }
 
+    /// Hands an empty buffer back to the loop: one taken for a send that was refused, or at
+    /// the end. Bytes still waiting are kept.
+    mutating func release() {
+        guard bytes.capacity > 0, bytes.readableBytes == 0 else { return }
+        buffers.giveBack(written: takeAll())
+    }
+
     @inline(__always)
     private mutating func reserve() {
         if bytes.capacity == 0 { bytes = buffers.takeWriteBuffer() }

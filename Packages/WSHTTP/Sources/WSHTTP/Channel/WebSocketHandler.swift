@@ -87,15 +87,16 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     ///     messages before it (an async consumer) before the failing Close goes out.
     ///   - deflate: the connection's permessage-deflate, when negotiated; its zlib memory is
     ///     freed as the handler leaves the pipeline.
+    ///   - buffers: the buffers it reads, writes and unmasks in: its event loop's, or its own.
     ///   - span: the connection's span, begun at the upgrade request; ended at the close.
     init(role: WebSocketRole, configuration: WebSocket.Configuration, shared: WebSocketShared, logger: Logger, defersFailure: Bool,
-         deflate: PerMessageDeflate? = nil, span: (any Span)? = nil) {
+         buffers: EventLoopBuffers, deflate: PerMessageDeflate? = nil, span: (any Span)? = nil) {
         var policies = configuration.session
         policies.framing.delivery = .whole  // this layer hands out whole messages
         policies.framing.failurePolicy = defersFailure ? .deferred : .immediate
         session = WebSocketSession(role: role, configuration: policies, transform: deflate, now: .now)
-        outbound = OutboundBuffer(buffers: .current)  // made on the connection's event loop, whose buffers these are
-        session.shareUnmaskBuffer(outbound.buffers.unmask)
+        outbound = OutboundBuffer(buffers: buffers)
+        if let unmask = buffers.unmask { session.shareUnmaskBuffer(unmask) }
         self.deflate = deflate
         self.shared = shared
         self.logger = logger
@@ -114,6 +115,8 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        readBuffer = nil  // a read that ended with the channel (NIO skips channelReadComplete then)
+        outbound.release()
         cancelTimer()
         if case .async(let queue) = consumer { queue.finish() }
         consumer = nil
@@ -137,7 +140,6 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        if let buffer = readBuffer.take() { outbound.buffers.giveBack(read: consume buffer) }
         readCycleEnded()
         context.fireChannelReadComplete()
     }
@@ -145,6 +147,9 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Writes what the read produced, in one write, and closes the TCP connection if the
     /// session asked for it during the read.
     func readCycleEnded() {
+        // At the end of a read (or of the upgrade's leftover bytes): the read's buffer goes
+        // back to the event loop if nothing holds it any more.
+        if let buffer = readBuffer.take() { outbound.buffers.giveBack(read: consume buffer) }
         inReadCycle = false
         if let transport = transportAfterReadCycle {
             transportAfterReadCycle = nil
@@ -359,6 +364,7 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func flush(promise: EventLoopPromise<Void>? = nil) {
         commitScratch()
         guard let context, outbound.bytes.readableBytes > 0 else {
+            outbound.release()  // a buffer taken for a send that was refused
             observer?.report(deflate: deflate)
             promise?.succeed()
             return

@@ -153,7 +153,7 @@ final class WebSocketClientUpgradeHandler: ChannelInboundHandler, RemovableChann
         do {
             let webSocket = try WebSocket.replaceHTTPHandlers(
                 of: context, encoder: encoder, decoder: decoder, role: .client, configuration: configuration,
-                handshake: handshakeFacts, consumer: consumer, logger: logger, span: span)
+                handshake: handshakeFacts, consumer: consumer, logger: logger, span: span, tls: tls)
             logger.debug("upgraded", metadata: [WSLogKey.target: "\(handshakeFacts.target)", WSLogKey.subprotocol: "\(negotiated.subprotocol ?? "")"])
             promise.succeed(webSocket)
         } catch {

@@ -16,18 +16,23 @@ extension WebSocket {
 
     /// Puts a live connection on `channel`, whose handshake is done: the connection's handler
     /// goes at `position` in the pipeline. Must run on the channel's event loop.
+    ///
+    /// - Parameter readsIntoLoopBuffer: whether the connection reads into its event loop's
+    ///   buffer (``EventLoopBuffers``): only when every handler before it hands the socket's
+    ///   reads on or back (none, or WSTLS's `TLSHandler`), and the channel is a socket's.
     @_spi(WSInternal) public static func install(
         on channel: any Channel, role: WebSocketRole, configuration: Configuration, handshake: Handshake,
         consumer: Consumer, logger: Logger, position: ChannelPipeline.SynchronousOperations.Position = .last,
-        span: (any Span)? = nil
+        span: (any Span)? = nil, readsIntoLoopBuffer: Bool = false
     ) throws -> WebSocket {
         channel.eventLoop.preconditionInEventLoop()
         let shared = WebSocketShared(eventLoop: channel.eventLoop)
         let defersFailure = if case .async = consumer { true } else { false }
         // The transform follows what the handshake agreed, whatever the configuration says now.
         let deflate = handshake.deflate.flatMap { settings in (configuration.deflate ?? .default).transform(settings, role: role) }
+        let buffers = EventLoopBuffers.of(channel.eventLoop)
         let handler = WebSocketHandler(role: role, configuration: configuration, shared: shared, logger: logger,
-                                       defersFailure: defersFailure, deflate: deflate, span: span)
+                                       defersFailure: defersFailure, buffers: buffers, deflate: deflate, span: span)
         handler.remoteAddress = handshake.remoteAddress
         let bound = NIOLoopBound(handler, eventLoop: channel.eventLoop)
         var inbound: InboundQueue?
@@ -39,7 +44,7 @@ extension WebSocket {
         case .eventLoop(let make):
             handler.consumer = .eventLoop(make(handshake))
         }
-        EventLoopReadBuffer.use(handler.outbound.buffers, on: channel)
+        if readsIntoLoopBuffer, buffers.isShared { EventLoopReadBuffer.use(buffers, on: channel) }
         do {
             try channel.pipeline.syncOperations.addHandler(handler, position: position)
         } catch {
@@ -63,10 +68,11 @@ extension WebSocket {
     static func replaceHTTPHandlers(
         of context: ChannelHandlerContext, encoder: some RemovableChannelHandler, decoder: some RemovableChannelHandler,
         role: WebSocketRole, configuration: Configuration, handshake: Handshake, consumer: Consumer, logger: Logger,
-        span: (any Span)? = nil
+        span: (any Span)? = nil, tls: WebSocketTLS?
     ) throws -> WebSocket {
         let webSocket = try install(on: context.channel, role: role, configuration: configuration, handshake: handshake,
-                                    consumer: consumer, logger: logger, position: .after(context.handler), span: span)
+                                    consumer: consumer, logger: logger, position: .after(context.handler), span: span,
+                                    readsIntoLoopBuffer: tls?.handsBackReads ?? true)
         let pipeline = context.channel.pipeline.syncOperations
         pipeline.removeHandler(context: context, promise: nil)
         pipeline.removeHandler(encoder, promise: nil)

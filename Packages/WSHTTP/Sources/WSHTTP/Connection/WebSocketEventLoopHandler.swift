@@ -21,8 +21,9 @@ extension WebSocketEventLoopHandler {
 
 extension WebSocket {
     /// A message lent to a ``WebSocketEventLoopHandler`` for the length of one callback: its
-    /// bytes are the read buffer's (or the connection's), not a copy. Use it, send it, or
-    /// copy it with ``message``; never keep it.
+    /// bytes are the read buffer's (or, unmasked, the event loop's unmask buffer, which the
+    /// loop's next message overwrites), not a copy. Use it, send it, or copy it with
+    /// ``message``; never keep it.
     public struct LentMessage {
         /// Text or binary.
         public let kind: MessageKind

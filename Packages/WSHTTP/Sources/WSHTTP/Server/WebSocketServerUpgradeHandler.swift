@@ -292,7 +292,7 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
         }
         let webSocket = try WebSocket.replaceHTTPHandlers(
             of: context, encoder: encoder, decoder: decoder, role: .server, configuration: configuration,
-            handshake: handshake, consumer: handlers.consumer, logger: logger, span: span)
+            handshake: handshake, consumer: handlers.consumer, logger: logger, span: span, tls: tls)
         // A read withheld while the upgrade was decided is the live connection's to issue.
         if readWithheld {
             readWithheld = false

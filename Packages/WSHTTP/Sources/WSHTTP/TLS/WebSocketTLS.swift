@@ -27,6 +27,11 @@ public struct WebSocketTLS: Sendable {
     /// A TLS failure's cause, in a word, for the ``WebSocketMetrics/Name/tlsHandshakeFailures``
     /// metric (a fixed set of values: it is a label). By default the error's type name.
     public var failureCause: @Sendable (any Error) -> String
+    /// Whether the handler hands each socket read back to its event loop once it has taken the
+    /// bytes (WSTLS's `TLSHandler` does): only then does the connection read into the loop's
+    /// buffer (``EventLoopBuffers``); behind another handler it reads as NIO does by default,
+    /// since a buffer that is never handed back would cost a new one on every read.
+    @_spi(WSInternal) public var handsBackReads = false
 
     /// TLS with the handler that `makeHandler` makes for each connection.
     ///
