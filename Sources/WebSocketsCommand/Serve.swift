@@ -48,6 +48,11 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "Log levels: info, or info,WSHTTP=debug (default: WS_LOG_LEVEL, else info).")
     var logLevel: LogLevelOption?
 
+    @Option(name: .customLong("event-loops"), help: ArgumentHelp(
+        "Event loop threads, each serving its share of the connections (default: NIO_SINGLETON_GROUP_LOOP_COUNT, else one per CPU this process may run on, so that taskset -c 1 gives one).",
+        valueName: "count"))
+    var eventLoops: Int?
+
     @Flag(name: .customLong("no-deflate"), help: "Refuse permessage-deflate (accepted by default, with 12-bit windows).")
     var noDeflate = false
 
@@ -66,9 +71,14 @@ struct Serve: AsyncParsableCommand {
         }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
         guard maxMessageSize >= 125 else { throw ValidationError("--max-message-size must be at least 125 bytes") }
+        if let eventLoops, !(1...1024).contains(eventLoops) {
+            throw ValidationError("--event-loops must be 1 to 1024, not \(eventLoops)")
+        }
     }
 
     func run() async throws {
+        let loops = eventLoops ?? EventLoopCount.default
+        EventLoopCount.apply(loops) // before anything starts a loop
         LogLevelOption.bootstrap(logLevel)
         let logger = Logger(label: "websockets.serve")
         let recording = ServeMetrics.bootstrap(metrics)
@@ -134,7 +144,7 @@ struct Serve: AsyncParsableCommand {
         let bound = server.localAddress?.port ?? port
         let shownHost = host.contains(":") ? "[\(host)]" : host
         // Written at once (standard output may be a pipe), for scripts that wait for the address.
-        let line = Array("listening on \(scheme)://\(shownHost):\(bound)/  (echo on any WebSocket path; Ctrl-C stops)\n".utf8)
+        let line = Array("listening on \(scheme)://\(shownHost):\(bound)/  (echo on any WebSocket path; \(loops) event loop\(loops == 1 ? "" : "s"); Ctrl-C stops)\n".utf8)
         _ = line.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
         if let dashboard = recording.dashboard { services.append(StatsFeed(dashboard: dashboard, topics: topics, server: server)) }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

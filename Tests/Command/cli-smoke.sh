@@ -170,4 +170,23 @@ set -e
 [ "$refused_status" = 1 ] && grep -q 'unknownCA' <<<"$refused" \
     || { echo "cli-smoke: an unknown CA was not refused with status 1 and its reason: $refused_status $refused" >&2; exit 1; }
 echo "cli-smoke: https, wss with --ca, and a refused certificate (status 1: ${refused:0:90}…) OK"
+
+# One event loop per CPU the process may run on: pinned to one CPU, serve runs one loop (two
+# loops on one core take turns, and a message waits out the other's time slice); --event-loops
+# overrides it. Counted from the line it prints and from its threads.
+loops_of() { # ARGS… of serve, pinned to CPU 0; prints "LINE|THREADS"
+    local out="$work/loops.out" pid line="" threads
+    taskset -c 0 "$websockets" serve --port 0 "$@" >"$out" 2>/dev/null &
+    pid=$!
+    pids+=("$pid")
+    for _ in $(seq 100); do line=$(head -1 "$out"); [ -n "$line" ] && break; sleep 0.1; done
+    threads=$(cat /proc/"$pid"/task/*/comm 2>/dev/null | grep -c '^NIO-SGLTN' || true)
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+    echo "$line|$threads"
+}
+one=$(loops_of)
+[[ $one == *"; 1 event loop;"*"|1" ]] || { echo "cli-smoke: serve pinned to one CPU: $one" >&2; exit 1; }
+three=$(loops_of --event-loops 3)
+[[ $three == *"; 3 event loops;"*"|3" ]] || { echo "cli-smoke: serve --event-loops 3: $three" >&2; exit 1; }
+echo "cli-smoke: serve pinned to one CPU runs one event loop; --event-loops 3 runs three"
 echo "cli-smoke: all OK"
