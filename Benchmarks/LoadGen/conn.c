@@ -117,6 +117,22 @@ int conn_start(struct conn *c) {
     }
     int one = 1;
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (opt.sources > 0) {
+        /* Port 0 and IP_BIND_ADDRESS_NO_PORT: the kernel picks the port at connect, free for
+         * this source, server address and port (not a port free for every destination). */
+        setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+        struct sockaddr_in source = {.sin_family = AF_INET};
+        source.sin_addr.s_addr = htonl((127u << 24) | (1u << 8) | (uint32_t)(1 + c->index % opt.sources));
+        if (bind(c->fd, (struct sockaddr *)&source, sizeof source) < 0) {
+            stats.conn_failures++;
+            stats.setup_done++;
+            close(c->fd);
+            c->fd = -1;
+            c->state = C_DEAD;
+            complain(c, "bind to the source address", strerror(errno));
+            return -1;
+        }
+    }
     c->state = C_CONNECTING;
     stats.connecting++;
     if (connect(c->fd, (struct sockaddr *)&targets[c->node], sizeof targets[c->node]) < 0 && errno != EINPROGRESS) {

@@ -18,6 +18,7 @@ enum mode { MODE_THROUGHPUT, MODE_LATENCY, MODE_IDLE, MODE_FANOUT };
 
 struct options {
     const char *host;         /* IPv4 literal in 127.0.0.0/8, or "localhost" */
+    int sources;              /* --sources: connection i binds to 127.0.1.(1 + i mod sources); 0: the kernel picks */
     const char *path;         /* request target of the upgrade */
     const char *label;        /* copied into the output, for scripts */
     const char *samples_file; /* every measured round trip, µs, one a line */
