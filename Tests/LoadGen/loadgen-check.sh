@@ -83,6 +83,24 @@ run -m throughput -c 4 -d 8 -s 64 --max-msgs 500 -t 30 -w 0
 expect "--max-msgs 500 stops at 500 sent, all echoed" "$status" 0 eval 'is sent 500 && is echoed 500 && is errors 0'
 run -m idle -c 50 --rounds 1
 expect "idle: 50 connections each get their echo; RSS read" "$status" 0 eval 'is survived 50 && is errors 0 && at_least rss_end_kb 1'
+# --sources 3: the connections come from 127.0.1.1, .2 and .3 (seen while they are open).
+timeout --kill-after=5 60 "$loadgen" -p "$port" -m idle -c 30 --rounds 2 --sources 3 >"$work/out" 2>"$work/err" &
+sources_pid=$!
+sources=""
+for _ in $(seq 40); do
+    sleep 0.1
+    sources=$("$python" -c 'import socket, struct, sys
+seen = set()
+for line in open("/proc/net/tcp").read().splitlines()[1:]:
+    local, remote, state = line.split()[1:4]
+    if state == "01" and int(remote.split(":")[1], 16) == int(sys.argv[1]):
+        seen.add(socket.inet_ntoa(struct.pack("<I", int(local.split(":")[0], 16))))
+print(" ".join(sorted(seen)), end=" ")' "$port")
+    [ "$(wc -w <<<"$sources")" -lt 3 ] || break
+done
+status=0
+wait "$sources_pid" || status=$?
+expect "--sources 3: connections from 127.0.1.1-3 ($sources)" "$status" 0 eval '[ "$sources" = "127.0.1.1 127.0.1.2 127.0.1.3 " ] && is survived 30'
 stop_server
 
 for fault in corrupt truncate reorder opcode; do
