@@ -78,6 +78,37 @@ struct WebSocketGroupTests {
         await server.stop()
     }
 
+    @Test("a large frame goes to the members as one shared buffer, in order with the small frames around it, compressed for a member that asked")
+    func sharedLargeFrame() async throws {
+        let group = WebSocketGroup()
+        let server = try await Self.room(group)
+        var plain = WebSocket.Configuration.default
+        plain.deflate = nil  // these members write the prepared frame as it is: the shared buffer
+        let alice = try await connect(port: server.port, configuration: plain), carol = try await connect(port: server.port, configuration: plain)
+        let bob = try await connect(port: server.port)  // permessage-deflate: his frames are his own
+        #expect(alice.handshake.deflate == nil && bob.handshake.deflate != nil)
+        #expect(try await eventually { group.count == 3 })
+        let large = [UInt8]((0..<(64 << 10)).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+        let limit = WebSocketHandler.sharedFrameMinimum
+        // Back to back, so that each member's small frames wait in its outbound buffer when the
+        // shared one is written, and go before it; sizes on both sides of the threshold.
+        let sequence: [WebSocketMessage] = [
+            .text("first"), .binary(large), .binary(Array(large.prefix(limit - 2))), .binary(Array(large.prefix(limit))),
+            .text("between"), .binary(large.reversed()), .text("last"),
+        ]
+        for round in 0..<20 {
+            for message in sequence { group.broadcast(message) }
+            for member in [alice, bob, carol] {
+                for message in sequence {
+                    #expect(try await member.receive() == message, "round \(round)")
+                }
+            }
+        }
+        #expect(group.statistics == .init(delivered: 3 * 20 * sequence.count, skipped: 0, closedAsSlow: 0))
+        for member in [alice, bob, carol] { await member.close() }
+        await server.stop()
+    }
+
     @Test("a member that stops reading misses messages, the others get every one in order; with .close it is closed and leaves",
           arguments: [WebSocketGroup.SlowMemberPolicy.skipMessage, .close])
     func slowMember(policy: WebSocketGroup.SlowMemberPolicy) async throws {

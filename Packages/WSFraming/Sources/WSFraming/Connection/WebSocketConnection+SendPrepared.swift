@@ -8,6 +8,19 @@ extension WebSocketConnection {
         return true
     }
 
+    /// Whether ``send(_:applyingTransform:into:)-(PreparedMessage.Lent,_,ByteSink)`` would write
+    /// `message`'s frame as it is, byte for byte: what a transport that can hand the same bytes
+    /// to many connections (a reference-counted buffer) asks before doing that instead. A frame
+    /// so sent needs nothing else of this connection; any other case must go through `send`.
+    ///
+    /// - Parameters:
+    ///   - message: the message framed once.
+    ///   - applyingTransform: as for `send`: `false` if it goes uncompressed.
+    @inlinable
+    public func sendsAsIs(_ message: PreparedMessage.Lent, applyingTransform: Bool = true) -> Bool {
+        sendsAsPrepared(message.kind, payloadCount: message.frame.count &- message.headerCount, applyingTransform: applyingTransform)
+    }
+
     /// Writes a message framed once for many connections (a broadcast): its frame as it is
     /// when this connection may send that, else its payload encoded as ``send(_:payload:applyingTransform:into:)-(_,_,_,ByteSink)``
     /// does (a client's mask, compression, fragmentation). The same rules and errors as that.

@@ -43,6 +43,13 @@ extension WebSocketSession {
         try _connection.send(message, applyingTransform: applyingTransform, into: destination)
     }
 
+    /// Whether a prepared message would go out as its frame, byte for byte, as
+    /// ``WebSocketConnection/sendsAsIs(_:applyingTransform:)`` says.
+    @inlinable
+    public func sendsAsIs(_ message: PreparedMessage.Lent, applyingTransform: Bool = true) -> Bool {
+        _connection.sendsAsIs(message, applyingTransform: applyingTransform)
+    }
+
     /// Writes a prepared message lent for the call, as
     /// ``WebSocketConnection/send(_:applyingTransform:into:)-(PreparedMessage.Lent,_,ByteSink)`` does.
     public mutating func send(

@@ -79,6 +79,42 @@ extension WebSocketHandler {
         sendNow(PreparedOutgoing(message: message), compress: compress)
     }
 
+    /// Sends a message framed once for many connections, as ``sendNow(_:compress:)-(PreparedMessage.Lent,_)``
+    /// does, but a frame of at least ``sharedFrameMinimum`` bytes that this connection sends as
+    /// it is goes to the channel as `frame`: one buffer, made from the lent bytes by the first
+    /// member that needs it and written by every other one as it is (NIO gathers it with the
+    /// frames around it in one `writev`), instead of a copy in each member's outbound buffer.
+    func sendNow(_ message: PreparedMessage.Lent, sharing frame: inout SharedFrame?, compress: Bool) -> Bool {
+        guard message.frame.count >= Self.sharedFrameMinimum, let context, session.sendsAsIs(message, applyingTransform: compress) else {
+            return sendNow(message, compress: compress)
+        }
+        if session.outbound == .overBudget, !inReadCycle {
+            logger.debug("send refused", metadata: [WSLogKey.reason: "over the outbound budget of \(session.configuration.maxQueuedOutboundBytes) bytes"])
+            return false
+        }
+        let shared = frame ?? SharedFrame(context.channel.allocator.buffer(bytes: message.frame))
+        frame = shared
+        // What waits goes first, in order: the scratch's frames, then the outbound buffer's.
+        commitScratch()
+        if outbound.bytes.readableBytes > 0 {
+            observer?.tally.wire.1 &+= outbound.bytes.readableBytes
+            context.write(wrapOutboundOut(outbound.takeAll()), promise: nil)
+        }
+        context.write(wrapOutboundOut(shared.bytes), promise: nil)
+        sharedFrameWaits = true
+        if let observer {
+            observer.sent(message.kind, count: message.frame.count &- message.headerCount)
+            observer.tally.wire.1 &+= message.frame.count
+        }
+        scheduleFlush()
+        return true
+    }
+
+    /// The smallest frame that a broadcast shares between its members rather than copying to
+    /// each: below it, a copy into the outbound buffer (one `memcpy`, then one write with the
+    /// connection's other frames) costs less than a buffer of its own in NIO's write queue.
+    static let sharedFrameMinimum = 2048
+
     private func sendNow(_ message: some OutgoingMessage, compress: Bool) -> Bool {
         guard context != nil else { return false }
         if session.outbound == .overBudget, !inReadCycle {
@@ -289,4 +325,13 @@ private struct PreparedOutgoing: OutgoingMessage {
     func send(applyingTransform: Bool, with session: inout WebSocketSession, into outbound: inout OutboundBuffer) throws(FramingError) {
         try session.send(message, applyingTransform: applyingTransform, into: &outbound)
     }
+}
+
+/// A broadcast's frame in one buffer that every member writing it as it is shares
+/// (``WebSocketHandler/sendNow(_:sharing:compress:)``): made by the first such member of a pass.
+@usableFromInline
+final class SharedFrame {
+    let bytes: ByteBuffer
+
+    init(_ bytes: ByteBuffer) { self.bytes = bytes }
 }

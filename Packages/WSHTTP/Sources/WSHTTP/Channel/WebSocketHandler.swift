@@ -60,6 +60,12 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     @exclusivity(unchecked) var inReadCycle = false
     /// Whether a flush is scheduled for sends made outside a read.
     @exclusivity(unchecked) var flushScheduled = false
+    /// Whether a frame shared with other connections was written to the channel and waits for
+    /// the next flush (``sendNow(_:sharing:compress:)``).
+    @exclusivity(unchecked) var sharedFrameWaits = false
+    /// The channel's writability as last reported: read per member by every broadcast, so kept
+    /// here rather than asked of the channel (a retain, a release and an atomic load).
+    @exclusivity(unchecked) var channelWritable = true
     /// A close the session asked for inside a read: carried out at the read's end.
     var transportAfterReadCycle: WebSocketSession.Actions.Transport?
     /// Input read while the consumer was behind, decoded once it catches up: a copy, so that
@@ -110,6 +116,7 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.context = context
         let limit = max(2, session.configuration.maxQueuedOutboundBytes)
         try? context.channel.syncOptions?.setOption(ChannelOptions.writeBufferWaterMark, value: .init(low: limit / 2, high: limit))
+        channelWritable = context.channel.isWritable
         if let deadline = session.nextDeadline { arm(deadline) }
         if !context.channel.isActive { channelInactive(context: context) }
     }
@@ -334,6 +341,7 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         let writable = context.channel.isWritable
+        channelWritable = writable
         commitScratch()
         if let observer {
             observer.outboundQueued(writable ? 0 : Self.queuedBytes(context), crossed: !writable && session.outbound == .withinBudget)
@@ -366,9 +374,16 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard let context, outbound.bytes.readableBytes > 0 else {
             outbound.release()  // a buffer taken for a send that was refused
             observer?.report(deflate: deflate)
-            promise?.succeed()
+            if sharedFrameWaits, let context {
+                // An empty write, so that the promise waits for the shared frames before it.
+                sharedFrameWaits = false
+                context.writeAndFlush(wrapOutboundOut(ByteBuffer()), promise: promise)
+            } else {
+                promise?.succeed()
+            }
             return
         }
+        sharedFrameWaits = false
         let written = outbound.bytes.readableBytes
         let bytes = outbound.takeAll()
         context.writeAndFlush(wrapOutboundOut(bytes), promise: promise)

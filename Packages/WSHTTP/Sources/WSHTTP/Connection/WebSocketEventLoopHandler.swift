@@ -135,6 +135,14 @@ extension WebSocket {
             handler.sendNow(message, compress: compress)
         }
 
+        /// Sends a message framed once and lent for the call, as ``send(_:compress:)-(PreparedMessage.Lent,_)``
+        /// does; a large frame this connection sends as it is goes out as `frame`, one buffer
+        /// that every member of the broadcast writes (made here by the first that needs it).
+        @usableFromInline
+        func send(_ message: PreparedMessage.Lent, sharing frame: inout SharedFrame?, compress: Bool) -> Bool {
+            handler.sendNow(message, sharing: &frame, compress: compress)
+        }
+
         /// Starts the close handshake with `code` and `reason`.
         public func close(code: CloseCode = .normalClosure, reason: String = "") {
             handler.startClose(code: code, reason: reason, timeout: nil)
@@ -145,7 +153,7 @@ extension WebSocket {
 
         /// Whether the socket takes more without queueing beyond
         /// ``WebSocket/Configuration/maxBufferedOutboundBytes``.
-        public var isWritable: Bool { handler.context?.channel.isWritable ?? false }
+        public var isWritable: Bool { handler.context != nil && handler.channelWritable }
 
         /// Where the connection is in its life.
         public var state: WebSocketConnection.State { handler.session.connection.state }

@@ -17,8 +17,10 @@ extension WebSocketGroup.SlowMemberPolicy {
 
     /// Sends `message` to every open member but `except`, on their event loop, as
     /// ``WebSocketGroup`` does: the policy of a broadcast, decided here once for the group and
-    /// for anything built like it (WSTopics' topics). The frame's bytes are taken once and
-    /// copied to each member; a member over its outbound budget misses the message or is
+    /// for anything built like it (WSTopics' topics). The frame's bytes are taken once; a
+    /// small frame is copied into each member's outbound buffer, and a large one (2 KiB or
+    /// more) that a member sends as it is (uncompressed) becomes one buffer that every such
+    /// member writes, with no copy per member. A member over its outbound budget misses the message or is
     /// closed with 1008 and a reason that names the budget, as the policy says.
     ///
     /// - Parameters:
@@ -33,11 +35,12 @@ extension WebSocketGroup.SlowMemberPolicy {
     ) -> Delivery {
         var delivery = Delivery()
         var slow: [WebSocket.OnLoop] = []
+        var shared: SharedFrame? = nil  // the frame, for members that write it as it is
         message.withLent { lent in
             for member in members where member.id != except {
                 guard member.state == .open else { continue }
                 if member.isWritable {
-                    if member.send(lent, compress: compress) { delivery.sent += 1 }
+                    if member.send(lent, sharing: &shared, compress: compress) { delivery.sent += 1 }
                 } else if self == .skipMessage {
                     delivery.skipped += 1
                 } else {
