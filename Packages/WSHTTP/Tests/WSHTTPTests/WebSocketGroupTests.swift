@@ -109,6 +109,28 @@ struct WebSocketGroupTests {
         await server.stop()
     }
 
+    @Test("a burst of small broadcasts to a member that never reads stops at its budget within the burst, not at the burst's end")
+    func burstToStalledMember() async throws {
+        let group = WebSocketGroup()
+        var configuration = WebSocket.Configuration.default
+        configuration.maxBufferedOutboundBytes = 64 << 10
+        configuration.deflate = nil
+        let server = try await Self.room(group, configuration: configuration)
+        let slow = try await StalledClient.connect(port: server.port)
+        #expect(try await eventually { group.count == 1 })
+        // 20 MB in 1 KiB frames (copied, below the shared-frame size), all at once: the broadcasts
+        // run one after another on the member's loop, before any scheduled flush.
+        let burst = 20_000
+        let message = WebSocketMessage.binary([UInt8](repeating: 9, count: 1024))
+        for _ in 0..<burst { group.broadcast(message) }
+        #expect(try await eventually { group.statistics.delivered + group.statistics.skipped == burst })
+        // What was queued for it is what the kernel's buffers (a few MiB on loopback) and its
+        // budget hold, not the burst.
+        #expect(group.statistics.delivered < burst / 3, "\(group.statistics)")
+        try? await slow.channel.close()
+        await server.stop()
+    }
+
     @Test("a member that stops reading misses messages, the others get every one in order; with .close it is closed and leaves",
           arguments: [WebSocketGroup.SlowMemberPolicy.skipMessage, .close])
     func slowMember(policy: WebSocketGroup.SlowMemberPolicy) async throws {

@@ -125,6 +125,9 @@ extension WebSocketHandler {
             logger.debug("send refused", metadata: [WSLogKey.reason: "\(failure.message)"])
             return false
         }
+        // Broadcasts that run one after another in one turn of the loop would otherwise pile up
+        // here, past the budget, before the scheduled flush lets the channel's writability see them.
+        flushIfOverBudget()
         scheduleFlush()
         return true
     }

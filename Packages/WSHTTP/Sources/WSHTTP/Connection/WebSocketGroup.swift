@@ -22,8 +22,11 @@ import Synchronization
 /// So a slow peer costs the others nothing and holds at most its own outbound limit of
 /// memory, however much is broadcast. ``statistics`` counts what was delivered and what was not.
 ///
-/// A message is framed once per broadcast (a `PreparedMessage`), and each member copies that
-/// frame; a member that compresses it encodes the payload itself.
+/// A message is framed once per broadcast (a `PreparedMessage`). A small frame is copied into
+/// each member's outbound buffer, to go out in one write with the member's other frames; a
+/// frame of 2 KiB or more becomes one buffer on each event loop that every member sending it
+/// uncompressed writes as it is, with no copy per member. A member that compresses it encodes
+/// the payload itself.
 ///
 /// Each member compresses for itself when permessage-deflate was negotiated (its context
 /// takeover makes its bytes its own); `compress: false` sends uncompressed to all.
@@ -134,7 +137,8 @@ public final class WebSocketGroup: Sendable {
     }
 
     /// Sends a message framed once to every member but `except`, without waiting: each member
-    /// copies the frame (a member that compresses, or a client, encodes its payload itself).
+    /// copies a small frame and shares a large one (see the type's notes; a member that
+    /// compresses, or a client, encodes its payload itself).
     ///
     /// - Parameters:
     ///   - message: the message, framed once.
