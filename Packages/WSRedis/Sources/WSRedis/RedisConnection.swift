@@ -36,6 +36,9 @@ final class RedisConnection: @unchecked Sendable {
         let maxReplyBytes = options.maxReplyBytes
         let high = max(options.writeBufferHighWater, 2)
         let tls = options.tls
+        // The handler as the initializer made it: a TLS handshake that fails at once can close
+        // the channel, and empty its pipeline, before the connect's future runs.
+        let made = MadeHandler()
         let connected = ClientBootstrap(group: eventLoop)
             .connectTimeout(TimeAmount(options.connectTimeout))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -43,7 +46,9 @@ final class RedisConnection: @unchecked Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let tls { try channel.pipeline.syncOperations.addHandler(TLSHandler(client: tls, serverHostname: host)) }
-                    try channel.pipeline.syncOperations.addHandler(try RedisHandler(maxReplyBytes: maxReplyBytes))
+                    let handler = try RedisHandler(maxReplyBytes: maxReplyBytes)
+                    made.handler = handler
+                    try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
             .connect(host: host, port: port)
@@ -52,7 +57,7 @@ final class RedisConnection: @unchecked Sendable {
             }
         return connected.flatMap { channel in
             channel.eventLoop.makeCompletedFuture {
-                let handler = try channel.pipeline.syncOperations.handler(type: RedisHandler.self)
+                guard let handler = made.handler else { throw RedisError(.connectionLost, "Redis at \(address): no connection") }
                 return RedisConnection(channel: channel, handler: handler, address: address)
             }
         }.flatMap { connection in
@@ -97,8 +102,9 @@ final class RedisConnection: @unchecked Sendable {
         let bytes: ByteBuffer
         do { bytes = try RESPCommand.make(arguments) } catch { return channel.eventLoop.makeFailedFuture(error) }
         let promise = channel.eventLoop.makePromise(of: RESPValue.self)
-        channel.writeAndFlush(RedisOutbound(bytes: bytes, replies: [.reply(promise)])).whenFailure { error in
-            promise.fail(RedisError(ending: error))
+        channel.writeAndFlush(RedisOutbound(bytes: bytes, replies: [.reply(promise)])).whenFailure { [self] error in
+            // A connection already closed says why (a TLS failure, say), not that the write failed.
+            promise.fail(self.handler.closeReason ?? RedisError(ending: error))
         }
         return promise.futureResult
     }
@@ -127,4 +133,10 @@ final class RedisConnection: @unchecked Sendable {
         }
         return "\(error)"
     }
+}
+
+/// The `RedisHandler` a connection's initializer made, for the connect's future: set and read
+/// on the channel's event loop only.
+private final class MadeHandler: @unchecked Sendable {
+    var handler: RedisHandler?
 }

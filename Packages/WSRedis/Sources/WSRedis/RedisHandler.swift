@@ -43,7 +43,8 @@ final class RedisHandler: ChannelDuplexHandler {
     var onWritabilityChanged: ((Bool) -> Void)?
     /// The connection ended, with what ended it.
     var onClose: ((RedisError) -> Void)?
-    private var closeReason: RedisError?
+    /// Why the connection ended, once it has: read on the event loop only.
+    private(set) var closeReason: RedisError?
 
     init(maxReplyBytes: Int) throws(RedisError) {
         reader = try RESPReader(maxBufferedBytes: maxReplyBytes)
