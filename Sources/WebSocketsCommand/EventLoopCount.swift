@@ -23,18 +23,18 @@ enum EventLoopCount {
         return max(1, min(allowed, cores))
     }
 
-    /// `NIO_SINGLETON_GROUP_LOOP_COUNT` if it is a positive number, else ``available``.
-    static var `default`: Int {
-        if let value = getenv("NIO_SINGLETON_GROUP_LOOP_COUNT").flatMap({ Int(String(cString: $0)) }), value > 0 {
-            return value
+    /// Sizes NIO's shared group, which the server, the metrics server and Redis all run on:
+    /// `requested`, else what NIO reads from `NIO_SINGLETON_GROUP_LOOP_COUNT` when that is set,
+    /// else ``available``. Call it once, before anything uses the group.
+    ///
+    /// - Returns: the number of loops the group runs.
+    static func apply(_ requested: Int?) -> Int {
+        if let requested {
+            NIOSingletons.groupLoopCountSuggestion = requested
+        } else if getenv("NIO_SINGLETON_GROUP_LOOP_COUNT") == nil {
+            NIOSingletons.groupLoopCountSuggestion = available
         }
-        return available
-    }
-
-    /// Sizes NIO's shared group, which the server, the metrics server and Redis all run on.
-    /// Call it once, before anything uses the group.
-    static func apply(_ count: Int) {
-        NIOSingletons.groupLoopCountSuggestion = count
+        return NIOSingletons.groupLoopCountSuggestion
     }
 
     /// The number of CPUs in `Cpus_allowed_list` (`0-3,8,10-11`), or nil off Linux.

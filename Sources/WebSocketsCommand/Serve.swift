@@ -77,8 +77,7 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let loops = eventLoops ?? EventLoopCount.default
-        EventLoopCount.apply(loops) // before anything starts a loop
+        let loops = EventLoopCount.apply(eventLoops) // before anything starts a loop
         LogLevelOption.bootstrap(logLevel)
         let logger = Logger(label: "websockets.serve")
         let recording = ServeMetrics.bootstrap(metrics)

@@ -188,5 +188,7 @@ one=$(loops_of)
 [[ $one == *"; 1 event loop;"*"|1" ]] || { echo "cli-smoke: serve pinned to one CPU: $one" >&2; exit 1; }
 three=$(loops_of --event-loops 3)
 [[ $three == *"; 3 event loops;"*"|3" ]] || { echo "cli-smoke: serve --event-loops 3: $three" >&2; exit 1; }
-echo "cli-smoke: serve pinned to one CPU runs one event loop; --event-loops 3 runs three"
+two=$(NIO_SINGLETON_GROUP_LOOP_COUNT=2 loops_of)
+[[ $two == *"; 2 event loops;"*"|2" ]] || { echo "cli-smoke: NIO_SINGLETON_GROUP_LOOP_COUNT=2: $two" >&2; exit 1; }
+echo "cli-smoke: serve pinned to one CPU runs one event loop; --event-loops 3 runs three; NIO_SINGLETON_GROUP_LOOP_COUNT=2 two"
 echo "cli-smoke: all OK"

@@ -88,10 +88,7 @@ extension WebSocketHandler {
         guard message.frame.count >= Self.sharedFrameMinimum, let context, session.sendsAsIs(message, applyingTransform: compress) else {
             return sendNow(message, compress: compress)
         }
-        if session.outbound == .overBudget, !inReadCycle {
-            logger.debug("send refused", metadata: [WSLogKey.reason: "over the outbound budget of \(session.configuration.maxQueuedOutboundBytes) bytes"])
-            return false
-        }
+        if refusesOverBudget() { return false }
         let shared = frame ?? SharedFrame(context.channel.allocator.buffer(bytes: message.frame))
         frame = shared
         // What waits goes first, in order: the scratch's frames, then the outbound buffer's.
@@ -117,10 +114,7 @@ extension WebSocketHandler {
 
     private func sendNow(_ message: some OutgoingMessage, compress: Bool) -> Bool {
         guard context != nil else { return false }
-        if session.outbound == .overBudget, !inReadCycle {
-            logger.debug("send refused", metadata: [WSLogKey.reason: "over the outbound budget of \(session.configuration.maxQueuedOutboundBytes) bytes"])
-            return false
-        }
+        if refusesOverBudget() { return false }
         if let failure = encode(message, compress: compress) {
             logger.debug("send refused", metadata: [WSLogKey.reason: "\(failure.message)"])
             return false
@@ -129,6 +123,15 @@ extension WebSocketHandler {
         // here, past the budget, before the scheduled flush lets the channel's writability see them.
         flushIfOverBudget()
         scheduleFlush()
+        return true
+    }
+
+    /// Whether a send from the event loop is refused for the outbound budget (and says so):
+    /// outside this connection's read, while the queue is over it.
+    @inline(__always)
+    private func refusesOverBudget() -> Bool {
+        guard session.outbound == .overBudget, !inReadCycle else { return false }
+        logger.debug("send refused", metadata: [WSLogKey.reason: "over the outbound budget of \(session.configuration.maxQueuedOutboundBytes) bytes"])
         return true
     }
 
@@ -172,7 +175,7 @@ extension WebSocketHandler {
     /// pile up here, past the budget that the channel's writability enforces.
     @inline(__always)
     private func flushIfOverBudget() {
-        if outbound.bytes.readableBytes >= outboundBudget, !inReadCycle { flushOverBudget() }
+        if !inReadCycle, outbound.bytes.readableBytes >= outboundBudget { flushOverBudget() }
     }
 
     @inline(never)
