@@ -6,16 +6,19 @@
 # rates per second of the server's own CPU (msg/CPU-s, MB/CPU-s) are its capacity: they hold
 # when loadgen, not the server, is the limit (loadgen then uses ~95% of its core).
 #
-#   Benchmarks/echo-compare.sh [-t SECONDS] [--runs N] [--only a,b,c,d,i,m] [--size BYTES] [--port PORT]
+#   Benchmarks/echo-compare.sh [-t SECONDS] [--runs N] [--only a,b,c,d,e,f,i,m] [--size BYTES] [--port PORT]
 #                              [--path PATH] [--server NAME|COMMAND]...
 #
 #   -t SECONDS     length of each measured scenario, and rounds of (d) (default 5)
-#   --runs N       runs of each of a-d per server, interleaved; the table shows medians (default 1)
-#   --only LIST    scenarios to run, comma-separated (default a,b,c,d,i,m):
+#   --runs N       runs of each of a-f per server, interleaved; the table shows medians (default 1)
+#   --only LIST    scenarios to run, comma-separated (default a,b,c,d,e,f,i,m):
 #                    a  latency: 1 connection, one 64 B message in flight
 #                    b  small messages: 100 connections x 16 in flight x 64 B
 #                    c  large messages: 10 connections x 4 in flight x 16 KiB
 #                    d  idle: 1000 connections, one message each per second
+#                    e  new connections: 64 at a time, each upgraded, closed (close frame and
+#                       answer) and replaced; connections/s, and per second of the server's CPU
+#                    f  the same, each connection echoing one 64 B message before it closes
 #                    i  user-space instructions per echoed message in (b)'s shape: the server under
 #                       valgrind's callgrind for 100,000 and then 300,000 messages, the difference in
 #                       instructions over the difference in messages (exact; needs valgrind)
@@ -58,7 +61,7 @@ servers=(
 seconds=5
 runs=1
 size=64
-only="a,b,c,d,i,m"
+only="a,b,c,d,e,f,i,m"
 port=9002
 path=/
 given=()
@@ -85,7 +88,7 @@ done
 [ ${#given[@]} -eq 0 ] || servers=("${given[@]}")
 IFS=, read -ra scenarios <<<"$only"
 for s in "${scenarios[@]}"; do
-    [[ $s =~ ^[abcdim]$ ]] || { echo "echo-compare: unknown scenario '$s' (a, b, c, d, i or m)" >&2; exit 2; }
+    [[ $s =~ ^[abcdefim]$ ]] || { echo "echo-compare: unknown scenario '$s' (a, b, c, d, e, f, i or m)" >&2; exit 2; }
     if [ "$s" = i ] && ! command -v valgrind >/dev/null; then
         echo "echo-compare: (i) needs valgrind (apt-get install valgrind), or leave it out: --only a,b,c,d,m" >&2
         exit 1
@@ -103,6 +106,8 @@ scenario_args() {
         b) echo "-m throughput -c 100 -d 16 -s 64 -t $seconds" ;;
         c) echo "-m throughput -c 10 -d 4 -s 16384 -t $seconds" ;;
         d) echo "-m idle -c 1000 --rounds $seconds" ;;
+        e) echo "-m connect -c 64 --rounds 0 -t $seconds" ;;
+        f) echo "-m connect -c 64 --rounds 1 -s 64 -t $seconds" ;;
     esac
 }
 
@@ -295,6 +300,10 @@ columns = [
     ("small msg/CPU-s (b)", "b", lambda j: j["msgs_per_s"] * 100 / max(j["server_cpu_pct"], 1), "{:,.0f}", True),
     ("large MB/CPU-s (c)", "c", lambda j: j["mb_per_s"] * 100 / max(j["server_cpu_pct"], 1), "{:.0f}", True),
     ("idle KiB/conn (d)", "d", lambda j: (j["rss_end_kb"] - j["rss_base_kb"]) / j["conns"], "{:.1f}", False),
+    ("new conn/s (e)", "e", lambda j: j["msgs_per_s"], "{:,.0f}", True),
+    ("conn/CPU-s (e)", "e", lambda j: j["msgs_per_s"] * 100 / max(j["server_cpu_pct"], 1), "{:,.0f}", True),
+    ("to 101 p99 µs (e)", "e", lambda j: j["lat_us"]["p99"], "{:,.0f}", False),
+    ("conn+echo/CPU-s (f)", "f", lambda j: j["msgs_per_s"] * 100 / max(j["server_cpu_pct"], 1), "{:,.0f}", True),
     (f"instr/msg{'' if size == 64 else f' {size} B'} (i)", "i", lambda j: j["per_msg"], "{:,.0f}", False),
     (f"allocs/msg{'' if size == 64 else f' {size} B'} (m)", "m", lambda j: j["per_msg"], "{:.3f}", False),
 ]

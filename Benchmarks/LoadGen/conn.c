@@ -9,6 +9,10 @@
  *
  * In fanout mode (fanout.c) the receivers' messages come from the publisher, not from
  * themselves: their bytes are checked, and their order and timing kept, there.
+ *
+ * In connect mode a connection is a slot that cycles: connect, upgrade, --rounds echoes one
+ * at a time, a close frame, and the server's answer; then scenario.c resets it and starts the
+ * next. What is timed is from connect() to the upgrade's answer (or to the last echo).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -90,6 +94,7 @@ void conn_drop(struct conn *c) {
         stats.connecting--;
     }
     close(c->fd);  /* also removes it from the epoll set */
+    stats.drops++;
     c->fd = -1;
     c->state = C_DEAD;
     free(c->hs);
@@ -97,6 +102,12 @@ void conn_drop(struct conn *c) {
     free(c->out);
     c->out = NULL;
     c->out_len = c->out_sent = c->out_cap = 0;
+}
+
+void conn_reset(struct conn *c) {
+    conn_drop(c);
+    struct conn fresh = {.index = c->index, .fd = -1, .state = C_UNUSED, .sent_at = c->sent_at, .node = c->node};
+    *c = fresh;
 }
 
 static void fail(struct conn *c, uint64_t *counter, const char *what, const char *detail) {
@@ -107,6 +118,7 @@ static void fail(struct conn *c, uint64_t *counter, const char *what, const char
 }
 
 int conn_start(struct conn *c) {
+    c->started = now_ns();
     c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
         stats.conn_failures++;
@@ -219,6 +231,16 @@ void conn_begin_close(struct conn *c) {
 
 /* ----------------------------------------------------------------- input */
 
+/* Connect mode: the connection is upgraded and has had its --rounds echoes; it closes. */
+static void cycle_done(struct conn *c, uint64_t now) {
+    stats.cycles++;
+    if (stats.measuring) {
+        samples_add(now - c->started);
+        stats.measured++;
+    }
+    conn_begin_close(c);
+}
+
 static void message_done(struct conn *c, uint64_t now) {
     int bad = c->msg_bad || c->msg_len != (uint64_t)opt.size;
     if (opt.mode == MODE_FANOUT) {
@@ -242,13 +264,18 @@ static void message_done(struct conn *c, uint64_t now) {
         snprintf(what, sizeof what, "echo of message %llu differs", (unsigned long long)c->echoed);
         complain(c, what, detail);
     }
-    if (stats.measuring && c->state == C_OPEN) {
+    if (stats.measuring && c->state == C_OPEN && opt.mode != MODE_CONNECT) {
         samples_add(now - c->sent_at[c->echoed & ring_mask]);
         stats.measured++;
     }
     c->echoed++;
     stats.echoed++;
     c->msg_op = 0;
+    if (opt.mode == MODE_CONNECT && c->state == C_OPEN) {
+        if (c->echoed < (uint64_t)opt.rounds) conn_send_message(c, now);
+        else cycle_done(c, now);
+        return;
+    }
     if (stats.refill && c->state == C_OPEN && (!opt.max_msgs || stats.sent < opt.max_msgs)) conn_send_message(c, now);
 }
 
@@ -417,6 +444,10 @@ static void readable(struct conn *c, uint64_t now) {
             if (used < 0) return;
             p += used;
             len -= (size_t)used;
+            if (opt.mode == MODE_CONNECT) {
+                if (opt.rounds == 0) cycle_done(c, now);
+                else conn_send_message(c, now);
+            }
         }
         if (c->state == C_OPEN || c->state == C_CLOSING) parse(c, p, len, now);
         if ((size_t)n < sizeof inbound) break;  /* the socket is drained */

@@ -11,7 +11,7 @@
 
 /* ------------------------------------------------------------- options (options.c) */
 
-enum mode { MODE_THROUGHPUT, MODE_LATENCY, MODE_IDLE, MODE_FANOUT };
+enum mode { MODE_THROUGHPUT, MODE_LATENCY, MODE_IDLE, MODE_FANOUT, MODE_CONNECT };
 
 #define MAX_PORTS 16   /* servers (nodes) one run may spread its connections over */
 #define MAX_PIDS 16    /* server processes whose CPU is read */
@@ -25,7 +25,7 @@ struct options {
     int port;                 /* ports[0] */
     int ports[MAX_PORTS], nports;   /* connection i goes to ports[i % nports] */
     enum mode mode;
-    int conns, depth, concurrency, rounds, text;
+    int conns, depth, concurrency, rounds, text;   /* connect mode: rounds is echoes per connection, default 0 */
     long size;
     int pid;                  /* pids[0]: the server whose RSS is read; 0 = none */
     int pids[MAX_PIDS], npids;      /* the servers whose CPU is summed */
@@ -82,6 +82,7 @@ struct conn {
     int msg_bad;                  /* it differs from what was sent */
 
     uint64_t sent, echoed;        /* data messages */
+    uint64_t started;             /* connect mode: when this connection's connect() was made (ns) */
     uint64_t *sent_at;            /* send time (ns) of message n at [n & ring_mask] */
 
     int node;                     /* which of opt.ports it connects to */
@@ -104,6 +105,8 @@ void conn_send_message(struct conn *c, uint64_t now);
 void conn_flush(struct conn *c);
 void conn_begin_close(struct conn *c);
 void conn_drop(struct conn *c);
+/* Connect mode: makes a finished connection's slot a fresh one, ready for conn_start. */
+void conn_reset(struct conn *c);
 int conn_open_count(void);
 
 /* What a message carries (payload.c): message n of connection i is a stamp (i and n in hex,
@@ -166,6 +169,8 @@ int receivers_open(void);
 struct counters {
     uint64_t sent, echoed, measured;
     uint64_t opened, setup_done, connecting;
+    uint64_t cycles;              /* connect mode: connections through the upgrade and their --rounds echoes */
+    uint64_t drops;               /* connections dropped, for any reason (connect mode refills their slots) */
     uint64_t mismatches, proto_errors, conn_failures, handshake_failures, io_errors, server_closes;
     uint64_t pings, unexpected;   /* pings answered; echoes with nothing in flight (also mismatches) */
     int open;                     /* connections in C_OPEN now */

@@ -24,11 +24,15 @@ struct options opt = {
 };
 
 const char *mode_name(enum mode m) {
-    return m == MODE_LATENCY ? "latency" : m == MODE_IDLE ? "idle" : m == MODE_FANOUT ? "fanout" : "throughput";
+    return m == MODE_LATENCY   ? "latency"
+           : m == MODE_IDLE    ? "idle"
+           : m == MODE_FANOUT  ? "fanout"
+           : m == MODE_CONNECT ? "connect"
+                               : "throughput";
 }
 
 static const char help[] =
-    "usage: loadgen -p PORT[,PORT...] [-m throughput|latency|idle|fanout] [options]\n"
+    "usage: loadgen -p PORT[,PORT...] [-m throughput|latency|idle|fanout|connect] [options]\n"
     "\n"
     "Drives WebSocket servers on loopback from one thread and checks every byte they send.\n"
     "The last line of stdout is one JSON object; the line before it, RESULT ..., is for people.\n"
@@ -42,8 +46,13 @@ static const char help[] =
     "                           second for --rounds rounds, and the server's RSS is read;\n"
     "                           fanout: -c receivers and one publisher (on the first port) on\n"
     "                           one topic (--path); what the publisher sends must reach every\n"
-    "                           receiver, in order, and is timed from send to each delivery\n"
-    "  -c, --conns N            connections (default 1, at most 100000); fanout: receivers\n"
+    "                           receiver, in order, and is timed from send to each delivery;\n"
+    "                           connect: -c connections at a time, each closed (close frame\n"
+    "                           and answer) after its upgrade and --rounds echoes and replaced\n"
+    "                           by a new one; connections/s, timed from connect() to the 101\n"
+    "                           (or to the last echo)\n"
+    "  -c, --conns N            connections (default 1, at most 100000); fanout: receivers;\n"
+    "                           connect: connections in progress at once\n"
     "  -d, --depth N            messages in flight per connection (default 1; throughput), or\n"
     "                           fanout without --rate: messages outstanding, each until every\n"
     "                           receiver has it (or a later one) or 1 s passed\n"
@@ -53,7 +62,9 @@ static const char help[] =
     "                           at least 16, for the sequence number and send time)\n"
     "  -t, --time SECONDS       the measured window (default 5)\n"
     "  -w, --warmup SECONDS     load before the window, not measured (default 1)\n"
-    "      --rounds N           idle: rounds of one message per connection (default 5)\n"
+    "      --rounds N           idle: rounds of one message per connection (default 5, at\n"
+    "                           least 1); connect: echoes per connection, one at a time,\n"
+    "                           before it closes (default 0: the upgrade only)\n"
     "      --text               text frames (the payload is ASCII) instead of binary (not fanout)\n"
     "      --samples FILE       write every measured round trip (µs, arrival order) to FILE\n"
     "      --pid PID[,PID]      the server's process: its CPU (from /proc/PID/stat) and RSS\n"
@@ -68,7 +79,8 @@ static const char help[] =
     "                           such as /topics/bench)\n"
     "      --concurrency N      connections being set up at once (default 64)\n"
     "      --connect-timeout S  for all connections to be open (default 10); fanout: as long\n"
-    "                           again for every receiver to get a probe (its subscription)\n"
+    "                           again for every receiver to get a probe (its subscription);\n"
+    "                           connect: for each connection, from connect() to closed\n"
     "      --label TEXT         copied into the output\n"
     "  -h, --help               this text\n"
     "\n"
@@ -140,7 +152,7 @@ void parse_options(int argc, char **argv) {
         {"rate", required_argument, 0, O_RATE},  {"sources", required_argument, 0, O_SOURCES},
         {0, 0, 0, 0},
     };
-    int depth_given = 0, ch;
+    int depth_given = 0, rounds_given = 0, ch;
     while ((ch = getopt_long(argc, argv, "p:m:c:d:s:t:w:h", longs, NULL)) != -1) {
         switch (ch) {
         case 'p': whole_list("-p", optarg, 1, 65535, opt.ports, &opt.nports, MAX_PORTS); break;
@@ -149,7 +161,8 @@ void parse_options(int argc, char **argv) {
             else if (!strcmp(optarg, "latency")) opt.mode = MODE_LATENCY;
             else if (!strcmp(optarg, "idle")) opt.mode = MODE_IDLE;
             else if (!strcmp(optarg, "fanout")) opt.mode = MODE_FANOUT;
-            else usage_error("-m takes throughput, latency, idle or fanout, not '%s'", optarg);
+            else if (!strcmp(optarg, "connect")) opt.mode = MODE_CONNECT;
+            else usage_error("-m takes throughput, latency, idle, fanout or connect, not '%s'", optarg);
             break;
         case 'c': opt.conns = (int)whole("-c", optarg, 1, 100000); break;
         case 'd': opt.depth = (int)whole("-d", optarg, 1, 4096); depth_given = 1; break;
@@ -168,7 +181,7 @@ void parse_options(int argc, char **argv) {
             opt.path = optarg;
             break;
         case O_CONCURRENCY: opt.concurrency = (int)whole("--concurrency", optarg, 1, 100000); break;
-        case O_ROUNDS: opt.rounds = (int)whole("--rounds", optarg, 1, 3600); break;
+        case O_ROUNDS: opt.rounds = (int)whole("--rounds", optarg, 0, 3600); rounds_given = 1; break;
         case O_MAX_MSGS: opt.max_msgs = (uint64_t)whole("--max-msgs", optarg, 1, 1L << 50); break;
         case O_CONNECT_TIMEOUT: opt.connect_timeout = seconds("--connect-timeout", optarg, 0.1, 600); break;
         case O_LABEL:
@@ -195,6 +208,12 @@ void parse_options(int argc, char **argv) {
         return;
     }
     if (opt.rate) usage_error("%s", "--rate is for -m fanout");
+    if (opt.mode == MODE_CONNECT) {
+        if (!rounds_given) opt.rounds = 0;
+        if (opt.max_msgs) usage_error("%s", "--max-msgs is not for connect mode (--rounds is its messages)");
+    } else if (opt.rounds < 1) {
+        usage_error("%s", "--rounds is at least 1 (0 is for -m connect)");
+    }
     if (opt.mode != MODE_THROUGHPUT) {
         if (depth_given && opt.depth != 1) fprintf(stderr, "loadgen: -d is 1 in %s mode\n", mode_name(opt.mode));
         opt.depth = 1;

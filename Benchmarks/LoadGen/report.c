@@ -43,6 +43,12 @@
  *   retired               -d window: outstanding messages given up on after 1 s
  *   skipped               --rate: sends not made while the publisher's socket held over 1 MiB
  *   sent, echoed          messages published, deliveries received, over the whole run
+ *
+ * In connect mode (-m connect) msgs and msgs_per_s are connections, not messages: those that
+ * got the upgrade's 101 and their --rounds echoes inside the window; lat_us is from connect()
+ * to the 101 (or the last echo), and conns the connections in progress at once. Also:
+ *
+ *   rounds, cycles        echoes per connection; connections completed over the whole run
  */
 #include <stdio.h>
 
@@ -126,6 +132,12 @@ int report(const struct result *r) {
                server, client, (unsigned long long)errors);
         break;
     }
+    case MODE_CONNECT:
+        printf("RESULT %s mode=connect conns=%d rounds=%d size=%ld connections=%llu rate=%.0f conn/s p50=%.1fus "
+               "p90=%.1fus p99=%.1fus p99.9=%.1fus max=%.1fus server_cpu=%.0f%% client_cpu=%.0f%% errors=%llu\n",
+               label, opt.conns, opt.rounds, opt.size, (unsigned long long)msgs, rate, p50, p90, p99, p999, max, server,
+               client, (unsigned long long)errors);
+        break;
     case MODE_THROUGHPUT:
         printf("RESULT %s mode=throughput conns=%d depth=%d size=%ld msgs=%llu rate=%.0f msg/s %.2f MB/s "
                "p50=%.1fus p99=%.1fus server_cpu=%.0f%% client_cpu=%.0f%% other_cpu=%.0f%% errors=%llu\n",
@@ -160,6 +172,8 @@ int report(const struct result *r) {
     for (int i = 0; i < opt.npids; i++)
         printf("%s%.1f", i ? "," : "", r->cpu_known ? pct_of_window(r->cpu0.each[i], r->cpu1.each[i], secs) : -1.0);
     printf("]");
+    if (opt.mode == MODE_CONNECT)
+        printf(",\"rounds\":%d,\"cycles\":%llu", opt.rounds, (unsigned long long)stats.cycles);
     if (fanout) {
         printf(",\"receivers\":%d,\"rate\":%ld,\"published\":%llu,\"expected\":%llu,\"delivered\":%llu,"
                "\"missed\":%llu,\"deliveries_per_s\":%.1f,\"out_of_order\":%llu,\"own\":%llu,"

@@ -17,6 +17,12 @@
  *     rounds    --rounds times, every connection sends one message, spread evenly over each
  *               second, and waits for its echo,
  *     drain     up to 2 s more for the last echoes.
+ *   connect mode (new connections per second):
+ *     warm-up   -c slots, each cycling: connect, upgrade, --rounds echoes, close frame, the
+ *               answer, then a fresh connection in the slot; for -w s,
+ *     measure   the same for -t s: connections that reached the upgrade (and their echoes) in
+ *               it are counted, each timed from connect(); a slot stuck longer than
+ *               --connect-timeout is dropped and counted as an error.
  *   close     a close frame (1000) on every open connection, and up to 2 s for the answers.
  *
  * Every wait is bounded: epoll_wait never sleeps past the next deadline (at most 100 ms),
@@ -40,10 +46,13 @@ static void pump_connects(void) {
         conn_start(&conns[next_to_connect++]);
 }
 
+/* What the window counts: echoes, or in connect mode whole connections. */
+static uint64_t window_count(void) { return opt.mode == MODE_CONNECT ? stats.cycles : stats.echoed; }
+
 static void window_begins(struct result *r, uint64_t now) {
     stats.measuring = 1;
     r->window_start = now;
-    r->window_echoes0 = stats.echoed;
+    r->window_echoes0 = window_count();
     if (opt.mode == MODE_FANOUT) fan.seq0 = fan.next_seq;
     cpu_mark(&r->cpu0);
 }
@@ -57,7 +66,7 @@ static void window_ends(struct result *r, uint64_t now) {
     stats.measuring = 0;
     stats.refill = 0;
     r->window_end = now;
-    r->window_echoes1 = stats.echoed;  /* echoes after this (while closing, draining) are not the window's */
+    r->window_echoes1 = window_count();  /* echoes after this (while closing, draining) are not the window's */
     if (opt.mode == MODE_FANOUT) fan.seq1 = fan.next_seq;
     cpu_mark(&r->cpu1);
     r->cpu_known = 1;
@@ -91,6 +100,29 @@ static uint64_t close_all(uint64_t now) {
     return now + 2 * SEC;
 }
 
+/* Connect mode: a fresh connection in every finished slot, and a stuck one dropped. Returns
+ * when to look again for stuck ones. */
+static uint64_t cycle_slots(struct result *r, uint64_t now) {
+    uint64_t limit = (uint64_t)(opt.connect_timeout * SEC);
+    for (int i = 0; i < conn_count; i++) {
+        struct conn *c = &conns[i];
+        if (c->state == C_DEAD || c->state == C_UNUSED) {
+            conn_reset(c);
+            conn_start(c);
+        } else if (now - c->started > limit) {
+            static const char *const where[] = {"", "connecting", "waiting for the upgrade's answer",
+                                                "waiting for an echo", "waiting for the close frame's answer", ""};
+            if (c->state == C_CLOSING) r->unanswered_closes++;
+            else if (c->state == C_HANDSHAKE) stats.handshake_failures++;
+            else if (c->state == C_CONNECTING) stats.conn_failures++;
+            else stats.io_errors++;
+            warn("connection %d: over %g s (--connect-timeout) %s; dropped", i, opt.connect_timeout, where[c->state]);
+            conn_drop(c);
+        }
+    }
+    return now + SEC / 10;
+}
+
 static int may_send(void) { return !opt.max_msgs || stats.sent < opt.max_msgs; }
 
 void run_scenario(struct result *r) {
@@ -100,6 +132,7 @@ void run_scenario(struct result *r) {
     r->rss_connected = r->rss_end = -1;
 
     double active = opt.mode == MODE_IDLE     ? 1 + opt.rounds + 2
+                    : opt.mode == MODE_CONNECT ? opt.warmup + opt.seconds + 5
                     : opt.mode == MODE_FANOUT ? opt.connect_timeout + opt.warmup + opt.seconds + 2 + 5
                                               : opt.warmup + opt.seconds + 5;
     uint64_t hard_deadline = start + (uint64_t)((opt.connect_timeout + active + 2 + 5) * SEC);
@@ -112,7 +145,16 @@ void run_scenario(struct result *r) {
     struct epoll_event events[512];
 
     if (opt.mode == MODE_FANOUT) fanout_init();
-    pump_connects();
+    uint64_t drops_seen = 0, next_scan = 0;
+    if (opt.mode == MODE_CONNECT) {  /* no connect phase: the slots cycle from the start */
+        r->connected = start;
+        phase = P_WARMUP;
+        phase_end = start + (uint64_t)(opt.warmup * SEC);
+        next_scan = cycle_slots(r, start);
+        drops_seen = stats.drops;
+    } else {
+        pump_connects();
+    }
     while (phase != P_DONE) {
         uint64_t now = now_ns(), wake = phase_end < hard_deadline ? phase_end : hard_deadline;
         if (phase == P_ROUNDS) {
@@ -131,6 +173,11 @@ void run_scenario(struct result *r) {
         now = now_ns();
         for (int i = 0; i < n; i++) conn_event(events[i].data.ptr, events[i].events, now);
         if (phase == P_CONNECT) pump_connects();
+        if (opt.mode == MODE_CONNECT && (phase == P_WARMUP || phase == P_MEASURE) &&
+            (stats.drops != drops_seen || now >= next_scan)) {
+            next_scan = cycle_slots(r, now);
+            drops_seen = stats.drops;
+        }
 
         if (now >= hard_deadline) {
             warn("the hard deadline (%.0f s) passed in the %s phase; stopping",

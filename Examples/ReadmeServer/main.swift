@@ -6,7 +6,7 @@ try await WebSocketServer.serve(host: "127.0.0.1", port: 8080, handlers: WebSock
     http: { request, _ in
         (HTTPResponse(status: .ok), Array("hello from \(request.path ?? "/")\n".utf8))
     },
-    shouldUpgrade: { upgrade in
+    shouldUpgradeOnLoop: { upgrade in   // decided on the event loop; shouldUpgrade: may await
         upgrade.target == "/echo" ? .accept() : .refuse(HTTPResponse(status: .notFound))
     },
     upgraded: { webSocket in

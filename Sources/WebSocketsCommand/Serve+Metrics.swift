@@ -81,7 +81,6 @@ struct ServeMetrics {
                 request.path == "/metrics" ? response(registry)
                     : (HTTPResponse(status: .notFound, headerFields: [.contentType: "text/plain; charset=utf-8"]), Array("only /metrics here\n".utf8))
             },
-            shouldUpgrade: { _ in .refuse(HTTPResponse(status: .notFound)) },
-            upgraded: { _ in }))
+            shouldUpgradeOnLoop: { _ in .refuse(HTTPResponse(status: .notFound)) }))
     }
 }

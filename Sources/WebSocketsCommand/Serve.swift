@@ -109,16 +109,16 @@ struct Serve: AsyncParsableCommand {
                 return files?.response(for: request)
                     ?? (HTTPResponse(status: .notFound, headerFields: [.contentType: "text/plain; charset=utf-8"]), Array("not found\n".utf8))
             },
-            shouldUpgrade: { request in ServeTopics.decision(for: request.target, topics: topics) },
+            // Every step on the event loop: no task per connection.
+            shouldUpgradeOnLoop: { request in ServeTopics.decision(for: request.target, topics: topics) },
             consumer: .eventLoop({ handshake in ServeHandler(topics: topics, topic: ServeTopics.topic(of: handshake.target)) }),
-            upgraded: { webSocket in
+            upgradedOnLoop: { webSocket in
                 guard let topic = ServeTopics.topic(of: webSocket.handshake.target) else { return }
                 do throws(TopicError) {
                     try topics.subscribe(webSocket, to: topic) // it leaves when it closes
                 } catch {
-                    return _ = await webSocket.close(code: .policyViolation, reason: error.message)
+                    Task(executorPreference: webSocket.taskExecutor) { _ = await webSocket.close(code: .policyViolation, reason: error.message) }
                 }
-                _ = await webSocket.closed()
             })
         let server = WebSocketServer(host: host, port: port, configuration: configuration, tls: tls, logger: logger, handlers: handlers)
         do {

@@ -10,8 +10,12 @@ FAULT is one of:
     truncate   echoes the 50th message one byte short
     close      closes with 1011 after the 50th message
     opcode     echoes the 50th message as text when it came as binary (or the reverse)
+    refuse     answers every 5th upgrade request with 403 (for loadgen's connect mode)
+    stall      never answers the 3rd upgrade request (for connect mode's --connect-timeout)
 """
 import asyncio
+import http
+import itertools
 import sys
 
 from websockets.asyncio.server import serve
@@ -39,7 +43,18 @@ async def main(port, fault):
                 await ws.send(held)
                 held = None
 
-    async with serve(echo, "127.0.0.1", port, compression=None, max_size=None, ping_interval=None):
+    upgrades = itertools.count(1)
+
+    async def gate(connection, request):
+        n = next(upgrades)
+        if fault == "refuse" and n % 5 == 0:
+            return connection.respond(http.HTTPStatus.FORBIDDEN, "faulty-echo: refused on purpose\n")
+        if fault == "stall" and n == 3:
+            await asyncio.sleep(3600)
+        return None
+
+    async with serve(echo, "127.0.0.1", port, compression=None, max_size=None, ping_interval=None,
+                     process_request=gate):
         print("listening", flush=True)
         await asyncio.Future()
 

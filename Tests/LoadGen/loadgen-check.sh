@@ -4,6 +4,8 @@
 #    exits 0 with no errors;
 #  - against an echo that corrupts, reorders, truncates, changes the opcode of one message or
 #    closes early (faulty-echo.py), it counts the fault and exits 1;
+#  - its connect mode: connections cycled and timed, a refused upgrade and one never answered
+#    (after --connect-timeout) counted;
 #  - its fanout mode, against a topic server on two ports (fanout-server.py): every delivery
 #    counted and timed, per port, in both the -d window and --rate; a dropped delivery counted
 #    as missed (exit 0); a duplicate, a reorder, a corrupted byte and the publisher's own
@@ -101,6 +103,22 @@ done
 status=0
 wait "$sources_pid" || status=$?
 expect "--sources 3: connections from 127.0.1.1-3 ($sources)" "$status" 0 eval '[ "$sources" = "127.0.1.1 127.0.1.2 127.0.1.3 " ] && is survived 30'
+run -m connect -c 4 -t 1 -w 0.2
+expect "connect: connections opened, upgraded, closed and replaced, each timed" "$status" 0 \
+    holds 'j["errors"] == 0 and j["mode"] == "connect" and j["msgs"] >= 20 and j["samples"] == j["msgs"] and j["cycles"] >= j["msgs"] and j["opened"] >= j["cycles"]'
+run -m connect -c 4 --rounds 2 -s 100 -t 1 -w 0.2
+expect "connect --rounds 2: two echoes on each connection before it closes" "$status" 0 \
+    holds 'j["errors"] == 0 and j["msgs"] >= 10 and j["echoed"] >= 2 * j["cycles"] and j["echoed"] <= 2 * j["opened"]'
+stop_server
+start_server refuse
+run -m connect -c 2 -t 1 -w 0
+expect "connect: a refused upgrade counted, and the slot goes on with a new connection" "$status" 1 \
+    holds 'j["handshake_failures"] >= 1 and j["msgs"] >= 4'
+stop_server
+start_server stall
+run -m connect -c 2 -t 2 -w 0 --connect-timeout 0.5
+expect "connect: an upgrade never answered is dropped after --connect-timeout and counted" "$status" 1 \
+    holds 'j["handshake_failures"] == 1 and j["msgs"] >= 4'
 stop_server
 
 for fault in corrupt truncate reorder opcode; do

@@ -117,7 +117,7 @@ enum WebSocketsEcho {
         switch mode {
         case .eventLoop:
             // The connection stays open after `upgraded` returns: the handler does the work.
-            return WebSocketServerHandlers(consumer: .eventLoop { _ in EchoHandler() }, upgraded: { _ in })
+            return WebSocketServerHandlers(consumer: .eventLoop { _ in EchoHandler() })
         case .async:
             // The library closes the connection (1000) when this returns.
             return WebSocketServerHandlers(consumer: .async) { webSocket in

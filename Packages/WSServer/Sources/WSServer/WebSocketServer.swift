@@ -191,14 +191,17 @@ public final class WebSocketServer: Service, Sendable {
         }
     }
 
-    /// The user's handlers behind the origin check, the connection limit and the subprotocol list.
+    /// The user's handlers behind the origin check, the connection limit and the subprotocol
+    /// list. The server's own checks run on the event loop; when the user's decision does too
+    /// (or there is none), the whole decision does, with no task per connection.
     private func gatekept(id: Int, connection: ConnectionState, client: String) -> WebSocketServerHandlers {
         let user = handlers
         let configuration = configuration
         let registry = registry
         let connectionRate = connectionRate
         var gatekept = user
-        let decide: @Sendable (WebSocketUpgradeRequest) async -> WebSocketUpgradeDecision = { upgrade in
+        // The server's refusals; nil when the request passes them, and then it holds a slot.
+        let admit: @Sendable (WebSocketUpgradeRequest) -> WebSocketUpgradeDecision? = { upgrade in
             if let allowed = configuration.allowedOrigins, let origin = upgrade.origin, !allowed.contains(origin) {
                 return .refuse(HTTPResponse(status: .forbidden, headerFields: [.contentType: "text/plain; charset=utf-8"]),
                                body: Array("origin \(origin) is not allowed\n".utf8))
@@ -215,10 +218,16 @@ public final class WebSocketServer: Service, Sendable {
                                body: Array("the server is at its connection limit\n".utf8))
             }
             connection.holdsSlot.store(true, ordering: .relaxed)
-            let decision = await user.shouldUpgrade(upgrade)
+            return nil
+        }
+        // The user's decision on a request that passed: a refusal gives the slot back, and
+        // while it is decided, the connection is dropped for a newer one only if none is older
+        // in its handshake; refused, it is an HTTP connection again.
+        let settle: @Sendable (WebSocketUpgradeRequest, WebSocketUpgradeDecision) -> WebSocketUpgradeDecision = { upgrade, decision in
             switch decision {
             case .refuse:
                 if connection.holdsSlot.exchange(false, ordering: .relaxed) { registry.releaseSlot() }
+                registry.requestRefused(id)
                 return decision
             case .accept(let subprotocol, let headerFields):
                 connection.upgraded.store(true, ordering: .relaxed)
@@ -229,16 +238,20 @@ public final class WebSocketServer: Service, Sendable {
                 return .accept(subprotocol: upgrade.subprotocol(choosingFrom: configuration.subprotocols), headerFields: headerFields)
             }
         }
-        // While it is decided, the connection is dropped for a newer one only if none is older
-        // in its handshake; refused, it is an HTTP connection again.
-        gatekept.shouldUpgrade = { upgrade in
+        gatekept.shouldUpgradeOnLoop = { upgrade in
             registry.requested(id)
-            let decision = await decide(upgrade)
-            if case .refuse = decision { registry.requestRefused(id) }
-            return decision
+            if let refusal = admit(upgrade) {
+                registry.requestRefused(id)
+                return refusal
+            }
+            if let decision = user.shouldUpgradeOnLoop?(upgrade) { return settle(upgrade, decision) }
+            return user.shouldUpgrade == nil ? settle(upgrade, .accept()) : nil
+        }
+        if let decide = user.shouldUpgrade {
+            gatekept.shouldUpgrade = { @Sendable upgrade in settle(upgrade, await decide(upgrade)) }
         }
         let continuation = errorContinuation
-        gatekept.upgraded = { webSocket in
+        gatekept.upgradedOnLoop = { webSocket in
             registry.upgraded(id)
             // A callback that keeps nothing of the WebSocket: an idle connection costs less.
             let remote = webSocket.handshake.remoteAddress
@@ -247,7 +260,7 @@ public final class WebSocketServer: Service, Sendable {
                 continuation.yield(.init(kind: .webSocket, remoteAddress: remote, message: "the WebSocket ended with \(outcome)",
                                          outcome: outcome, error: nil))
             }
-            await user.upgraded(webSocket)
+            user.upgradedOnLoop?(webSocket)
         }
         return gatekept
     }

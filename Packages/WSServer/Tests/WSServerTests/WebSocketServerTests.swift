@@ -89,6 +89,41 @@ struct WebSocketServerTests {
         await server.shutdown()
     }
 
+    /// Echoes on the event loop.
+    final class OnLoopEcho: WebSocketEventLoopHandler {
+        func webSocket(_ webSocket: WebSocket.OnLoop, didReceive message: WebSocket.LentMessage) { webSocket.send(message) }
+    }
+
+    @Test("the user's decision on the event loop or in a task, behind the server's gatekeeping: a refusal gives its slot back, upgradedOnLoop sees every live one",
+          arguments: ["loop", "task"])
+    func userDecision(_ where: String) async throws {
+        let live = Atomic<Int>(0)
+        let decide: @Sendable (WebSocketUpgradeRequest) -> WebSocketUpgradeDecision = { upgrade in
+            upgrade.origin == "https://banned.example" ? .refuse(HTTPResponse(status: .unauthorized)) : .accept()
+        }
+        let handlers = WebSocketServerHandlers(
+            shouldUpgradeOnLoop: `where` == "loop" ? decide : nil,
+            shouldUpgrade: `where` == "task" ? { @Sendable upgrade in decide(upgrade) } : nil,
+            consumer: .eventLoop { _ in OnLoopEcho() },
+            upgradedOnLoop: { _ in live.add(1, ordering: .relaxed) })
+        let server = try await startServer(configuration: .init(maxConnections: 1, subprotocols: ["chat"]), handlers: handlers)
+        for _ in 0..<3 {
+            let error = await #expect(throws: WebSocketError.self) { _ = try await connect(server, origin: "https://banned.example") }
+            #expect(error?.response?.status == .unauthorized)
+        }
+        // Three refusals held no slot: the one slot is free.
+        let client = try await connect(server, subprotocols: ["chat"])
+        #expect(client.handshake.subprotocol == "chat", "the server's subprotocol list still applies")
+        try await client.send(text: "decided \(`where`)")
+        #expect(try await client.receive() == .text("decided \(`where`)"))
+        #expect(live.load(ordering: .relaxed) == 1)
+        #expect(server.webSocketCount == 1)
+        let full = await #expect(throws: WebSocketError.self) { _ = try await connect(server) }
+        #expect(full?.response?.status == .serviceUnavailable)
+        await client.close()
+        await server.shutdown()
+    }
+
     @Test("the server's subprotocol preference decides")
     func subprotocols() async throws {
         let server = try await startServer(configuration: .init(subprotocols: ["chat.v2", "chat.v1"]))

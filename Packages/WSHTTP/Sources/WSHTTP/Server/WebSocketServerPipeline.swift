@@ -14,18 +14,37 @@ public enum WebSocketUpgradeDecision: Sendable {
 
 /// How a server answers each request on a connection: plain HTTP requests, the decision on
 /// upgrades, and what runs on an upgraded connection.
+///
+/// Each step has two forms. The `…OnLoop` one runs at once on the connection's event loop:
+/// no task is made and no thread is switched, so it is the cheapest place for work that never
+/// waits (a token in the target, an origin list, a counter, joining a group). The other runs in
+/// a task and may wait (a database, a token service, a loop over ``WebSocket/messages``). Leave
+/// out what you do not need: a server whose every step is on the loop makes no task per
+/// connection at all.
 public struct WebSocketServerHandlers: Sendable {
     /// Answers a request that does not ask for a WebSocket (no `websocket` in `Upgrade`):
     /// request and body in, response and body out. One that asks for a WebSocket but is not a
     /// valid upgrade gets the upgrade's refusal (405, 400 or 426) and never reaches it.
     public var http: @Sendable (HTTPRequest, [UInt8]) async -> (HTTPResponse, [UInt8])
-    /// Decides on a valid upgrade request (authentication, origin checks), before the 101.
-    public var shouldUpgrade: @Sendable (WebSocketUpgradeRequest) async -> WebSocketUpgradeDecision
+    /// Decides on a valid upgrade request at once, on the connection's event loop, before
+    /// `shouldUpgrade`: a decision settles it, nil leaves it to `shouldUpgrade` (or accepts it,
+    /// without a subprotocol, when that is nil too). It must not block: the loop's other
+    /// connections wait while it runs.
+    public var shouldUpgradeOnLoop: (@Sendable (WebSocketUpgradeRequest) -> WebSocketUpgradeDecision?)?
+    /// Decides, in a task, on a valid upgrade request that `shouldUpgradeOnLoop` left open
+    /// (authentication against a service, say), before the 101. Nil: such a request is accepted
+    /// without a subprotocol.
+    public var shouldUpgrade: (@Sendable (WebSocketUpgradeRequest) async -> WebSocketUpgradeDecision)?
     /// Who consumes the connection's messages.
     public var consumer: WebSocket.Consumer
-    /// Runs once the connection is live; for an ``WebSocket/Consumer/async`` consumer the
-    /// connection is closed (1000) when it returns.
-    public var upgraded: @Sendable (WebSocket) async -> Void
+    /// Runs on the connection's event loop as soon as it is live, before `upgraded`'s task
+    /// starts (messages that came with the request may already have reached an event-loop
+    /// consumer). It must not block.
+    public var upgradedOnLoop: (@Sendable (WebSocket) -> Void)?
+    /// Runs in a task once the connection is live; for an ``WebSocket/Consumer/async`` consumer
+    /// the connection is closed (1000) when it returns. Nil: no task is made; an async
+    /// consumer's connection is then closed (1000) at once, since nothing would read it.
+    public var upgraded: (@Sendable (WebSocket) async -> Void)?
     /// Whether `upgraded` runs with the connection's event loop as its task executor
     /// (``WebSocket/taskExecutor``), so that receiving and sending need no thread switch.
     /// Default `true`. Set it to `false` for handlers that do long synchronous work, which
@@ -33,20 +52,26 @@ public struct WebSocketServerHandlers: Sendable {
     public var runsOnEventLoop: Bool
 
     /// Creates the handlers; by default plain HTTP requests get 404, every valid upgrade is
-    /// accepted without a subprotocol, and messages go to an async consumer.
+    /// accepted without a subprotocol, and messages go to an async consumer. A trailing
+    /// closure after `consumer:` is `upgraded`, as it was before the on-loop steps existed;
+    /// `upgradedOnLoop` comes last so that stays true.
     public init(
         http: @escaping @Sendable (HTTPRequest, [UInt8]) async -> (HTTPResponse, [UInt8]) = { _, _ in
             (HTTPResponse(status: .notFound, headerFields: [.contentType: "text/plain; charset=utf-8"]), Array("not found\n".utf8))
         },
-        shouldUpgrade: @escaping @Sendable (WebSocketUpgradeRequest) async -> WebSocketUpgradeDecision = { _ in .accept() },
+        shouldUpgradeOnLoop: (@Sendable (WebSocketUpgradeRequest) -> WebSocketUpgradeDecision?)? = nil,
+        shouldUpgrade: (@Sendable (WebSocketUpgradeRequest) async -> WebSocketUpgradeDecision)? = nil,
         consumer: WebSocket.Consumer = .async,
         runsOnEventLoop: Bool = true,
-        upgraded: @escaping @Sendable (WebSocket) async -> Void
+        upgraded: (@Sendable (WebSocket) async -> Void)? = nil,
+        upgradedOnLoop: (@Sendable (WebSocket) -> Void)? = nil
     ) {
         self.http = http
+        self.shouldUpgradeOnLoop = shouldUpgradeOnLoop
         self.shouldUpgrade = shouldUpgrade
         self.consumer = consumer
         self.runsOnEventLoop = runsOnEventLoop
+        self.upgradedOnLoop = upgradedOnLoop
         self.upgraded = upgraded
     }
 }

@@ -228,7 +228,10 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
             respond(error.refusal, body: error.refusalBody, close: true, context: context)
             return
         }
-        let decide = handlers.shouldUpgrade
+        if let decision = handlers.shouldUpgradeOnLoop?(upgrade) {
+            return finish(upgrade, decision, context: context)
+        }
+        guard let decide = handlers.shouldUpgrade else { return finish(upgrade, .accept(), context: context) }
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         Task {
             let decision = await decide(upgrade)
@@ -253,8 +256,14 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
             do {
                 let webSocket = try becomeWebSocket(agreement, context: context)
                 logger.debug("upgrade accepted", metadata: [WSLogKey.target: "\(upgrade.target)", WSLogKey.subprotocol: "\(agreement.subprotocol ?? "")"])
-                let upgraded = handlers.upgraded
+                handlers.upgradedOnLoop?(webSocket)
                 let closesAfter = { if case .async = self.handlers.consumer { true } else { false } }()
+                guard let upgraded = handlers.upgraded else {
+                    // Nothing would read an async consumer's messages.
+                    if closesAfter { Task(executorPreference: webSocket.taskExecutor) { _ = await webSocket.close() } }
+                    webSocketSpanContext = nil
+                    return
+                }
                 // The handler's own spans are the connection's children.
                 let spanContext = webSocketSpanContext
                 Task(executorPreference: handlers.runsOnEventLoop ? webSocket.taskExecutor : nil) {
