@@ -60,6 +60,7 @@ let package = Package(
             dependencies: [
                 "EchoServerSupport",
                 .product(name: "WSHTTP", package: "WebSockets"),
+                .product(name: "WSServer", package: "WebSockets"),
                 .product(name: "WSTLS", package: "WebSockets"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

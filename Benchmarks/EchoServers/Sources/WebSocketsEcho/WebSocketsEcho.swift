@@ -4,6 +4,7 @@ import NIOCore
 import Prometheus
 import NIOPosix
 import WSHTTP
+import WSServer
 import WSTLS
 import EchoServerSupport
 
@@ -27,6 +28,12 @@ import Darwin
 /// library's instruments record into a real backend (`none`, the default, leaves swift-metrics'
 /// no-op backend: nothing is recorded), for `Benchmarks/instructions-per-message.sh`.
 ///
+/// `--server` serves through WSServer's `WebSocketServer` instead of a bare bootstrap: its
+/// gatekeeping (accept gate, registry, handshake deadline, connection limit, origin and rate
+/// checks, error tap) around the same handlers, on the same one loop, without `websockets
+/// serve`'s signal handling, so that valgrind can count what the server layer adds per
+/// connection (`Benchmarks/connection-cost.sh`).
+///
 /// Prints `listening on HOST:PORT` once bound; SIGINT or SIGTERM closes the listener and the
 /// event loop, then the process exits with status 0.
 @main
@@ -34,9 +41,9 @@ enum WebSocketsEcho {
     static func main() {
         let usage = """
             usage: WebSocketsEcho [--host ADDRESS] [--port PORT] [--mode eventloop|async] [--max-message BYTES]
-                                  [--tls-cert FILE --tls-key FILE] [--metrics none|prometheus]
+                                  [--tls-cert FILE --tls-key FILE] [--metrics none|prometheus] [--server yes|no]
             """
-        let commandLine = EchoCommandLine(name: "WebSocketsEcho", flags: ["--mode", "--max-message", "--tls-cert", "--tls-key", "--metrics"],
+        let commandLine = EchoCommandLine(name: "WebSocketsEcho", flags: ["--mode", "--max-message", "--tls-cert", "--tls-key", "--metrics", "--server"],
                                           usage: usage)
         // --mode: `eventloop` (the default) echoes in an ``EchoHandler`` on the event loop,
         // `async` from a task per connection.
@@ -64,6 +71,15 @@ enum WebSocketsEcho {
         let tls = makeTLSContext(certificate: commandLine.values["--tls-cert"], key: commandLine.values["--tls-key"])
         var logger = Logger(label: "WebSocketsEcho")
         logger.logLevel = .warning
+        switch commandLine.values["--server"] ?? "no" {
+        case "no":
+            break
+        case "yes":
+            runServer(commandLine: commandLine, mode: mode, maxMessage: maxMessage, tls: tls, logger: logger)
+        default:
+            writeLine("WebSocketsEcho: --server needs yes or no", to: 2)
+            exit(2)
+        }
         runUntilStopped(name: "WebSocketsEcho", on: commandLine) { group in
             makeBootstrap(group: group, mode: mode, maxMessage: maxMessage, tls: tls, logger: logger)
         }
@@ -87,6 +103,33 @@ enum WebSocketsEcho {
             writeLine("WebSocketsEcho: --tls-cert and --tls-key go together", to: 2)
             exit(2)
         }
+    }
+
+    /// `--server yes`: WSServer's `WebSocketServer` on one loop, until SIGINT or SIGTERM.
+    private static func runServer(commandLine: EchoCommandLine, mode: Mode, maxMessage: Int, tls: TLSServerContext?,
+                                  logger: Logger) -> Never {
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        sigaddset(&stopSignals, SIGINT)
+        sigaddset(&stopSignals, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &stopSignals, nil)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        var configuration = WebSocketServer.Configuration()
+        configuration.webSocket = WebSocket.Configuration(maxFrameSize: maxMessage, maxMessageSize: maxMessage, autoPing: .disabled)
+        let server = WebSocketServer(host: commandLine.host, port: commandLine.port, configuration: configuration, tls: tls, group: group,
+                                     logger: logger, handlers: makeHandlers(mode: mode))
+        do {
+            try group.any().makeFutureWithTask { try await server.start() }.wait()
+        } catch {
+            writeLine("WebSocketsEcho: \(error)", to: 2)
+            exit(1)
+        }
+        writeLine("listening on \(commandLine.host):\(commandLine.port)", to: 1)
+        var signal: Int32 = 0
+        sigwait(&stopSignals, &signal)
+        try? group.any().makeFutureWithTask { await server.shutdown() }.wait()
+        try? group.syncShutdownGracefully()
+        exit(0)
     }
 
     /// Who consumes each connection's messages.

@@ -324,12 +324,18 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// Decrypts every whole record received and passes the plaintext on, in as few buffers as fit.
+    ///
+    /// What the plaintext reaches may close the channel before it returns (a refused upgrade
+    /// whose answer is written at once, a peer that reset the socket), and the close frees the
+    /// OpenSSL connection: after each hand-off it reads on only if that connection is still
+    /// this handler's.
     private func readPlaintext(context: ChannelHandlerContext) {
         guard let ssl, let readBIO else { return }
         var plaintext = newPlaintextBuffer(context: context, readBIO: readBIO)
         while true {
             if plaintext.writableBytes == 0 {
                 context.fireChannelRead(wrapInboundOut(plaintext))
+                guard self.ssl == ssl else { return }
                 plaintext = newPlaintextBuffer(context: context, readBIO: readBIO)
             }
             ERR_clear_error()
@@ -340,7 +346,10 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
             if result > 0 { continue }
             let error = SSL_get_error(ssl, result)
-            if plaintext.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(plaintext)) }
+            if plaintext.readableBytes > 0 {
+                context.fireChannelRead(wrapInboundOut(plaintext))
+                guard self.ssl == ssl else { return }
+            }
             switch error {
             case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
                 flushCiphertextIfAny(context: context)

@@ -41,6 +41,11 @@ final class ConnectionRegistry: Sendable {
         /// The IDs of pending connections in accept order (IDs only grow). Entries that are no
         /// longer pending stay until they reach the front or the queue is compacted.
         var pendingOrder = CircularBuffer<Int>()
+        /// Each connection's handshake deadline, in the order they were accepted: every
+        /// connection of a server gets the same timeout, so this is also deadline order, and
+        /// one sweep of its front finds every expired one (one timer per server, none per
+        /// connection). Ids whose connection closed stay until their deadline or a compaction.
+        var deadlines = CircularBuffer<(deadline: NIODeadline, id: Int)>()
         /// The same for `.requested` connections, in the order their requests came.
         var requestedOrder = CircularBuffer<Int>()
         /// `.pending` and `.requested` connections: what the cap counts.
@@ -95,6 +100,9 @@ final class ConnectionRegistry: Sendable {
         mutating func compactIfNeeded() {
             if pendingOrder.count > 2 * pendingCount + 64 { pendingOrder = pendingOrder.filter { entries[$0]?.phase == .pending } }
             if requestedOrder.count > 2 * pendingCount + 64 { requestedOrder = requestedOrder.filter { entries[$0]?.phase == .requested } }
+            if deadlines.count > 2 * pendingCount + 64 {
+                deadlines = deadlines.filter { entries[$0.id].map { $0.phase == .pending || $0.phase == .requested } ?? false }
+            }
         }
     }
     private let state = Mutex(State())
@@ -102,7 +110,7 @@ final class ConnectionRegistry: Sendable {
     /// Adds an accepted channel as pending. When `maxPending` are pending already, the oldest
     /// of them is marked dropped and returned, for the caller to close. Nil when the server no
     /// longer accepts.
-    func add(_ channel: any Channel, maxPending: Int) -> (id: Int, dropped: (any Channel)?)? {
+    func add(_ channel: any Channel, maxPending: Int, deadline: NIODeadline) -> (id: Int, dropped: (any Channel)?)? {
         state.withLock { state in
             guard state.accepting else { return nil }
             var dropped: (any Channel)?
@@ -112,12 +120,28 @@ final class ConnectionRegistry: Sendable {
             state.ids[ObjectIdentifier(channel)] = state.nextID
             state.count(.pending, +1)
             state.pendingOrder.append(state.nextID)
+            state.deadlines.append((deadline, state.nextID))
             state.compactIfNeeded()
             return (state.nextID, dropped)
         }
     }
 
     /// The ID ``add(_:maxPending:)`` gave `channel`; nil once it has closed.
+    /// The connections whose handshake deadline is at or before `now` and whose upgrade was
+    /// not accepted: they count as dropped from now on, and the caller closes them.
+    func expired(at now: NIODeadline) -> [any Channel] {
+        state.withLock { state in
+            var expired: [any Channel] = []
+            while let first = state.deadlines.first, first.deadline <= now {
+                state.deadlines.removeFirst()
+                guard let entry = state.entries[first.id], entry.phase == .pending || entry.phase == .requested else { continue }
+                state.move(first.id, to: .dropped)
+                expired.append(entry.channel)
+            }
+            return expired
+        }
+    }
+
     func id(of channel: any Channel) -> Int? {
         state.withLock { $0.ids[ObjectIdentifier(channel)] }
     }
@@ -191,6 +215,8 @@ final class ConnectionRegistry: Sendable {
     var connectionCount: Int { state.withLock { $0.entries.count } }
     var webSocketCount: Int { state.withLock { $0.webSocketCount } }
     var pendingCount: Int { state.withLock { $0.pendingCount } }
+    /// Handshake deadlines kept, expired or not (for tests: compaction bounds it).
+    var deadlineCount: Int { state.withLock { $0.deadlines.count } }
 
     /// Stops accepting, and returns the WebSocket channels and the other channels open now.
     func stopAccepting() -> (webSockets: [any Channel], others: [any Channel]) {

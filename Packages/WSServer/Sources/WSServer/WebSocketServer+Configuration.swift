@@ -26,7 +26,9 @@ extension WebSocketServer {
         public var maxPendingConnections: Int
         /// How long a connection may take from accept to its 101 (TLS handshake included): a
         /// slow or silent client is cut off. A connection that only serves plain HTTP is closed
-        /// this long after it was accepted. Default 10 s.
+        /// this long after it was accepted. Default 10 s. One timer checks every connection's
+        /// deadline, each tenth of this (from 10 ms to 250 ms), so a connection may be cut off
+        /// up to that much later; no connection has a timer of its own.
         public var handshakeTimeout: Duration
         /// Called with the peer's address before a byte is read (WebSockets.jl's `tcpisvalid`);
         /// `false` closes the connection at once. Default: every address is let in.

@@ -105,6 +105,15 @@ public final class WebSocketServer: Service, Sendable {
             .childChannelInitializer { [self] channel in accept(channel) }
             .bind(host: host, port: port).get()
         listener.withLock { $0 = channel }
+        // One timer for every connection's handshake deadline; it ends with the listener.
+        let interval = Self.sweepInterval(for: configuration.handshakeTimeout)
+        let sweep = channel.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [registry, instruments] _ in
+            for expired in registry.expired(at: .now()) {
+                instruments?.refused("handshake_timeout")
+                expired.close(promise: nil)
+            }
+        }
+        channel.closeFuture.whenComplete { _ in sweep.cancel() }
         logger.info("listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")",
                                             "tls": "\(tls != nil)"])
     }
@@ -156,37 +165,41 @@ public final class WebSocketServer: Service, Sendable {
         stopped.succeed()
     }
 
+    /// How often the handshake deadlines are swept: a tenth of the timeout, from 10 ms to
+    /// 250 ms, so a connection is cut off at most that much after its deadline.
+    static func sweepInterval(for timeout: Duration) -> TimeAmount {
+        let tenth = TimeAmount(timeout).nanoseconds / 10
+        return .nanoseconds(min(max(tenth, 10_000_000), 250_000_000))
+    }
+
     // MARK: Each connection
 
-    /// Sets up an accepted connection, which ``AcceptGate`` has counted (and filtered): the
-    /// handshake timer, and the pipeline with this server's gatekeeping around the user's
-    /// handlers.
+    /// Sets up an accepted connection, which ``AcceptGate`` has counted (and filtered), on
+    /// its event loop: the pipeline with this server's gatekeeping around the user's handlers.
+    /// Its handshake deadline is the registry's, swept by the one timer `start()` made.
     private func accept(_ channel: any Channel) -> EventLoopFuture<Void> {
-        let instruments = instruments
         // Dropped (and closed) before it got here.
         guard let id = registry.id(of: channel) else { return channel.eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel) }
         let connection = ConnectionState()
-        let timer = channel.eventLoop.scheduleTask(in: TimeAmount(configuration.handshakeTimeout)) {
-            guard !connection.upgraded.load(ordering: .relaxed) else { return }
-            instruments?.refused("handshake_timeout")
-            channel.close(promise: nil)
-        }
-        connection.handshakeTimer.withLock { $0 = timer }
         channel.closeFuture.whenComplete { [registry] _ in
-            timer.cancel()
             if connection.holdsSlot.exchange(false, ordering: .relaxed) { registry.releaseSlot() }
         }
         let continuation = errorContinuation
-        return channel.configureWebSocketServerPipeline(
-            tls: tls.map { WebSocketTLS.openSSL($0) }, configuration: configuration.webSocket, maxRequestBodySize: configuration.maxRequestBodySize,
-            logger: logger, handlers: gatekept(id: id, connection: connection, client: channel.remoteAddress?.ipAddress ?? "?")
-        ).flatMapThrowing {
+        // The address as text only when a rate is kept per address (formatting it costs).
+        let client = connectionRate == nil ? "" : channel.remoteAddress?.ipAddress ?? "?"
+        let handlers = gatekept(id: id, connection: connection, client: client)
+        let tls = tls.map { WebSocketTLS.openSSL($0) }
+        return channel.eventLoop.makeCompletedFuture { [configuration, logger] in
+            let pipeline = channel.pipeline.syncOperations
+            try pipeline.configureWebSocketServerPipeline(
+                tls: tls, configuration: configuration.webSocket, maxRequestBodySize: configuration.maxRequestBodySize,
+                logger: logger, handlers: handlers)
             // Right behind TLS (or first): it sees TLS and socket errors, before and after the upgrade.
             let tap = ErrorTap { continuation.yield($0) }
-            if let tlsHandler = try? channel.pipeline.syncOperations.handler(type: TLSHandler.self) {
-                try channel.pipeline.syncOperations.addHandler(tap, position: .after(tlsHandler))
+            if tls != nil, let tlsHandler = try? pipeline.handler(type: TLSHandler.self) {
+                try pipeline.addHandler(tap, position: .after(tlsHandler))
             } else {
-                try channel.pipeline.syncOperations.addHandler(tap, position: .first)
+                try pipeline.addHandler(tap, position: .first)
             }
         }
     }
@@ -230,10 +243,7 @@ public final class WebSocketServer: Service, Sendable {
                 registry.requestRefused(id)
                 return decision
             case .accept(let subprotocol, let headerFields):
-                connection.upgraded.store(true, ordering: .relaxed)
-                registry.upgradeAccepted(id)
-                // Its memory goes now, not when it would have fired.
-                connection.handshakeTimer.withLock { $0?.cancel(); $0 = nil }
+                registry.upgradeAccepted(id) // the handshake deadline no longer applies
                 guard subprotocol == nil, !configuration.subprotocols.isEmpty else { return decision }
                 return .accept(subprotocol: upgrade.subprotocol(choosingFrom: configuration.subprotocols), headerFields: headerFields)
             }
@@ -268,10 +278,6 @@ public final class WebSocketServer: Service, Sendable {
 
 /// What the server knows of one connection.
 private final class ConnectionState: Sendable {
-    /// The upgrade was accepted: the handshake timer no longer applies.
-    let upgraded = Atomic<Bool>(false)
     /// The connection holds one of `maxConnections` slots.
     let holdsSlot = Atomic<Bool>(false)
-    /// The handshake timer, until the upgrade is accepted.
-    let handshakeTimer = Mutex<Scheduled<Void>?>(nil)
 }

@@ -9,7 +9,7 @@ enum HTTPConversion {
         var fields = HTTPFields()
         var authority: String?
         for (name, value) in head.headers {
-            if name.lowercased() == "host" {
+            if isHost(name) {
                 authority = authority ?? value
             } else if let fieldName = HTTPField.Name(name) {
                 fields.append(HTTPField(name: fieldName, value: value))
@@ -20,6 +20,15 @@ enum HTTPConversion {
     }
 
     /// The head of `request`, with Host from the authority.
+    /// Whether a field's name is `Host`, in any case, without making a lowercased copy.
+    private static func isHost(_ name: String) -> Bool {
+        var bytes = name.utf8.makeIterator()
+        for expected in "host".utf8 {
+            guard let byte = bytes.next(), byte | 0x20 == expected else { return false }
+        }
+        return bytes.next() == nil
+    }
+
     static func head(_ request: HTTPRequest) -> HTTPRequestHead {
         var headers = HTTPHeaders()
         if let authority = request.authority { headers.add(name: "Host", value: authority) }

@@ -14,6 +14,9 @@ import WSFraming
     let connectionsAccepted: Counter
     let clientConnectDuration: Timer
     private let labelled = Mutex<[LabelledKey: any AnyObject & Sendable]>([:])
+    /// The request-duration timers by method and status, looked up without making their
+    /// labels' text: every request records one (an upgrade's 101 included).
+    private let requestTimers = Mutex<[RequestKey: Timer]>([:])
 
     init(factory: any MetricsFactory, dimensions: [(String, String)]) {
         self.factory = factory
@@ -69,8 +72,14 @@ import WSFraming
     /// Records an HTTP request answered (an upgrade's 101 included) and, for an upgrade that
     /// was refused, the refusal by its status.
     func answered(method: String, status: Int, isUpgrade: Bool, after duration: Duration) {
-        timer(WebSocketMetrics.Name.httpRequestDuration, [(WebSocketMetrics.Label.method, method), (WebSocketMetrics.Label.statusCode, "\(status)")])
-            .recordNanoseconds(duration.nanoseconds)
+        let key = RequestKey(method: method, status: status)
+        let recorder = requestTimers.withLock { $0[key] } ?? {
+            let made = self.timer(WebSocketMetrics.Name.httpRequestDuration,
+                             [(WebSocketMetrics.Label.method, method), (WebSocketMetrics.Label.statusCode, "\(status)")])
+            requestTimers.withLock { $0[key] = made }
+            return made
+        }()
+        recorder.recordNanoseconds(duration.nanoseconds)
         if isUpgrade, status != 101 { refused("\(status)") }
     }
 
@@ -83,6 +92,11 @@ import WSFraming
     /// Records a client connection that failed at `stage`.
     @_spi(WSInternal) public func clientFailed(_ stage: String) {
         counter(WebSocketMetrics.Name.clientConnectFailures, [(WebSocketMetrics.Label.errorType, stage)]).increment()
+    }
+
+    private struct RequestKey: Hashable {
+        var method: String
+        var status: Int
     }
 
     private struct LabelledKey: Hashable {
