@@ -14,8 +14,8 @@
 #
 # The sizes: small is 100 connections x 16 in flight x 64 B, large 10 connections x 4 in flight
 # x 16 KiB, as in echo-compare.sh's (b) and (c). The load client is WebSocketsLoad
-# (Benchmarks/EchoServers), on the project's own client pipeline, since Benchmarks/LoadGen speaks
-# no TLS; for wss it verifies the server against a throw-away CA, as `localhost`. The CA and the
+# (Benchmarks/EchoServers), on the project's own client pipeline (loadgen's --tls, in C over
+# OpenSSL, measures the server the same way; this one stays as it was measured); for wss it verifies the server against a throw-away CA, as `localhost`. The CA and the
 # server's certificate (for localhost and 127.0.0.1) are made with the openssl command in a
 # temporary folder that is removed at the end.
 #

@@ -1,7 +1,7 @@
 // swift-tools-version:6.1
 // EchoServers: WebSocket echo servers for `Benchmarks/echo-compare.sh`, which drives each of
 // them with the project's load generator (`Benchmarks/LoadGen`) in one run, and a load client
-// of our own for `Benchmarks/tls-compare.sh` (ws against wss: loadgen speaks no TLS). A leaf
+// of our own for `Benchmarks/tls-compare.sh` (ws against wss, on the project's client pipeline). A leaf
 // package, apart from `Benchmarks/` so that the framing benchmarks never build SwiftNIO.
 //
 //     swift build -c release --package-path Benchmarks/EchoServers

@@ -13,6 +13,11 @@
  * In connect mode a connection is a slot that cycles: connect, upgrade, --rounds echoes one
  * at a time, a close frame, and the server's answer; then scenario.c resets it and starts the
  * next. What is timed is from connect() to the upgrade's answer (or to the last echo).
+ *
+ * With --tls a connection is wss: after the TCP connect, SSL_connect's handshake (C_TLS) on a
+ * non-blocking SSL over the socket, and from then on every byte goes through io_send and
+ * io_recv (SSL_write, SSL_read), whose blocking is mapped onto the epoll interest: OpenSSL
+ * may want the socket readable to write, or writable to read.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -26,6 +31,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
 #include "loadgen.h"
 
 struct conn *conns;
@@ -36,6 +45,7 @@ struct counters stats;
 
 static struct sockaddr_in targets[MAX_PORTS];  /* one per opt.ports */
 static uint8_t inbound[256 * 1024];
+static SSL_CTX *tls_ctx;   /* --tls: one for the run; each connection's SSL is made from it */
 
 /* At most this many lines about single failures go to stderr; the counters have the rest. */
 static int complaints_left = 12;
@@ -47,6 +57,96 @@ static void complain(const struct conn *c, const char *what, const char *detail)
         return;
     }
     warn("connection %d: %s%s%s", c->index, what, detail ? ": " : "", detail ? detail : "");
+}
+
+/* ------------------------------------------------------------------- TLS */
+
+/* OpenSSL's reason for the failure just met, from its error queue (which it leaves empty, so
+ * that SSL_get_error reads the next call right), and the certificate check's verdict. */
+static const char *tls_reason(const struct conn *c) {
+    static char why[320];
+    unsigned long e = ERR_get_error();
+    if (e) ERR_error_string_n(e, why, sizeof why);
+    else snprintf(why, sizeof why, "%s", errno ? strerror(errno) : "the server closed the connection");
+    ERR_clear_error();
+    long v = c && c->ssl ? SSL_get_verify_result(c->ssl) : X509_V_OK;
+    if (v != X509_V_OK) {
+        size_t l = strlen(why);
+        snprintf(why + l, sizeof why - l, " (%s)", X509_verify_cert_error_string(v));
+    }
+    return why;
+}
+
+static void tls_init(void) {
+    tls_ctx = SSL_CTX_new(TLS_client_method());
+    if (!tls_ctx) fatal("--tls: SSL_CTX_new: %s", tls_reason(NULL));
+    /* Writes as send() does (a part, its count), and retries from a buffer that reserve() may
+     * have moved (the same bytes at its start). */
+    SSL_CTX_set_mode(tls_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+#ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
+    /* A TCP close without close_notify reads as a close, as it does without --tls: the
+     * WebSocket's own close frames say whether the stream ended where it should. */
+    SSL_CTX_set_options(tls_ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+#endif
+    if (!opt.tls_ca) {
+        SSL_CTX_set_verify(tls_ctx, SSL_VERIFY_NONE, NULL);  /* --tls-insecure */
+        return;
+    }
+    if (SSL_CTX_load_verify_locations(tls_ctx, opt.tls_ca, NULL) != 1)
+        fatal("--tls-ca %s: %s", opt.tls_ca, tls_reason(NULL));
+    SSL_CTX_set_verify(tls_ctx, SSL_VERIFY_PEER, NULL);
+    /* The certificate must name --server-name: a DNS name, or an IP address (its SAN). */
+    X509_VERIFY_PARAM *param = SSL_CTX_get0_param(tls_ctx);
+    struct in_addr ip;
+    int ok = inet_pton(AF_INET, opt.server_name, &ip) == 1 ? X509_VERIFY_PARAM_set1_ip_asc(param, opt.server_name)
+                                                           : X509_VERIFY_PARAM_set1_host(param, opt.server_name, 0);
+    if (ok != 1) fatal("--server-name %s: %s", opt.server_name, tls_reason(NULL));
+}
+
+/* send() and recv() for c, through its SSL with --tls. Like them they return a count, 0 (recv:
+ * the server closed), or -1 with errno; EAGAIN when blocked, and then *wants_write says
+ * whether to wait for the socket to be writable (else readable); EPROTO for a TLS failure,
+ * OpenSSL's reason in *why. */
+static ssize_t tls_blocked(struct conn *c, int r, int *wants_write, const char **why) {
+    int e = SSL_get_error(c->ssl, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        *wants_write = e == SSL_ERROR_WANT_WRITE;
+        errno = EAGAIN;
+        return -1;
+    }
+    if (e == SSL_ERROR_ZERO_RETURN) return 0;  /* close_notify */
+    if (e == SSL_ERROR_SYSCALL && !ERR_peek_error()) {  /* the socket's own failure, or (OpenSSL 1.1) its EOF */
+        if (!errno) return 0;
+        *why = strerror(errno);
+        return -1;
+    }
+    *why = tls_reason(c);
+    errno = EPROTO;
+    return -1;
+}
+
+static ssize_t io_send(struct conn *c, const uint8_t *p, size_t n, int *wants_write, const char **why) {
+    if (!c->ssl) {
+        ssize_t r = send(c->fd, p, n, MSG_NOSIGNAL);
+        *wants_write = 1;
+        if (r < 0) *why = strerror(errno);
+        return r;
+    }
+    errno = 0;
+    int r = SSL_write(c->ssl, p, n > INT32_MAX ? INT32_MAX : (int)n);
+    return r > 0 ? r : tls_blocked(c, r, wants_write, why);
+}
+
+static ssize_t io_recv(struct conn *c, uint8_t *p, size_t n, int *wants_write, const char **why) {
+    if (!c->ssl) {
+        ssize_t r = recv(c->fd, p, n, 0);
+        *wants_write = 0;
+        if (r < 0) *why = strerror(errno);
+        return r;
+    }
+    errno = 0;
+    int r = SSL_read(c->ssl, p, n > INT32_MAX ? INT32_MAX : (int)n);
+    return r > 0 ? r : tls_blocked(c, r, wants_write, why);
 }
 
 void conns_init(void) {
@@ -63,6 +163,7 @@ void conns_init(void) {
         targets[p].sin_addr = address;
     }
 
+    if (opt.tls) tls_init();
     epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     if (epoll_fd < 0) fatal("epoll_create1: %s", strerror(errno));
     uint64_t ring = 1;
@@ -89,10 +190,13 @@ static void watch(struct conn *c, int op, uint32_t events) {
 void conn_drop(struct conn *c) {
     if (c->state == C_DEAD || c->state == C_UNUSED) return;
     if (c->state == C_OPEN) stats.open--;
-    if (c->state == C_CONNECTING || c->state == C_HANDSHAKE) {
+    if (c->state == C_CONNECTING || c->state == C_TLS || c->state == C_HANDSHAKE) {
         stats.setup_done++;
         stats.connecting--;
     }
+    SSL_free(c->ssl);  /* no close_notify: the close frames ended the stream, or it failed */
+    c->ssl = NULL;
+    c->read_wants_write = 0;
     close(c->fd);  /* also removes it from the epoll set */
     stats.drops++;
     c->fd = -1;
@@ -176,7 +280,9 @@ static uint8_t *reserve(struct conn *c, size_t n) {
     return c->out + c->out_len;
 }
 
+/* on: the output waits for the socket to be writable. An SSL_read that does is one more reason. */
 static void set_writable_wait(struct conn *c, int on) {
+    on = on || c->read_wants_write;
     if (c->writable_wait == on) return;
     c->writable_wait = on;
     watch(c, EPOLL_CTL_MOD, EPOLLIN | (on ? EPOLLOUT : 0));
@@ -184,20 +290,23 @@ static void set_writable_wait(struct conn *c, int on) {
 
 void conn_flush(struct conn *c) {
     while (c->state != C_DEAD && c->out_sent < c->out_len) {
-        ssize_t n = send(c->fd, c->out + c->out_sent, c->out_len - c->out_sent, MSG_NOSIGNAL);
+        int wants_write = 1;
+        const char *why = "wrote nothing";
+        ssize_t n = io_send(c, c->out + c->out_sent, c->out_len - c->out_sent, &wants_write, &why);
         if (n > 0) {
             c->out_sent += (size_t)n;
         } else if (n < 0 && errno == EINTR) {
             continue;
         } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            set_writable_wait(c, 1);
+            /* An SSL_write that wants to read first is retried after the next read
+               (conn_event); EPOLLOUT then would only spin. */
+            set_writable_wait(c, wants_write);
             return;
         } else if (c->state == C_CLOSING) {
             conn_drop(c);  /* the server went first; our close frame is moot */
             return;
         } else {
-            fail(c, c->state == C_HANDSHAKE ? &stats.handshake_failures : &stats.io_errors, "write",
-                 n < 0 ? strerror(errno) : "wrote nothing");
+            fail(c, c->state == C_HANDSHAKE ? &stats.handshake_failures : &stats.io_errors, "write", why);
             return;
         }
     }
@@ -425,13 +534,21 @@ static long handshake_input(struct conn *c, const uint8_t *p, size_t n) {
     return (long)(hlen - before);
 }
 
+/* Reads up to four buffers' worth, then lets the other connections have their turn. An SSL_read
+ * gives one record at most (16 KiB), so with --tls the rounds go on until OpenSSL wants the
+ * socket, and never end with decrypted bytes left in the SSL (SSL_pending), where epoll
+ * would not see them. */
 static void readable(struct conn *c, uint64_t now) {
-    for (int round = 0; round < 4 && c->state != C_DEAD; round++) {
-        ssize_t n = recv(c->fd, inbound, sizeof inbound, 0);
+    size_t budget = 4 * sizeof inbound;
+    while (c->state != C_DEAD) {
+        int wants_write = 0;
+        const char *why = "the server closed the connection";
+        ssize_t n = io_recv(c, inbound, sizeof inbound, &wants_write, &why);
         if (n < 0 && errno == EINTR) continue;
+        /* An SSL_read that waits to write is retried on EPOLLOUT; conn_event arms it. */
+        c->read_wants_write = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && wants_write;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
         if (n <= 0) {
-            const char *why = n == 0 ? "the server closed the connection" : strerror(errno);
             if (c->state == C_HANDSHAKE) fail(c, &stats.handshake_failures, "no handshake answer", why);
             else if (c->state == C_CLOSING) conn_drop(c);  /* closed after our close: fine */
             else fail(c, n == 0 ? &stats.server_closes : &stats.io_errors, "read", why);
@@ -450,8 +567,40 @@ static void readable(struct conn *c, uint64_t now) {
             }
         }
         if (c->state == C_OPEN || c->state == C_CLOSING) parse(c, p, len, now);
-        if ((size_t)n < sizeof inbound) break;  /* the socket is drained */
+        if (!c->ssl && (size_t)n < sizeof inbound) break;  /* the socket is drained */
+        budget -= (size_t)n < budget ? (size_t)n : budget;
+        if (budget == 0 && !(c->ssl && SSL_pending(c->ssl) > 0)) break;
     }
+}
+
+/* TCP (and with --tls, TLS) is up: the upgrade request goes out. */
+static void send_upgrade(struct conn *c) {
+    char request[1024];
+    int n = ws_handshake_request(request, sizeof request, opt.host, opt.ports[c->node], opt.path, c->accept);
+    if (n <= 0 || (size_t)n >= sizeof request) fatal("the handshake request does not fit");
+    memcpy(reserve(c, (size_t)n), request, (size_t)n);
+    c->out_len += (size_t)n;
+    c->state = C_HANDSHAKE;
+    watch(c, EPOLL_CTL_MOD, EPOLLIN | EPOLLOUT);
+    c->writable_wait = 1;  /* conn_flush drops EPOLLOUT once the request is out */
+    conn_flush(c);
+}
+
+/* One step of the TLS handshake: on to the upgrade when it is done, else wait for the socket
+ * the way OpenSSL wants it. A failure is a handshake failure, with OpenSSL's reason. */
+static void tls_step(struct conn *c) {
+    errno = 0;
+    int r = SSL_connect(c->ssl);
+    if (r == 1) {
+        send_upgrade(c);
+        return;
+    }
+    int e = SSL_get_error(c->ssl, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        watch(c, EPOLL_CTL_MOD, e == SSL_ERROR_WANT_READ ? EPOLLIN : EPOLLOUT);
+        return;
+    }
+    fail(c, &stats.handshake_failures, "TLS handshake", tls_reason(c));
 }
 
 void conn_event(struct conn *c, uint32_t events, uint64_t now) {
@@ -463,17 +612,29 @@ void conn_event(struct conn *c, uint32_t events, uint64_t now) {
             fail(c, &stats.conn_failures, "connect", strerror(err ? err : ECONNREFUSED));
             return;
         }
-        char request[1024];
-        int n = ws_handshake_request(request, sizeof request, opt.host, opt.ports[c->node], opt.path, c->accept);
-        if (n <= 0 || (size_t)n >= sizeof request) fatal("the handshake request does not fit");
-        memcpy(reserve(c, (size_t)n), request, (size_t)n);
-        c->out_len += (size_t)n;
-        c->state = C_HANDSHAKE;
-        watch(c, EPOLL_CTL_MOD, EPOLLIN | EPOLLOUT);
-        c->writable_wait = 1;  /* conn_flush drops EPOLLOUT once the request is out */
-        conn_flush(c);
+        if (!opt.tls) {
+            send_upgrade(c);
+            return;
+        }
+        struct in_addr ip;
+        c->ssl = SSL_new(tls_ctx);
+        if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1 ||
+            /* SNI is a host name, never an address (RFC 6066) */
+            (inet_pton(AF_INET, opt.server_name, &ip) != 1 && SSL_set_tlsext_host_name(c->ssl, opt.server_name) != 1)) {
+            fail(c, &stats.handshake_failures, "TLS set-up", tls_reason(NULL));
+            return;
+        }
+        SSL_set_connect_state(c->ssl);
+        c->state = C_TLS;
+        tls_step(c);
         return;
     }
-    if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) readable(c, now);
-    if (c->state != C_DEAD && c->out_sent < c->out_len) conn_flush(c);
+    if (c->state == C_TLS) {
+        tls_step(c);  /* an error or a hang-up shows in SSL_connect's failure */
+        return;
+    }
+    if ((events & (EPOLLIN | EPOLLERR | EPOLLHUP)) || (c->read_wants_write && (events & EPOLLOUT))) readable(c, now);
+    if (c->state == C_DEAD) return;
+    if (c->out_sent < c->out_len) conn_flush(c);
+    else set_writable_wait(c, 0);  /* nothing to write: EPOLLOUT only for an SSL_read that wants it */
 }

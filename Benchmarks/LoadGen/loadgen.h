@@ -32,6 +32,10 @@ struct options {
     long rate;                /* fanout: messages/s, paced; 0 = window mode (-d outstanding) */
     double seconds, warmup, connect_timeout;
     uint64_t max_msgs;        /* stop sending after this many messages; 0 = no limit */
+    int tls;                  /* --tls: every connection is wss, through OpenSSL */
+    const char *tls_ca;       /* --tls-ca: the CA the server's certificate must chain to; NULL: no verification */
+    int tls_insecure;         /* --tls-insecure: given, so no verification is what was meant */
+    const char *server_name;  /* --server-name: SNI, and the name (or IP) the certificate must hold */
 };
 
 extern struct options opt;
@@ -61,12 +65,17 @@ void ws_base64(const uint8_t *in, size_t len, char *out);
 
 /* ----------------------------------------------------- connections (conn.c) */
 
-enum conn_state { C_UNUSED, C_CONNECTING, C_HANDSHAKE, C_OPEN, C_CLOSING, C_DEAD };
+/* C_TLS (--tls only): between the TCP connect and the upgrade request, SSL_connect's handshake. */
+enum conn_state { C_UNUSED, C_CONNECTING, C_TLS, C_HANDSHAKE, C_OPEN, C_CLOSING, C_DEAD };
+
+struct ssl_st;   /* OpenSSL's SSL, kept out of the other files */
 
 struct conn {
     int fd, index;
     enum conn_state state;
     int writable_wait;            /* EPOLLOUT is armed */
+    struct ssl_st *ssl;           /* --tls: the connection's SSL over fd; NULL without */
+    int read_wants_write;         /* --tls: the last SSL_read waits for the socket to be writable */
     char accept[WS_ACCEPT_LEN + 1];
     uint8_t *hs; size_t hs_len;   /* the handshake answer so far */
     uint8_t *out; size_t out_len, out_sent, out_cap;
@@ -98,7 +107,7 @@ extern int conn_count;            /* opt.conns, plus the publisher in fanout mod
 extern int epoll_fd;
 extern uint64_t ring_mask;
 
-void conns_init(void);
+void conns_init(void);             /* also, with --tls, the run's one SSL_CTX */
 int conn_start(struct conn *c);                 /* 0 or -1 (counted) */
 void conn_event(struct conn *c, uint32_t events, uint64_t now);
 void conn_send_message(struct conn *c, uint64_t now);

@@ -21,6 +21,7 @@ struct options opt = {
     .seconds = 5,
     .warmup = 1,
     .connect_timeout = 10,
+    .server_name = "localhost",
 };
 
 const char *mode_name(enum mode m) {
@@ -82,6 +83,17 @@ static const char help[] =
     "                           again for every receiver to get a probe (its subscription);\n"
     "                           connect: for each connection, from connect() to closed\n"
     "      --label TEXT         copied into the output\n"
+    "      --tls                every connection is wss (TLS through OpenSSL's libssl, in\n"
+    "                           every mode): the TLS handshake after the TCP connect, then the\n"
+    "                           upgrade; each connection makes a full handshake (no resumption)\n"
+    "      --tls-ca FILE        with --tls: the CA (PEM) the server's certificate must chain to,\n"
+    "                           for --server-name; a connection that fails it is a handshake\n"
+    "                           failure, OpenSSL's reason in its line\n"
+    "      --tls-insecure       with --tls and no --tls-ca: do not verify the server (it must be\n"
+    "                           said: --tls alone is refused)\n"
+    "      --server-name NAME   with --tls: the SNI sent (none for an IP address) and the name or\n"
+    "                           IP address the certificate must hold (default localhost); the\n"
+    "                           upgrade's Host is --host and the port, as without --tls\n"
     "  -h, --help               this text\n"
     "\n"
     "Exit status: 0 if no errors, 1 if the run finished with errors (they are counted in the\n"
@@ -136,7 +148,8 @@ static void whole_list(const char *flag, const char *arg, long lo, long hi, int 
     }
 }
 
-enum { O_TEXT = 256, O_SAMPLES, O_PID, O_HOST, O_PATH, O_CONCURRENCY, O_ROUNDS, O_MAX_MSGS, O_CONNECT_TIMEOUT, O_LABEL, O_RATE, O_SOURCES };
+enum { O_TEXT = 256, O_SAMPLES, O_PID, O_HOST, O_PATH, O_CONCURRENCY, O_ROUNDS, O_MAX_MSGS, O_CONNECT_TIMEOUT, O_LABEL, O_RATE, O_SOURCES,
+       O_TLS, O_TLS_CA, O_TLS_INSECURE, O_SERVER_NAME };
 
 void parse_options(int argc, char **argv) {
     static const struct option longs[] = {
@@ -150,9 +163,11 @@ void parse_options(int argc, char **argv) {
         {"rounds", required_argument, 0, O_ROUNDS}, {"max-msgs", required_argument, 0, O_MAX_MSGS},
         {"connect-timeout", required_argument, 0, O_CONNECT_TIMEOUT}, {"label", required_argument, 0, O_LABEL},
         {"rate", required_argument, 0, O_RATE},  {"sources", required_argument, 0, O_SOURCES},
+        {"tls", no_argument, 0, O_TLS},          {"tls-ca", required_argument, 0, O_TLS_CA},
+        {"tls-insecure", no_argument, 0, O_TLS_INSECURE}, {"server-name", required_argument, 0, O_SERVER_NAME},
         {0, 0, 0, 0},
     };
-    int depth_given = 0, rounds_given = 0, ch;
+    int depth_given = 0, rounds_given = 0, server_name_given = 0, ch;
     while ((ch = getopt_long(argc, argv, "p:m:c:d:s:t:w:h", longs, NULL)) != -1) {
         switch (ch) {
         case 'p': whole_list("-p", optarg, 1, 65535, opt.ports, &opt.nports, MAX_PORTS); break;
@@ -190,6 +205,15 @@ void parse_options(int argc, char **argv) {
                 if ((unsigned char)*p < 0x20) usage_error("--label holds a control character: '%s'", optarg);
             opt.label = optarg;
             break;
+        case O_TLS: opt.tls = 1; break;
+        case O_TLS_CA: opt.tls_ca = optarg; break;
+        case O_TLS_INSECURE: opt.tls_insecure = 1; break;
+        case O_SERVER_NAME:
+            if (!optarg[0] || strlen(optarg) > 253 || strpbrk(optarg, " /:\"\\\r\n\t"))
+                usage_error("--server-name takes a host name or an IPv4 address, not '%s'", optarg);
+            opt.server_name = optarg;
+            server_name_given = 1;
+            break;
         default: fprintf(stderr, "loadgen: see loadgen --help\n"); exit(2);
         }
     }
@@ -197,6 +221,12 @@ void parse_options(int argc, char **argv) {
     if (!opt.nports) usage_error("%s", "-p PORT is required");
     opt.port = opt.ports[0];
     opt.pid = opt.npids ? opt.pids[0] : 0;
+    if (!opt.tls && (opt.tls_ca || opt.tls_insecure || server_name_given))
+        usage_error("%s", "--tls-ca, --tls-insecure and --server-name are for --tls");
+    /* Not verifying the server must be asked for, not fallen into by leaving out --tls-ca. */
+    if (opt.tls && !opt.tls_ca && !opt.tls_insecure)
+        usage_error("%s", "--tls needs --tls-ca FILE to verify the server against, or --tls-insecure to not verify it");
+    if (opt.tls_ca && opt.tls_insecure) usage_error("%s", "--tls-ca and --tls-insecure: one or the other");
     if (opt.mode == MODE_FANOUT) {
         if (opt.size < FANOUT_STAMP_LEN) {
             fprintf(stderr, "loadgen: -s is at least %d in fanout mode (a message carries its sequence number and send time), not %ld\n", FANOUT_STAMP_LEN, opt.size);

@@ -2,7 +2,8 @@
  * What a run found: one line for people (RESULT ...) and, as the last line of stdout, one
  * JSON object for scripts. The JSON's fields:
  *
- *   label, mode, conns, depth, size, text     the run's options
+ *   label, mode, conns, depth, size, text, tls     the run's options (tls: --tls, every
+ *                         connection wss; the RESULT line then says tls=on)
  *   secs                  the measured window: throughput and latency, -t; idle, the rounds
  *   msgs, msgs_per_s      echoes completed in the window; mb_per_s is msgs_per_s x size / 10^6
  *   lat_us                round trips in the window, µs: p50, p90, p99, p999, max (-1: none)
@@ -98,21 +99,22 @@ int report(const struct result *r) {
     double p50 = samples_percentile_us(0.5), p90 = samples_percentile_us(0.9), p99 = samples_percentile_us(0.99),
            p999 = samples_percentile_us(0.999), max = samples_percentile_us(1);
     const char *label = opt.label[0] ? opt.label : "-";
+    const char *tls = opt.tls ? " tls=on" : "";
 
     switch (opt.mode) {
     case MODE_IDLE: {
         double per_conn = r->rss_end >= 0 && r->rss_base >= 0 ? (double)(r->rss_end - r->rss_base) / opt.conns : -1;
-        printf("RESULT %s mode=idle conns=%d opened=%llu survived=%llu msgs=%llu rss_base=%ldKiB rss_connected=%ldKiB "
+        printf("RESULT %s mode=idle%s conns=%d opened=%llu survived=%llu msgs=%llu rss_base=%ldKiB rss_connected=%ldKiB "
                "rss_end=%ldKiB per_conn=%.1fKiB p50=%.1fus p99=%.1fus connect=%.2fs errors=%llu\n",
-               label, opt.conns, (unsigned long long)stats.opened, (unsigned long long)r->survived,
+               label, tls, opt.conns, (unsigned long long)stats.opened, (unsigned long long)r->survived,
                (unsigned long long)msgs, r->rss_base, r->rss_connected, r->rss_end, per_conn, p50, p99, connect_s,
                (unsigned long long)errors);
         break;
     }
     case MODE_LATENCY:
-        printf("RESULT %s mode=latency conns=%d size=%ld msgs=%llu rate=%.0f/s p50=%.1fus p90=%.1fus p99=%.1fus "
+        printf("RESULT %s mode=latency%s conns=%d size=%ld msgs=%llu rate=%.0f/s p50=%.1fus p90=%.1fus p99=%.1fus "
                "p99.9=%.1fus max=%.1fus server_cpu=%.0f%% client_cpu=%.0f%% other_cpu=%.0f%% errors=%llu\n",
-               label, opt.conns, opt.size, (unsigned long long)msgs, rate, p50, p90, p99, p999, max, server, client,
+               label, tls, opt.conns, opt.size, (unsigned long long)msgs, rate, p50, p90, p99, p999, max, server, client,
                other, (unsigned long long)errors);
         break;
     case MODE_FANOUT: {
@@ -123,29 +125,29 @@ int report(const struct result *r) {
                                    secs > 0 ? (double)fan.node_arrivals[i] / secs : 0);
         if (opt.rate) snprintf(how, sizeof how, "rate=%ld/s", opt.rate);
         else snprintf(how, sizeof how, "depth=%d", opt.depth);
-        printf("RESULT %s mode=fanout receivers=%d nodes=%d size=%ld %s published=%llu deliveries=%.0f/s%s "
+        printf("RESULT %s mode=fanout%s receivers=%d nodes=%d size=%ld %s published=%llu deliveries=%.0f/s%s "
                "expected=%llu delivered=%llu missed=%llu p50=%.1fus p90=%.1fus p99=%.1fus p99.9=%.1fus max=%.1fus "
                "server_cpu=%.0f%% client_cpu=%.0f%% errors=%llu\n",
-               label, opt.conns, opt.nports, opt.size, how, (unsigned long long)published, rate, per_node,
+               label, tls, opt.conns, opt.nports, opt.size, how, (unsigned long long)published, rate, per_node,
                (unsigned long long)expected, (unsigned long long)fan.delivered,
                (unsigned long long)(expected > fan.delivered ? expected - fan.delivered : 0), p50, p90, p99, p999, max,
                server, client, (unsigned long long)errors);
         break;
     }
     case MODE_CONNECT:
-        printf("RESULT %s mode=connect conns=%d rounds=%d size=%ld connections=%llu rate=%.0f conn/s p50=%.1fus "
+        printf("RESULT %s mode=connect%s conns=%d rounds=%d size=%ld connections=%llu rate=%.0f conn/s p50=%.1fus "
                "p90=%.1fus p99=%.1fus p99.9=%.1fus max=%.1fus server_cpu=%.0f%% client_cpu=%.0f%% errors=%llu\n",
-               label, opt.conns, opt.rounds, opt.size, (unsigned long long)msgs, rate, p50, p90, p99, p999, max, server,
+               label, tls, opt.conns, opt.rounds, opt.size, (unsigned long long)msgs, rate, p50, p90, p99, p999, max, server,
                client, (unsigned long long)errors);
         break;
     case MODE_THROUGHPUT:
-        printf("RESULT %s mode=throughput conns=%d depth=%d size=%ld msgs=%llu rate=%.0f msg/s %.2f MB/s "
+        printf("RESULT %s mode=throughput%s conns=%d depth=%d size=%ld msgs=%llu rate=%.0f msg/s %.2f MB/s "
                "p50=%.1fus p99=%.1fus server_cpu=%.0f%% client_cpu=%.0f%% other_cpu=%.0f%% errors=%llu\n",
-               label, opt.conns, opt.depth, opt.size, (unsigned long long)msgs, rate, mbps, p50, p99, server, client,
+               label, tls, opt.conns, opt.depth, opt.size, (unsigned long long)msgs, rate, mbps, p50, p99, server, client,
                other, (unsigned long long)errors);
         break;
     }
-    printf("{\"label\":\"%s\",\"mode\":\"%s\",\"conns\":%d,\"depth\":%d,\"size\":%ld,\"text\":%s,\"secs\":%.3f,"
+    printf("{\"label\":\"%s\",\"mode\":\"%s\",\"conns\":%d,\"depth\":%d,\"size\":%ld,\"text\":%s,\"tls\":%s,\"secs\":%.3f,"
            "\"msgs\":%llu,\"msgs_per_s\":%.1f,\"mb_per_s\":%.3f,"
            "\"lat_us\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f},\"samples\":%llu,"
            "\"opened\":%llu,\"alive\":%llu,\"survived\":%llu,\"connect_s\":%.3f,"
@@ -155,7 +157,8 @@ int report(const struct result *r) {
            "\"rss_peak_kb\":%ld,\"server_cpu_pct\":%.1f,\"client_cpu_pct\":%.1f,\"system_busy_pct\":%.1f,"
            "\"other_cpu_pct\":%.1f,\"steal_pct\":%.1f,\"irq_softirq_pct\":%.1f,"
            "\"sent\":%llu,\"echoed\":%llu,\"pings\":%llu",
-           opt.label, mode_name(opt.mode), opt.conns, opt.depth, opt.size, opt.text ? "true" : "false", secs,
+           opt.label, mode_name(opt.mode), opt.conns, opt.depth, opt.size, opt.text ? "true" : "false",
+           opt.tls ? "true" : "false", secs,
            (unsigned long long)msgs, rate, mbps, p50, p90, p99, p999, max, (unsigned long long)samples_count(),
            (unsigned long long)stats.opened, (unsigned long long)r->alive, (unsigned long long)r->survived, connect_s,
            (unsigned long long)errors, (unsigned long long)stats.mismatches, (unsigned long long)stats.proto_errors,

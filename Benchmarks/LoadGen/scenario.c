@@ -2,7 +2,7 @@
  * The run: one epoll loop that moves through phases.
  *
  *   connect   open --conns connections, --concurrency at a time, each upgraded and checked,
- *             within --connect-timeout.
+ *             within --connect-timeout (with --tls, its TLS handshake first).
  *   throughput / latency:
  *     warm-up   every connection keeps --depth messages in flight (a new one per echo) for -w s,
  *     measure   the same for -t s: echoes counted, round trips timed, CPU read at both ends.
@@ -110,10 +110,10 @@ static uint64_t cycle_slots(struct result *r, uint64_t now) {
             conn_reset(c);
             conn_start(c);
         } else if (now - c->started > limit) {
-            static const char *const where[] = {"", "connecting", "waiting for the upgrade's answer",
+            static const char *const where[] = {"", "connecting", "in the TLS handshake", "waiting for the upgrade's answer",
                                                 "waiting for an echo", "waiting for the close frame's answer", ""};
             if (c->state == C_CLOSING) r->unanswered_closes++;
-            else if (c->state == C_HANDSHAKE) stats.handshake_failures++;
+            else if (c->state == C_TLS || c->state == C_HANDSHAKE) stats.handshake_failures++;
             else if (c->state == C_CONNECTING) stats.conn_failures++;
             else stats.io_errors++;
             warn("connection %d: over %g s (--connect-timeout) %s; dropped", i, opt.connect_timeout, where[c->state]);
@@ -195,7 +195,7 @@ void run_scenario(struct result *r) {
                 int late = 0;
                 for (int i = 0; i < conn_count; i++) {
                     struct conn *c = &conns[i];
-                    if (c->state == C_CONNECTING || c->state == C_HANDSHAKE || c->state == C_UNUSED) {
+                    if (c->state == C_CONNECTING || c->state == C_TLS || c->state == C_HANDSHAKE || c->state == C_UNUSED) {
                         late++;
                         stats.conn_failures++;
                         if (c->state == C_UNUSED) { c->state = C_DEAD; stats.setup_done++; }

@@ -1,7 +1,9 @@
 """An echo server that goes wrong on purpose, for Tests/LoadGen/loadgen-check.sh: the load
 generator must notice each fault, count it and exit 1.
 
-    python3 faulty-echo.py PORT FAULT
+    python3 faulty-echo.py PORT FAULT [CERT KEY]
+
+With CERT and KEY (PEM files) it serves wss, for loadgen --tls.
 
 FAULT is one of:
     none       echoes every message as it came
@@ -16,12 +18,13 @@ FAULT is one of:
 import asyncio
 import http
 import itertools
+import ssl
 import sys
 
 from websockets.asyncio.server import serve
 
 
-async def main(port, fault):
+async def main(port, fault, cert=None, key=None):
     async def echo(ws):
         count, held = 0, None
         async for message in ws:
@@ -53,10 +56,14 @@ async def main(port, fault):
             await asyncio.sleep(3600)
         return None
 
+    tls = None
+    if cert:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(cert, key)
     async with serve(echo, "127.0.0.1", port, compression=None, max_size=None, ping_interval=None,
-                     process_request=gate):
+                     process_request=gate, ssl=tls):
         print("listening", flush=True)
         await asyncio.Future()
 
 
-asyncio.run(main(int(sys.argv[1]), sys.argv[2]))
+asyncio.run(main(int(sys.argv[1]), sys.argv[2], *sys.argv[3:5]))

@@ -9,12 +9,16 @@
 #  - its fanout mode, against a topic server on two ports (fanout-server.py): every delivery
 #    counted and timed, per port, in both the -d window and --rate; a dropped delivery counted
 #    as missed (exit 0); a duplicate, a reorder, a corrupted byte and the publisher's own
-#    message back counted as errors (exit 1).
+#    message back counted as errors (exit 1);
+#  - --tls, against the same echo serving wss (certificates of a throw-away CA, made with the
+#    openssl command): echoes and connections over TLS, the certificate verified for a name
+#    and for an IP address; a server the CA did not sign, or a name its certificate lacks,
+#    counted as handshake failures (exit 1); --tls without --tls-ca or --tls-insecure refused.
 #
 #   Tests/LoadGen/loadgen-check.sh [PYTHON]
 #
 # PYTHON is one with `websockets` (default: the interop venv of Scripts/interop-env.sh).
-# About 20 seconds. Every command is bounded in time; the server is stopped by PID on exit.
+# About 35 seconds. Every command is bounded in time; the server is stopped by PID on exit.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -36,8 +40,8 @@ trap stop_server EXIT
 work=$(mktemp -d)
 trap 'stop_server; rm -rf "$work"' EXIT
 
-start_server() {
-    "$python" "$root/Tests/LoadGen/faulty-echo.py" "$port" "$1" >"$work/server.log" 2>&1 &
+start_server() {  # start_server FAULT [CERT KEY]
+    "$python" "$root/Tests/LoadGen/faulty-echo.py" "$port" "$@" >"$work/server.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 100); do
         grep -q listening "$work/server.log" 2>/dev/null && return 0
@@ -131,6 +135,39 @@ start_server close
 run -m throughput -c 1 -d 1 -s 64 -t 1 -w 0
 expect "close: the server's close counted" "$status" 1 eval 'is server_closes 1'
 stop_server
+
+# TLS: a throw-away CA and the echo's certificate it signed (for localhost and 127.0.0.1), and
+# a second CA that signed nothing here. EC P-256, one day.
+make_ca() {  # make_ca NAME
+    timeout 30 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+        -subj "/CN=loadgen-check throw-away CA $1" -keyout "$work/$1.key" -out "$work/$1.pem" 2>>"$work/openssl.log"
+}
+make_ca ca && make_ca other-ca \
+    && timeout 30 openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
+        -keyout "$work/server.key" -out "$work/server.csr" 2>>"$work/openssl.log" \
+    && printf '%s\n' "subjectAltName=DNS:localhost,IP:127.0.0.1" "extendedKeyUsage=serverAuth" >"$work/server.ext" \
+    && timeout 30 openssl x509 -req -in "$work/server.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -CAcreateserial \
+        -days 1 -extfile "$work/server.ext" -out "$work/server.pem" 2>>"$work/openssl.log" \
+    || { cat "$work/openssl.log" >&2; echo "loadgen-check: openssl could not make the certificates" >&2; exit 1; }
+start_server none "$work/server.pem" "$work/server.key"
+run --tls --tls-ca "$work/ca.pem" -m throughput -c 4 -d 4 -s 20000 -t 1 -w 0.2
+expect "--tls, throughput: 20 kB messages (two TLS records each) echoed over verified TLS" "$status" 0 \
+    eval 'at_least msgs 100 && is errors 0 && is tls True && grep -q "^RESULT .* tls=on " "$work/out"'
+run --tls --tls-ca "$work/ca.pem" --server-name 127.0.0.1 -m connect -c 4 -t 1 -w 0.2
+expect "--tls, connect: each connection's TLS handshake and upgrade, the certificate checked for 127.0.0.1" "$status" 0 \
+    holds 'j["errors"] == 0 and j["tls"] and j["msgs"] >= 10 and j["samples"] == j["msgs"] and j["opened"] >= j["cycles"]'
+run --tls --tls-ca "$work/other-ca.pem" -m connect -c 2 -t 0.5 -w 0
+expect "--tls, another CA: every connection a handshake failure, and why" "$status" 1 eval \
+    'grep -q "TLS handshake: .*certificate verify failed" "$work/err" && holds "j[\"handshake_failures\"] >= 2 and j[\"opened\"] == 0 and j[\"errors\"] == j[\"handshake_failures\"]"'
+run --tls --tls-ca "$work/ca.pem" --server-name other.example -m connect -c 2 -t 0.5 -w 0
+expect "--tls, a name the certificate lacks: every connection a handshake failure" "$status" 1 eval \
+    'grep -q "TLS handshake: .*hostname mismatch" "$work/err" && holds "j[\"handshake_failures\"] >= 2 and j[\"opened\"] == 0"'
+run --tls --tls-insecure -m latency -c 1 -s 64 -t 0.5 -w 0
+expect "--tls --tls-insecure: the server not verified, round trips timed" "$status" 0 eval 'at_least samples 50 && is errors 0'
+stop_server
+status=0
+"$loadgen" -p "$port" --tls >"$work/out" 2>"$work/err" || status=$?
+expect "--tls without --tls-ca or --tls-insecure is refused" "$status" 2 grep -q -- "--tls-insecure" "$work/err"
 
 start_fanout() {
     "$python" "$root/Tests/LoadGen/fanout-server.py" "$1" "$port" "$port2" >"$work/server.log" 2>&1 &

@@ -13,7 +13,7 @@ import Darwin
 #endif
 
 /// A load client for echo servers that speaks `ws` and `wss`, on the project's own client
-/// pipeline, for `Benchmarks/tls-compare.sh` (Benchmarks/LoadGen speaks no TLS).
+/// pipeline, for `Benchmarks/tls-compare.sh` (written before Benchmarks/LoadGen had `--tls`).
 ///
 /// It opens `-c` connections (with `--tls-ca FILE`: TLS, the server verified against that CA
 /// and `--server-name`), keeps `-d` binary messages of `-s` bytes in flight on each, warms up
