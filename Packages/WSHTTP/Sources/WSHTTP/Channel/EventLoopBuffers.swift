@@ -39,6 +39,9 @@ import WSFraming
     static let initialWriteCapacity = 1024
 
     /// Whether these are the buffers of an event loop's thread, shared by its connections.
+    /// The loop's connections' deadlines, behind one NIO timer (or, on a loop of another kind,
+    /// this connection's own).
+    let timers = EventLoopTimers()
     let isShared: Bool
     /// Where lent messages are unmasked, for every connection of the loop; nil when not shared.
     let unmask: UnmaskBuffer?

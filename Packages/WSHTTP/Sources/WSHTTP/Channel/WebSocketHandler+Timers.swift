@@ -19,22 +19,16 @@ extension WebSocketHandler {
         }
     }
 
-    /// Makes sure the timer fires no later than `deadline`: a later timer is replaced, an
+    /// Makes sure the timer fires no later than `deadline`: a later deadline is replaced, an
     /// earlier one kept (when it fires, the session answers the next deadline).
     func arm(_ deadline: WebSocketSession.Instant) {
         guard let context else { return }
         if let armedDeadline, armedDeadline <= deadline { return }
-        timer?.cancel()
-        armedDeadline = deadline
-        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        timer = context.eventLoop.scheduleTask(deadline: NIODeadline(deadline)) {
-            bound.value.timerFired()
-        }
+        outbound.buffers.timers.arm(self, at: deadline, on: context.eventLoop)
     }
 
-    private func timerFired() {
-        timer = nil
-        armedDeadline = nil
+    /// The armed deadline came (``EventLoopTimers`` has taken it out).
+    func timerFired() {
         guard context != nil else { return }
         commitScratch()
         let actions = session.timerFired(at: .now, into: &outbound)
@@ -45,9 +39,7 @@ extension WebSocketHandler {
     }
 
     func cancelTimer() {
-        timer?.cancel()
-        timer = nil
-        armedDeadline = nil
+        outbound.buffers.timers.cancel(self)
     }
 
     /// Closes the TCP connection: after what is queued has been written (the session's

@@ -76,9 +76,11 @@ final class WebSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Whether NIO asked for a read while the session had reading paused.
     var readWithheld = false
 
-    /// The one timer, set for `armedDeadline`: every deadline of the session goes through it.
-    var timer: Scheduled<Void>?
+    /// The session's earliest deadline, as armed in the loop's timers (``EventLoopTimers``):
+    /// every deadline of the session goes through it. Nil when none is armed.
     var armedDeadline: WebSocketSession.Instant?
+    /// Its place in the loop's timers; -1 when none is armed. Kept by ``EventLoopTimers``.
+    var timerSlot = -1
     /// The peer, for the fast path's callbacks. Nothing of the request is kept: the
     /// event-loop consumer's factory takes what it needs of the handshake.
     var remoteAddress: SocketAddress?

@@ -62,11 +62,12 @@ extension WebSocket {
     }
 
     /// Puts a live connection in place of an upgrade's HTTP handlers: right after the
-    /// upgrade handler of `context`, which then leaves with `encoder` and `decoder`. The
+    /// upgrade handler of `context`, which then leaves with `encoder` (unless it left
+    /// already: nil) and `decoder`. The
     /// decoder hands over the bytes that followed the handshake as it leaves, outside any
     /// read; until it has left, the connection holds its writes as if in a read.
     static func replaceHTTPHandlers(
-        of context: ChannelHandlerContext, encoder: some RemovableChannelHandler, decoder: some RemovableChannelHandler,
+        of context: ChannelHandlerContext, encoder: (any RemovableChannelHandler)?, decoder: some RemovableChannelHandler,
         role: WebSocketRole, configuration: Configuration, handshake: Handshake, consumer: Consumer, logger: Logger,
         span: (any Span)? = nil, tls: WebSocketTLS?
     ) throws -> WebSocket {
@@ -75,7 +76,7 @@ extension WebSocket {
                                     readsIntoLoopBuffer: tls?.handsBackReads ?? true)
         let pipeline = context.channel.pipeline.syncOperations
         pipeline.removeHandler(context: context, promise: nil)
-        pipeline.removeHandler(encoder, promise: nil)
+        if let encoder { pipeline.removeHandler(encoder, promise: nil) }
         let handler = webSocket.handler
         handler.value.inReadCycle = true
         pipeline.removeHandler(decoder).whenComplete { _ in handler.value.readCycleEnded() }

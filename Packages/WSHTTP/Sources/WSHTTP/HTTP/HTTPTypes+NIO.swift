@@ -1,4 +1,5 @@
 import HTTPTypes
+import NIOCore
 import NIOHTTP1
 
 /// Conversions between NIOHTTP1's heads and swift-http-types' messages.
@@ -47,6 +48,25 @@ enum HTTPConversion {
     }
 
     /// The head of `response`.
+    /// An HTTP/1.1 response head as it goes on the wire: the status line, each field, and the
+    /// empty line. HTTPTypes has already made every name and value legal (no CR, LF or NUL).
+    static func bytes(of response: HTTPResponse, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: 256)
+        buffer.writeStaticString("HTTP/1.1 ")
+        buffer.writeString(String(response.status.code))
+        buffer.writeStaticString(" ")
+        buffer.writeString(response.status.reasonPhrase)
+        buffer.writeStaticString("\r\n")
+        for field in response.headerFields {
+            buffer.writeString(field.name.rawName)
+            buffer.writeStaticString(": ")
+            buffer.writeString(field.value)
+            buffer.writeStaticString("\r\n")
+        }
+        buffer.writeStaticString("\r\n")
+        return buffer
+    }
+
     static func head(_ response: HTTPResponse) -> HTTPResponseHead {
         var headers = HTTPHeaders()
         for field in response.headerFields { headers.add(name: field.name.rawName, value: field.value) }

@@ -249,8 +249,10 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
             respond(response, body: body, close: true, context: context)
         case .accept(let subprotocol, let fields):
             let agreement = WebSocketServerAgreement(upgrade, subprotocol: subprotocol, headerFields: fields, configuration: configuration)
-            context.write(wrapOutboundOut(.head(HTTPConversion.head(agreement.response))), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            // The 101 goes out as bytes, past NIO's encoder, which leaves first: nothing else
+            // would go through it, and encoding a head there cost 12,000 instructions.
+            context.pipeline.syncOperations.removeHandler(encoder, promise: nil)
+            context.writeAndFlush(NIOAny(HTTPConversion.bytes(of: agreement.response, allocator: context.channel.allocator)), promise: nil)
             recordAnswer(101)
             state = .done
             do {
@@ -300,7 +302,7 @@ final class WebSocketServerUpgradeHandler: ChannelDuplexHandler, RemovableChanne
             webSocketSpanContext = span.context
         }
         let webSocket = try WebSocket.replaceHTTPHandlers(
-            of: context, encoder: encoder, decoder: decoder, role: .server, configuration: configuration,
+            of: context, encoder: nil, decoder: decoder, role: .server, configuration: configuration,
             handshake: handshake, consumer: handlers.consumer, logger: logger, span: span, tls: tls)
         // A read withheld while the upgrade was decided is the live connection's to issue.
         if readWithheld {
