@@ -54,6 +54,7 @@ struct EventLoopTimersTests {
         _ = try slowChannel.finish()
         _ = try middleChannel.finish()
         #expect(buffers.timers.count == 0, "closed connections hold no entry")
+        #expect(buffers.timers.nextFire == nil, "nor the NIO timer, which would hold the loop")
     }
 
     @Test("arms and cancels in any order keep the heap whole (seeded)")

@@ -41,11 +41,17 @@ final class EventLoopTimers {
         schedule(on: loop)
     }
 
-    /// Takes `handler`'s deadline out, if it has one. The NIO timer stays: if it was for this
-    /// deadline it finds nothing due when it fires, and moves on to the next.
+    /// Takes `handler`'s deadline out, if it has one. The NIO timer stays while deadlines are
+    /// left (if it was for this one it finds nothing due when it fires, and moves on to the
+    /// next); with none left it is cancelled: it holds these timers, and through them its
+    /// loop, which a test's loop must not keep when its last connection has gone.
     func cancel(_ handler: WebSocketHandler) {
         guard handler.timerSlot >= 0 else { return }
         remove(at: handler.timerSlot)
+        if heap.isEmpty, let scheduled {
+            scheduled.task.cancel()
+            self.scheduled = nil
+        }
     }
 
     /// Sets the NIO timer for the first deadline, unless it is already set for that or earlier.
